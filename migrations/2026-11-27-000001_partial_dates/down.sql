@@ -1,0 +1,2 @@
+DROP FUNCTION partial_date_last_day(date, text);
+DROP FUNCTION partial_date_is_valid(date, text);

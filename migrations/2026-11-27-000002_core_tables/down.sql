@@ -1,0 +1,10 @@
+DROP TABLE authorship_sources;
+DROP TABLE employment_sources;
+DROP TABLE authorships;
+DROP TABLE publications;
+DROP TABLE employments;
+DROP TABLE sources;
+DROP TABLE people;
+DROP TABLE organizations;
+DROP FUNCTION assert_fact_cited();
+DROP FUNCTION organizations_forbid_parent_cycle();

@@ -1,0 +1,175 @@
+//! `employments`: stints of people at organizations.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::schema::{employment_sources, employments};
+
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
+#[diesel(table_name = employments, check_for_backend(diesel::pg::Pg))]
+pub struct EmploymentRow {
+    pub id: i64,
+    pub person_id: i64,
+    pub organization_id: i64,
+    pub title: Option<String>,
+    pub is_founder: bool,
+    pub started_on: Option<NaiveDate>,
+    pub started_on_precision: Option<String>,
+    pub ended_on: Option<NaiveDate>,
+    pub ended_on_precision: Option<String>,
+    pub is_current: bool,
+    pub career_position: Option<i32>,
+    pub reported_years: Option<i32>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = employments)]
+pub struct NewEmployment<'a> {
+    pub person_id: i64,
+    pub organization_id: i64,
+    pub title: Option<&'a str>,
+    pub is_founder: bool,
+    pub started_on: Option<NaiveDate>,
+    pub started_on_precision: Option<&'a str>,
+    pub ended_on: Option<NaiveDate>,
+    pub ended_on_precision: Option<&'a str>,
+    pub is_current: bool,
+    pub career_position: Option<i32>,
+    pub reported_years: Option<i32>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = employment_sources)]
+pub struct NewEmploymentSource {
+    pub employment_id: i64,
+    pub source_id: i64,
+}
+
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<EmploymentRow>> {
+    employments::table
+        .filter(employments::id.eq_any(ids))
+        .select(EmploymentRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// Every stint of each person in `person_ids` (unordered: callers apply the
+/// chronology rule of `domain::chronology`).
+pub async fn of_people(
+    conn: &mut AsyncPgConnection,
+    person_ids: &[i64],
+) -> QueryResult<Vec<EmploymentRow>> {
+    employments::table
+        .filter(employments::person_id.eq_any(person_ids))
+        .select(EmploymentRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// Which stints of an organization's listing to include.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct OrganizationScope {
+    /// Also stints at the organization's units, at any depth.
+    pub include_units: bool,
+    /// `Some(true)`: current stints only; `Some(false)`: ended ones only.
+    pub is_current: Option<bool>,
+}
+
+/// Where an organization's listing resumes: after the stint with this start
+/// (unknown starts sort last) and id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListingCursor {
+    pub started_on: Option<NaiveDate>,
+    pub id: i64,
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct ScopedEmploymentRow {
+    #[diesel(sql_type = BigInt)]
+    pub root_id: i64,
+    #[diesel(embed)]
+    pub employment: EmploymentRow,
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct ScopedCount {
+    #[diesel(sql_type = BigInt)]
+    pub root_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub count: i64,
+}
+
+/// The organizations each root stands for: itself, plus its units at any
+/// depth when the scope includes units.
+const SCOPE_CTE: &str = "
+WITH RECURSIVE scope (root_id, organization_id) AS (
+        SELECT id, id FROM organizations WHERE id = ANY($1)
+    UNION ALL
+        SELECT scope.root_id, o.id
+        FROM organizations o JOIN scope ON o.parent_id = scope.organization_id
+        WHERE $2
+),
+roots AS (
+    SELECT root_id, array_agg(organization_id) AS organization_ids FROM scope GROUP BY root_id
+)";
+
+/// Up to `limit` stints of each root organization, ordered by start (unknown
+/// last) then id, after `cursor`: one statement for any number of roots.
+pub async fn listing_pages(
+    conn: &mut AsyncPgConnection,
+    root_ids: &[i64],
+    scope: OrganizationScope,
+    cursor: Option<ListingCursor>,
+    limit: i64,
+) -> QueryResult<Vec<ScopedEmploymentRow>> {
+    let sql = format!(
+        "{SCOPE_CTE}
+        SELECT roots.root_id, e.*
+        FROM roots CROSS JOIN LATERAL (
+            SELECT e.* FROM employments e
+            WHERE e.organization_id = ANY(roots.organization_ids)
+              AND ($3::boolean IS NULL OR e.is_current = $3)
+              AND ($5::bigint IS NULL
+                   OR (COALESCE(e.started_on, 'infinity'::date), e.id)
+                      > (COALESCE($4::date, 'infinity'::date), $5::bigint))
+            ORDER BY COALESCE(e.started_on, 'infinity'::date), e.id
+            LIMIT $6
+        ) e
+        ORDER BY roots.root_id"
+    );
+    diesel::sql_query(sql)
+        .bind::<Array<BigInt>, _>(root_ids)
+        .bind::<Bool, _>(scope.include_units)
+        .bind::<Nullable<Bool>, _>(scope.is_current)
+        .bind::<Nullable<Date>, _>(cursor.and_then(|c| c.started_on))
+        .bind::<Nullable<BigInt>, _>(cursor.map(|c| c.id))
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+        .await
+}
+
+/// How many stints each root organization's listing has in all.
+pub async fn listing_counts(
+    conn: &mut AsyncPgConnection,
+    root_ids: &[i64],
+    scope: OrganizationScope,
+) -> QueryResult<Vec<ScopedCount>> {
+    let sql = format!(
+        "{SCOPE_CTE}
+        SELECT roots.root_id, count(e.id) AS count
+        FROM roots LEFT JOIN employments e
+          ON e.organization_id = ANY(roots.organization_ids)
+         AND ($3::boolean IS NULL OR e.is_current = $3)
+        GROUP BY roots.root_id"
+    );
+    diesel::sql_query(sql)
+        .bind::<Array<BigInt>, _>(root_ids)
+        .bind::<Bool, _>(scope.include_units)
+        .bind::<Nullable<Bool>, _>(scope.is_current)
+        .load(conn)
+        .await
+}

@@ -1,0 +1,187 @@
+//! The database layer: the connection pool, embedded migrations, and one module
+//! per table with its row types and the small named queries that read it.
+//!
+//! Every statement the pool's connections send is counted (see
+//! [`StatementCounter`]): tests use the count to prove that nested GraphQL
+//! fields load in batches.
+
+pub mod authorships;
+pub mod employments;
+pub mod organizations;
+pub mod people;
+pub mod publications;
+pub mod schema;
+pub mod sources;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::{ExpressionMethods, QueryDsl};
+use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
+use diesel_async::pooled_connection::{
+    AsyncDieselConnectionManager, ManagerConfig, RecyclingMethod,
+};
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+use futures_util::FutureExt;
+
+pub type DbPool = Pool<AsyncPgConnection>;
+pub type DbConn = Object<AsyncPgConnection>;
+
+pub const MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations");
+
+/// Counts the SQL statements sent over every connection of a pool.
+#[derive(Debug, Clone, Default)]
+pub struct StatementCounter(Arc<AtomicU64>);
+
+impl StatementCounter {
+    pub fn get(&self) -> u64 {
+        AtomicU64::load(&self.0, Ordering::Relaxed)
+    }
+}
+
+struct CountStatements(StatementCounter);
+
+impl Instrumentation for CountStatements {
+    fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
+        if let InstrumentationEvent::StartQuery { .. } = event {
+            self.0.0.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SetupError {
+    #[error(
+        "DATABASE_URL {0:?} does not name a database (expected postgres://user@host:port/name)"
+    )]
+    BadUrl(String),
+    #[error("cannot connect to PostgreSQL: {0}")]
+    Connect(#[from] diesel::ConnectionError),
+    #[error("cannot create database {name:?}: {source}")]
+    CreateDatabase {
+        name: String,
+        source: diesel::result::Error,
+    },
+    #[error("cannot build the connection pool: {0}")]
+    Pool(#[from] diesel_async::pooled_connection::deadpool::BuildError),
+    #[error("migrations failed: {0}")]
+    Migrate(String),
+}
+
+/// Builds the pool. Connections are made lazily, so this succeeds while the
+/// database is down; `Fast` recycling skips a ping per checkout (a broken
+/// connection is detected on use and dropped by the pool).
+pub fn build_pool(
+    database_url: &str,
+    max_size: usize,
+    counter: StatementCounter,
+) -> Result<DbPool, SetupError> {
+    let mut config = ManagerConfig::<AsyncPgConnection>::default();
+    config.recycling_method = RecyclingMethod::Fast;
+    config.custom_setup = Box::new(move |url| {
+        let counter = counter.clone();
+        async move {
+            let mut conn = AsyncPgConnection::establish(url).await?;
+            conn.set_instrumentation(CountStatements(counter));
+            Ok(conn)
+        }
+        .boxed()
+    });
+    let manager = AsyncDieselConnectionManager::new_with_config(database_url, config);
+    Ok(Pool::builder(manager)
+        .max_size(max_size)
+        .wait_timeout(Some(Duration::from_secs(5)))
+        .create_timeout(Some(Duration::from_secs(5)))
+        .recycle_timeout(Some(Duration::from_secs(5)))
+        .runtime(deadpool::Runtime::Tokio1)
+        .build()?)
+}
+
+/// Splits `postgres://…/name?opts` into the URL of the server's `postgres`
+/// maintenance database and the database name.
+pub fn maintenance_url(database_url: &str) -> Result<(String, String), SetupError> {
+    let bad = || SetupError::BadUrl(database_url.to_owned());
+    let (base, query) = match database_url.split_once('?') {
+        Some((base, query)) => (base, Some(query)),
+        None => (database_url, None),
+    };
+    let after_scheme = base.find("://").ok_or_else(bad)? + 3;
+    let slash = base[after_scheme..].rfind('/').ok_or_else(bad)? + after_scheme;
+    let name = &base[slash + 1..];
+    if name.is_empty() {
+        return Err(bad());
+    }
+    let mut url = format!("{}/postgres", &base[..slash]);
+    if let Some(query) = query {
+        url.push('?');
+        url.push_str(query);
+    }
+    Ok((url, name.to_owned()))
+}
+
+/// Creates the database named by `database_url` unless it exists.
+pub async fn create_database_if_missing(database_url: &str) -> Result<(), SetupError> {
+    if AsyncPgConnection::establish(database_url).await.is_ok() {
+        return Ok(());
+    }
+    let (url, name) = maintenance_url(database_url)?;
+    let mut conn = AsyncPgConnection::establish(&url).await?;
+    let exists: bool = diesel::select(diesel::dsl::exists(
+        pg_database::table.filter(pg_database::datname.eq(&name)),
+    ))
+    .get_result(&mut conn)
+    .await
+    .map_err(|source| SetupError::CreateDatabase {
+        name: name.clone(),
+        source,
+    })?;
+    if !exists {
+        // Identifiers cannot be bound as parameters; quote it as PostgreSQL does.
+        let quoted = format!("\"{}\"", name.replace('"', "\"\""));
+        let created = diesel::sql_query(format!("CREATE DATABASE {quoted}"))
+            .execute(&mut conn)
+            .await;
+        match created {
+            Ok(_) => tracing::info!(database = %name, "created database"),
+            // Another process created it between our check and our CREATE.
+            Err(diesel::result::Error::DatabaseError(_, info))
+                if info.message().contains("already exists") => {}
+            Err(source) => return Err(SetupError::CreateDatabase { name, source }),
+        }
+    }
+    Ok(())
+}
+
+diesel::table! {
+    pg_database (datname) {
+        datname -> Text,
+    }
+}
+
+/// Applies pending embedded migrations; returns the versions applied.
+///
+/// diesel's migration harness is synchronous and panics on a single-threaded
+/// runtime (diesel-async issue #266), so it runs on a blocking thread.
+pub async fn run_migrations(database_url: &str) -> Result<Vec<String>, SetupError> {
+    use diesel::Connection;
+    use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
+
+    let url = database_url.to_owned();
+    tokio::task::spawn_blocking(move || {
+        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(&url)?;
+        let applied = conn
+            .run_pending_migrations(MIGRATIONS)
+            .map_err(|e| SetupError::Migrate(e.to_string()))?;
+        Ok(applied.iter().map(ToString::to_string).collect())
+    })
+    .await
+    .map_err(|e| SetupError::Migrate(format!("migration task failed: {e}")))?
+}
+
+/// Whether an error from the pool means "the database is not reachable".
+pub fn is_unavailable(error: &PoolError) -> bool {
+    !matches!(error, PoolError::PostCreateHook(_))
+}

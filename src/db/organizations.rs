@@ -1,0 +1,107 @@
+//! `organizations`: companies, labs and their units.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::schema::organizations;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = organizations, check_for_backend(diesel::pg::Pg))]
+pub struct OrganizationRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub kind: String,
+    pub parent_id: Option<i64>,
+    pub country: Option<String>,
+    pub website: Option<String>,
+    pub founded_on: Option<NaiveDate>,
+    pub founded_on_precision: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = organizations)]
+pub struct NewOrganization<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub kind: &'a str,
+    pub parent_id: Option<i64>,
+    pub country: Option<&'a str>,
+    pub website: Option<&'a str>,
+    pub founded_on: Option<NaiveDate>,
+    pub founded_on_precision: Option<&'a str>,
+}
+
+pub async fn by_ids(
+    conn: &mut AsyncPgConnection,
+    ids: &[i64],
+) -> QueryResult<Vec<OrganizationRow>> {
+    organizations::table
+        .filter(organizations::id.eq_any(ids))
+        .select(OrganizationRow::as_select())
+        .load(conn)
+        .await
+}
+
+pub async fn by_slug(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> QueryResult<Option<OrganizationRow>> {
+    organizations::table
+        .filter(organizations::slug.eq(slug))
+        .select(OrganizationRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// The direct units of each of `parent_ids`, by name.
+pub async fn units_of(
+    conn: &mut AsyncPgConnection,
+    parent_ids: &[i64],
+) -> QueryResult<Vec<OrganizationRow>> {
+    organizations::table
+        .filter(organizations::parent_id.eq_any(parent_ids))
+        .order((organizations::name, organizations::id))
+        .select(OrganizationRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// A page of organizations ordered by (name, id), after the keyset `after`.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    kind: Option<&str>,
+    after: Option<(&str, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<OrganizationRow>> {
+    let mut query = organizations::table
+        .select(OrganizationRow::as_select())
+        .into_boxed();
+    if let Some(kind) = kind {
+        query = query.filter(organizations::kind.eq(kind));
+    }
+    if let Some((name, id)) = after {
+        query = query.filter(
+            organizations::name
+                .gt(name)
+                .or(organizations::name.eq(name).and(organizations::id.gt(id))),
+        );
+    }
+    query
+        .order((organizations::name, organizations::id))
+        .limit(limit)
+        .load(conn)
+        .await
+}
+
+pub async fn count(conn: &mut AsyncPgConnection, kind: Option<&str>) -> QueryResult<i64> {
+    let mut query = organizations::table.count().into_boxed();
+    if let Some(kind) = kind {
+        query = query.filter(organizations::kind.eq(kind));
+    }
+    query.get_result(conn).await
+}

@@ -1,0 +1,87 @@
+//! `people`: the persons whose careers are tracked.
+
+use chrono::{DateTime, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::schema::{employments, people};
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = people, check_for_backend(diesel::pg::Pg))]
+pub struct PersonRow {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub aliases: Vec<String>,
+    pub bio: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = people)]
+pub struct NewPerson<'a> {
+    pub slug: &'a str,
+    pub name: &'a str,
+    pub aliases: Vec<&'a str>,
+    pub bio: Option<&'a str>,
+}
+
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<PersonRow>> {
+    people::table
+        .filter(people::id.eq_any(ids))
+        .select(PersonRow::as_select())
+        .load(conn)
+        .await
+}
+
+pub async fn by_slug(conn: &mut AsyncPgConnection, slug: &str) -> QueryResult<Option<PersonRow>> {
+    people::table
+        .filter(people::slug.eq(slug))
+        .select(PersonRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// A page of people ordered by (name, id), after the keyset `after`.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    after: Option<(&str, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<PersonRow>> {
+    let mut query = people::table.select(PersonRow::as_select()).into_boxed();
+    if let Some((name, id)) = after {
+        query = query.filter(
+            people::name
+                .gt(name)
+                .or(people::name.eq(name).and(people::id.gt(id))),
+        );
+    }
+    query
+        .order((people::name, people::id))
+        .limit(limit)
+        .load(conn)
+        .await
+}
+
+pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    people::table.count().get_result(conn).await
+}
+
+/// The founders of each organization in `organization_ids` (people with a
+/// founder stint there), by name; one row per (organization, person).
+pub async fn founders_of(
+    conn: &mut AsyncPgConnection,
+    organization_ids: &[i64],
+) -> QueryResult<Vec<(i64, PersonRow)>> {
+    employments::table
+        .inner_join(people::table)
+        .filter(employments::organization_id.eq_any(organization_ids))
+        .filter(employments::is_founder.eq(true))
+        .select((employments::organization_id, PersonRow::as_select()))
+        .distinct_on((employments::organization_id, people::name, people::id))
+        .order((employments::organization_id, people::name, people::id))
+        .load(conn)
+        .await
+}

@@ -1,0 +1,79 @@
+//! `publications`: papers whose author lists define cohorts.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use diesel::prelude::*;
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::schema::publications;
+
+#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[diesel(table_name = publications, check_for_backend(diesel::pg::Pg))]
+pub struct PublicationRow {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub published_on: Option<NaiveDate>,
+    pub published_on_precision: Option<String>,
+    pub venue: Option<String>,
+    pub url: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+#[derive(Debug, Insertable)]
+#[diesel(table_name = publications)]
+pub struct NewPublication<'a> {
+    pub slug: &'a str,
+    pub title: &'a str,
+    pub published_on: Option<NaiveDate>,
+    pub published_on_precision: Option<&'a str>,
+    pub venue: Option<&'a str>,
+    pub url: Option<&'a str>,
+}
+
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<PublicationRow>> {
+    publications::table
+        .filter(publications::id.eq_any(ids))
+        .select(PublicationRow::as_select())
+        .load(conn)
+        .await
+}
+
+pub async fn by_slug(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> QueryResult<Option<PublicationRow>> {
+    publications::table
+        .filter(publications::slug.eq(slug))
+        .select(PublicationRow::as_select())
+        .first(conn)
+        .await
+        .optional()
+}
+
+/// A page of publications ordered by (title, id), after the keyset `after`.
+pub async fn page(
+    conn: &mut AsyncPgConnection,
+    after: Option<(&str, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<PublicationRow>> {
+    let mut query = publications::table
+        .select(PublicationRow::as_select())
+        .into_boxed();
+    if let Some((title, id)) = after {
+        query = query.filter(
+            publications::title
+                .gt(title)
+                .or(publications::title.eq(title).and(publications::id.gt(id))),
+        );
+    }
+    query
+        .order((publications::title, publications::id))
+        .limit(limit)
+        .load(conn)
+        .await
+}
+
+pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
+    publications::table.count().get_result(conn).await
+}

@@ -1,0 +1,7 @@
+//! Rules that are neither SQL nor GraphQL: what a partial date is, how stints are
+//! ordered in a career.
+
+pub mod chronology;
+pub mod partial_date;
+
+pub use partial_date::{PartialDate, PartialDateError, Precision};

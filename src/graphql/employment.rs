@@ -1,0 +1,118 @@
+//! `Employment`: one stint of a person at an organization.
+
+use async_graphql::{Context, ID, Object};
+
+use super::context::ContextExt;
+use super::error::{ApiError, ApiResult};
+use super::ids::{self, NodeKind};
+use super::loaders::{OrganizationId, PersonId, SourcesOfEmployment};
+use super::organization::Organization;
+use super::person::Person;
+use super::scalars::PartialDateScalar;
+use super::source::{Source, sources};
+use crate::db::employments::EmploymentRow;
+use crate::domain::PartialDate;
+
+#[derive(Debug, Clone)]
+pub struct Employment {
+    pub id: i64,
+    pub person_id: i64,
+    pub organization_id: i64,
+    pub title: Option<String>,
+    pub is_founder: bool,
+    pub started_on: Option<PartialDate>,
+    pub ended_on: Option<PartialDate>,
+    pub is_current: bool,
+    pub career_position: Option<i32>,
+    pub reported_years: Option<i32>,
+}
+
+impl TryFrom<EmploymentRow> for Employment {
+    type Error = ApiError;
+
+    fn try_from(row: EmploymentRow) -> ApiResult<Self> {
+        Ok(Employment {
+            started_on: PartialDate::from_columns(
+                row.started_on,
+                row.started_on_precision.as_deref(),
+            )?,
+            ended_on: PartialDate::from_columns(row.ended_on, row.ended_on_precision.as_deref())?,
+            id: row.id,
+            person_id: row.person_id,
+            organization_id: row.organization_id,
+            title: row.title,
+            is_founder: row.is_founder,
+            is_current: row.is_current,
+            career_position: row.career_position,
+            reported_years: row.reported_years,
+        })
+    }
+}
+
+/// One stint of a person at an organization, with the sources that attest it.
+#[Object]
+impl Employment {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeKind::Employment, self.id)
+    }
+
+    async fn person(&self, ctx: &Context<'_>) -> ApiResult<Person> {
+        let row = ctx.loader()?.load_one(PersonId(self.person_id)).await?;
+        row.map(Person::from)
+            .ok_or_else(|| ApiError::internal(format!("employment {} has no person", self.id)))
+    }
+
+    async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
+        let row = ctx
+            .loader()?
+            .load_one(OrganizationId(self.organization_id))
+            .await?;
+        row.ok_or_else(|| {
+            ApiError::internal(format!("employment {} has no organization", self.id))
+        })?
+        .try_into()
+    }
+
+    /// The role, as the source words it ("Co-founder and CTO").
+    async fn title(&self) -> Option<&str> {
+        self.title.as_deref()
+    }
+
+    /// Whether the person founded (or co-founded) the organization.
+    async fn is_founder(&self) -> bool {
+        self.is_founder
+    }
+
+    /// When the stint began, at the precision known; null when no source says.
+    async fn started_on(&self) -> Option<PartialDateScalar> {
+        self.started_on.map(PartialDateScalar)
+    }
+
+    /// When the stint ended, at the precision known. Null for a current stint,
+    /// and for one known to have ended on an unknown date (`isCurrent: false`).
+    async fn ended_on(&self) -> Option<PartialDateScalar> {
+        self.ended_on.map(PartialDateScalar)
+    }
+
+    /// Whether the stint is going on now.
+    async fn is_current(&self) -> bool {
+        self.is_current
+    }
+
+    /// The stint's place in the person's career (1 = first) when a source
+    /// gives the order but not the dates.
+    async fn career_position(&self) -> Option<i32> {
+        self.career_position
+    }
+
+    /// The stint's length in years as a source states it ("after five years
+    /// at DeepMind"), when its dates are not known.
+    async fn reported_years(&self) -> Option<i32> {
+        self.reported_years
+    }
+
+    /// The sources this stint rests on; never empty.
+    async fn sources(&self, ctx: &Context<'_>) -> ApiResult<Vec<Source>> {
+        sources(ctx.loader()?.load_one(SourcesOfEmployment(self.id)).await?)
+    }
+}

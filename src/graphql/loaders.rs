@@ -1,0 +1,306 @@
+//! Every batch in one place. One [`Db`] loader serves all key types, so a
+//! request has one `DataLoader` and each kind of lookup at one level of a
+//! query becomes one SQL statement, however many parents ask.
+
+use std::collections::HashMap;
+use std::hash::Hash;
+
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+
+use super::error::ApiError;
+use crate::db::authorships::AuthorshipRow;
+use crate::db::employments::{EmploymentRow, ListingCursor, OrganizationScope};
+use crate::db::organizations::OrganizationRow;
+use crate::db::people::PersonRow;
+use crate::db::publications::PublicationRow;
+use crate::db::sources::SourceRow;
+use crate::db::{self, DbPool};
+use crate::domain::chronology::ChronologyKey;
+
+/// The loader behind every batch; cheap to create per request.
+pub struct Db {
+    pool: DbPool,
+}
+
+pub type DbLoader = DataLoader<Db, HashMapCache>;
+
+/// A per-request loader: its cache lives as long as the request.
+pub fn request_loader(pool: DbPool) -> DbLoader {
+    DataLoader::with_cache(Db { pool }, tokio::spawn, HashMapCache::default())
+}
+
+impl Db {
+    async fn conn(&self) -> Result<db::DbConn, ApiError> {
+        Ok(self.pool.get().await?)
+    }
+}
+
+macro_rules! id_key {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub struct $name(pub i64);
+    };
+}
+
+id_key!(/// A person by id.
+    PersonId);
+id_key!(/// An organization by id.
+    OrganizationId);
+id_key!(/// An employment stint by id.
+    EmploymentId);
+id_key!(/// A publication by id.
+    PublicationId);
+id_key!(/// A source by id.
+    SourceId);
+id_key!(/// A person's stints, in chronological order.
+    EmploymentsOfPerson);
+id_key!(/// An organization's direct units, by name.
+    UnitsOf);
+id_key!(/// An organization's founders, by name.
+    FoundersOf);
+id_key!(/// A publication's authorships, in author order.
+    AuthorshipsOfPublication);
+id_key!(/// A person's authorships.
+    AuthorshipsOfPerson);
+id_key!(/// The sources an employment cites.
+    SourcesOfEmployment);
+id_key!(/// The sources an authorship cites.
+    SourcesOfAuthorship);
+
+/// One page of an organization's stints.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ListingPageKey {
+    pub organization_id: i64,
+    pub scope: OrganizationScope,
+    pub cursor: Option<ListingCursor>,
+    pub limit: i64,
+}
+
+/// The size of an organization's whole listing.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct ListingCountKey {
+    pub organization_id: i64,
+    pub scope: OrganizationScope,
+}
+
+fn ids<K: Copy>(keys: &[K], id: impl Fn(K) -> i64) -> Vec<i64> {
+    keys.iter().map(|k| id(*k)).collect()
+}
+
+/// Groups `(parent id, child)` pairs by parent, keeping their order, and gives
+/// every asked-for parent an entry (empty when it has no children).
+fn group<K: Copy + Eq + Hash, V>(
+    keys: &[K],
+    key: impl Fn(i64) -> K,
+    pairs: impl IntoIterator<Item = (i64, V)>,
+) -> HashMap<K, Vec<V>> {
+    let mut groups: HashMap<K, Vec<V>> = keys.iter().map(|k| (*k, Vec::new())).collect();
+    for (parent, value) in pairs {
+        groups.entry(key(parent)).or_default().push(value);
+    }
+    groups
+}
+
+macro_rules! by_id_loader {
+    ($key:ident, $row:ty, $query:path) => {
+        impl Loader<$key> for Db {
+            type Value = $row;
+            type Error = ApiError;
+
+            async fn load(&self, keys: &[$key]) -> Result<HashMap<$key, $row>, ApiError> {
+                let rows = $query(&mut *self.conn().await?, &ids(keys, |k| k.0)).await?;
+                Ok(rows.into_iter().map(|row| ($key(row.id), row)).collect())
+            }
+        }
+    };
+}
+
+by_id_loader!(PersonId, PersonRow, db::people::by_ids);
+by_id_loader!(OrganizationId, OrganizationRow, db::organizations::by_ids);
+by_id_loader!(EmploymentId, EmploymentRow, db::employments::by_ids);
+by_id_loader!(PublicationId, PublicationRow, db::publications::by_ids);
+by_id_loader!(SourceId, SourceRow, db::sources::by_ids);
+
+impl Loader<EmploymentsOfPerson> for Db {
+    type Value = Vec<EmploymentRow>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[EmploymentsOfPerson],
+    ) -> Result<HashMap<EmploymentsOfPerson, Self::Value>, ApiError> {
+        let rows =
+            db::employments::of_people(&mut *self.conn().await?, &ids(keys, |k| k.0)).await?;
+        let mut groups = group(
+            keys,
+            EmploymentsOfPerson,
+            rows.into_iter().map(|row| (row.person_id, row)),
+        );
+        for stints in groups.values_mut() {
+            stints.sort_by_key(|row| ChronologyKey {
+                career_position: row.career_position,
+                started_on: row.started_on,
+                is_current: row.is_current,
+                id: row.id,
+            });
+        }
+        Ok(groups)
+    }
+}
+
+impl Loader<UnitsOf> for Db {
+    type Value = Vec<OrganizationRow>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[UnitsOf]) -> Result<HashMap<UnitsOf, Self::Value>, ApiError> {
+        let rows =
+            db::organizations::units_of(&mut *self.conn().await?, &ids(keys, |k| k.0)).await?;
+        let pairs = rows
+            .into_iter()
+            .filter_map(|row| row.parent_id.map(|parent| (parent, row)));
+        Ok(group(keys, UnitsOf, pairs))
+    }
+}
+
+impl Loader<FoundersOf> for Db {
+    type Value = Vec<PersonRow>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[FoundersOf],
+    ) -> Result<HashMap<FoundersOf, Self::Value>, ApiError> {
+        let rows = db::people::founders_of(&mut *self.conn().await?, &ids(keys, |k| k.0)).await?;
+        Ok(group(keys, FoundersOf, rows))
+    }
+}
+
+impl Loader<AuthorshipsOfPublication> for Db {
+    type Value = Vec<AuthorshipRow>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[AuthorshipsOfPublication],
+    ) -> Result<HashMap<AuthorshipsOfPublication, Self::Value>, ApiError> {
+        let rows =
+            db::authorships::of_publications(&mut *self.conn().await?, &ids(keys, |k| k.0)).await?;
+        let pairs = rows.into_iter().map(|row| (row.publication_id, row));
+        Ok(group(keys, AuthorshipsOfPublication, pairs))
+    }
+}
+
+impl Loader<AuthorshipsOfPerson> for Db {
+    type Value = Vec<AuthorshipRow>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[AuthorshipsOfPerson],
+    ) -> Result<HashMap<AuthorshipsOfPerson, Self::Value>, ApiError> {
+        let rows =
+            db::authorships::of_people(&mut *self.conn().await?, &ids(keys, |k| k.0)).await?;
+        Ok(group(
+            keys,
+            AuthorshipsOfPerson,
+            rows.into_iter().map(|row| (row.person_id, row)),
+        ))
+    }
+}
+
+impl Loader<SourcesOfEmployment> for Db {
+    type Value = Vec<SourceRow>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[SourcesOfEmployment],
+    ) -> Result<HashMap<SourcesOfEmployment, Self::Value>, ApiError> {
+        let rows = db::sources::cited_by_employments(&mut *self.conn().await?, &ids(keys, |k| k.0))
+            .await?;
+        Ok(group(keys, SourcesOfEmployment, rows))
+    }
+}
+
+impl Loader<SourcesOfAuthorship> for Db {
+    type Value = Vec<SourceRow>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[SourcesOfAuthorship],
+    ) -> Result<HashMap<SourcesOfAuthorship, Self::Value>, ApiError> {
+        let rows = db::sources::cited_by_authorships(&mut *self.conn().await?, &ids(keys, |k| k.0))
+            .await?;
+        Ok(group(keys, SourcesOfAuthorship, rows))
+    }
+}
+
+/// Sibling connections usually share their arguments: each distinct
+/// (scope, cursor, limit) is one statement for all of its organizations.
+impl Loader<ListingPageKey> for Db {
+    type Value = Vec<EmploymentRow>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[ListingPageKey],
+    ) -> Result<HashMap<ListingPageKey, Self::Value>, ApiError> {
+        let mut conn = self.conn().await?;
+        let mut batches: HashMap<(OrganizationScope, Option<ListingCursor>, i64), Vec<i64>> =
+            HashMap::new();
+        for key in keys {
+            batches
+                .entry((key.scope, key.cursor, key.limit))
+                .or_default()
+                .push(key.organization_id);
+        }
+        let mut pages: HashMap<ListingPageKey, Self::Value> =
+            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for ((scope, cursor, limit), roots) in batches {
+            let rows =
+                db::employments::listing_pages(&mut conn, &roots, scope, cursor, limit).await?;
+            for row in rows {
+                let key = ListingPageKey {
+                    organization_id: row.root_id,
+                    scope,
+                    cursor,
+                    limit,
+                };
+                pages.entry(key).or_default().push(row.employment);
+            }
+        }
+        Ok(pages)
+    }
+}
+
+impl Loader<ListingCountKey> for Db {
+    type Value = i64;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[ListingCountKey],
+    ) -> Result<HashMap<ListingCountKey, i64>, ApiError> {
+        let mut conn = self.conn().await?;
+        let mut batches: HashMap<OrganizationScope, Vec<i64>> = HashMap::new();
+        for key in keys {
+            batches
+                .entry(key.scope)
+                .or_default()
+                .push(key.organization_id);
+        }
+        let mut counts = HashMap::new();
+        for (scope, roots) in batches {
+            for row in db::employments::listing_counts(&mut conn, &roots, scope).await? {
+                let key = ListingCountKey {
+                    organization_id: row.root_id,
+                    scope,
+                };
+                counts.insert(key, row.count);
+            }
+        }
+        Ok(counts)
+    }
+}

@@ -1,0 +1,46 @@
+//! The GraphQL schema: one file per entity, the query root, the batch loaders
+//! and the error mapping. The schema is built once ([`build_schema`]); the HTTP
+//! adapter adds a fresh [`loaders::DbLoader`] to every request.
+
+pub mod authorship;
+pub mod context;
+pub mod employment;
+pub mod error;
+pub mod ids;
+pub mod loaders;
+pub mod organization;
+pub mod pagination;
+pub mod person;
+pub mod publication;
+pub mod query;
+pub mod scalars;
+pub mod source;
+
+use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+
+use crate::db::DbPool;
+
+pub type AppSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+
+/// The people <-> organizations graph is cyclic, so nesting must be bounded.
+pub const MAX_DEPTH: usize = 16;
+pub const MAX_COMPLEXITY: usize = 5_000;
+
+/// Builds the schema. `pool` is `None` only to print the SDL.
+pub fn build_schema(pool: Option<DbPool>) -> AppSchema {
+    let mut builder = Schema::build(query::Query, EmptyMutation, EmptySubscription)
+        .extension(error::ErrorCodes)
+        .limit_depth(MAX_DEPTH)
+        .limit_complexity(MAX_COMPLEXITY)
+        .limit_recursive_depth(MAX_DEPTH * 2)
+        .limit_directives(8);
+    if let Some(pool) = pool {
+        builder = builder.data(pool);
+    }
+    builder.finish()
+}
+
+/// The SDL that `talentgraph schema` prints and `schema.graphql` holds.
+pub fn sdl() -> String {
+    build_schema(None).sdl()
+}

@@ -1,0 +1,227 @@
+//! `Organization`: a company, lab or other body, possibly a unit of another.
+
+use async_graphql::connection::{Connection, Edge};
+use async_graphql::{Context, Enum, ID, Object};
+use chrono::NaiveDate;
+
+use super::context::ContextExt;
+use super::employment::Employment;
+use super::error::{ApiError, ApiResult};
+use super::ids::{self, NodeKind};
+use super::loaders::{FoundersOf, ListingCountKey, ListingPageKey, OrganizationId, UnitsOf};
+use super::pagination::{Cursor, TotalCount, page_size};
+use super::person::{EmploymentStatus, Person};
+use super::scalars::PartialDateScalar;
+use crate::db::employments::{EmploymentRow, ListingCursor, OrganizationScope};
+use crate::db::organizations::OrganizationRow;
+use crate::domain::PartialDate;
+
+/// What kind of body an organization is.
+#[derive(Debug, Enum, Copy, Clone, Eq, PartialEq)]
+pub enum OrganizationKind {
+    Company,
+    Startup,
+    ResearchLab,
+    University,
+    Nonprofit,
+    Government,
+    Other,
+}
+
+impl OrganizationKind {
+    const ALL: [OrganizationKind; 7] = [
+        OrganizationKind::Company,
+        OrganizationKind::Startup,
+        OrganizationKind::ResearchLab,
+        OrganizationKind::University,
+        OrganizationKind::Nonprofit,
+        OrganizationKind::Government,
+        OrganizationKind::Other,
+    ];
+
+    /// The value stored in `organizations.kind`.
+    pub fn as_db(self) -> &'static str {
+        match self {
+            OrganizationKind::Company => "company",
+            OrganizationKind::Startup => "startup",
+            OrganizationKind::ResearchLab => "research_lab",
+            OrganizationKind::University => "university",
+            OrganizationKind::Nonprofit => "nonprofit",
+            OrganizationKind::Government => "government",
+            OrganizationKind::Other => "other",
+        }
+    }
+
+    pub fn from_db(value: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|kind| kind.as_db() == value)
+    }
+}
+
+#[derive(Debug, Clone)]
+pub struct Organization {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+    pub kind: OrganizationKind,
+    pub parent_id: Option<i64>,
+    pub country: Option<String>,
+    pub website: Option<String>,
+    pub founded_on: Option<PartialDate>,
+}
+
+impl TryFrom<OrganizationRow> for Organization {
+    type Error = ApiError;
+
+    fn try_from(row: OrganizationRow) -> ApiResult<Self> {
+        let kind = OrganizationKind::from_db(&row.kind).ok_or_else(|| {
+            ApiError::internal(format!(
+                "organization {} has unknown kind {:?}",
+                row.id, row.kind
+            ))
+        })?;
+        Ok(Organization {
+            founded_on: PartialDate::from_columns(
+                row.founded_on,
+                row.founded_on_precision.as_deref(),
+            )?,
+            kind,
+            id: row.id,
+            slug: row.slug,
+            name: row.name,
+            parent_id: row.parent_id,
+            country: row.country,
+            website: row.website,
+        })
+    }
+}
+
+pub type EmploymentConnection = Connection<Cursor, Employment, TotalCount>;
+
+/// Where an organization's stint listing resumes, as carried in its cursors.
+type ListingCursorKey = (Option<String>, i64);
+
+fn listing_cursor(row: &EmploymentRow) -> ApiResult<Cursor> {
+    let key: ListingCursorKey = (
+        row.started_on.map(|d| d.format("%Y-%m-%d").to_string()),
+        row.id,
+    );
+    Cursor::encode(&key)
+}
+
+fn parse_listing_cursor(after: Option<&str>) -> ApiResult<Option<ListingCursor>> {
+    let Some((started_on, id)) = Cursor::decode::<ListingCursorKey>(after)? else {
+        return Ok(None);
+    };
+    let started_on = started_on
+        .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d"))
+        .transpose()
+        .map_err(|_| ApiError::BadUserInput("`after` is not a cursor from this list".into()))?;
+    Ok(Some(ListingCursor { started_on, id }))
+}
+
+/// A company, research lab, university or other body that people work for.
+#[Object]
+impl Organization {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeKind::Organization, self.id)
+    }
+
+    /// Stable, URL-safe identifier, e.g. `google-deepmind`.
+    async fn slug(&self) -> &str {
+        &self.slug
+    }
+
+    async fn name(&self) -> &str {
+        &self.name
+    }
+
+    async fn kind(&self) -> OrganizationKind {
+        self.kind
+    }
+
+    /// The organization this one is a unit of (Meta for FAIR).
+    async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
+        let Some(parent_id) = self.parent_id else {
+            return Ok(None);
+        };
+        let row = ctx.loader()?.load_one(OrganizationId(parent_id)).await?;
+        row.map(Organization::try_from).transpose()
+    }
+
+    /// The direct units of this organization, by name.
+    async fn units(&self, ctx: &Context<'_>) -> ApiResult<Vec<Organization>> {
+        let rows = ctx
+            .loader()?
+            .load_one(UnitsOf(self.id))
+            .await?
+            .unwrap_or_default();
+        rows.into_iter().map(Organization::try_from).collect()
+    }
+
+    /// ISO 3166-1 alpha-2 country code, e.g. `FR`.
+    async fn country(&self) -> Option<&str> {
+        self.country.as_deref()
+    }
+
+    async fn website(&self) -> Option<&str> {
+        self.website.as_deref()
+    }
+
+    /// When it was founded, at the precision known.
+    async fn founded_on(&self) -> Option<PartialDateScalar> {
+        self.founded_on.map(PartialDateScalar)
+    }
+
+    /// People with a founder stint at this organization, by name.
+    async fn founders(&self, ctx: &Context<'_>) -> ApiResult<Vec<Person>> {
+        let rows = ctx
+            .loader()?
+            .load_one(FoundersOf(self.id))
+            .await?
+            .unwrap_or_default();
+        Ok(rows.into_iter().map(Person::from).collect())
+    }
+
+    /// Stints at this organization (and, unless `includeUnits: false`, at its
+    /// units at any depth), ordered by start date (unknown starts last), then id.
+    async fn employments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] status: EmploymentStatus,
+        #[graphql(default = true)] include_units: bool,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
+            String,
+        >,
+    ) -> ApiResult<EmploymentConnection> {
+        let limit = page_size(first)?;
+        let cursor = parse_listing_cursor(after.as_deref())?;
+        let scope = OrganizationScope {
+            include_units,
+            is_current: status.is_current(),
+        };
+        let key = ListingPageKey {
+            organization_id: self.id,
+            scope,
+            cursor,
+            // One more row than asked tells whether there is a next page.
+            limit: limit + 1,
+        };
+        let mut rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+        let has_next_page = rows.len() as i64 > limit;
+        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let total = TotalCount::OrganizationEmployments(ListingCountKey {
+            organization_id: self.id,
+            scope,
+        });
+        let mut connection =
+            Connection::with_additional_fields(cursor.is_some(), has_next_page, total);
+        for row in rows {
+            let cursor = listing_cursor(&row)?;
+            connection
+                .edges
+                .push(Edge::new(cursor, Employment::try_from(row)?));
+        }
+        Ok(connection)
+    }
+}

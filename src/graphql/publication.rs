@@ -1,0 +1,84 @@
+//! `Publication`: a paper whose author list defines a cohort.
+
+use async_graphql::{Context, ID, Object};
+
+use super::authorship::Authorship;
+use super::context::ContextExt;
+use super::error::{ApiError, ApiResult};
+use super::ids::{self, NodeKind};
+use super::loaders::AuthorshipsOfPublication;
+use super::scalars::PartialDateScalar;
+use crate::db::publications::PublicationRow;
+use crate::domain::PartialDate;
+
+#[derive(Debug, Clone)]
+pub struct Publication {
+    pub id: i64,
+    pub slug: String,
+    pub title: String,
+    pub published_on: Option<PartialDate>,
+    pub venue: Option<String>,
+    pub url: Option<String>,
+}
+
+impl TryFrom<PublicationRow> for Publication {
+    type Error = ApiError;
+
+    fn try_from(row: PublicationRow) -> ApiResult<Self> {
+        Ok(Publication {
+            published_on: PartialDate::from_columns(
+                row.published_on,
+                row.published_on_precision.as_deref(),
+            )?,
+            id: row.id,
+            slug: row.slug,
+            title: row.title,
+            venue: row.venue,
+            url: row.url,
+        })
+    }
+}
+
+/// A paper or report whose author list defines a cohort worth following.
+#[Object]
+impl Publication {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeKind::Publication, self.id)
+    }
+
+    /// Stable, URL-safe identifier, e.g. `llama-2023`.
+    async fn slug(&self) -> &str {
+        &self.slug
+    }
+
+    async fn title(&self) -> &str {
+        &self.title
+    }
+
+    /// When it was published, at the precision known.
+    async fn published_on(&self) -> Option<PartialDateScalar> {
+        self.published_on.map(PartialDateScalar)
+    }
+
+    /// Where it appeared: a journal, a conference, "arXiv".
+    async fn venue(&self) -> Option<&str> {
+        self.venue.as_deref()
+    }
+
+    async fn url(&self) -> Option<&str> {
+        self.url.as_deref()
+    }
+
+    /// The authors, in author order.
+    async fn authors(&self, ctx: &Context<'_>) -> ApiResult<Vec<Authorship>> {
+        let rows = ctx
+            .loader()?
+            .load_one(AuthorshipsOfPublication(self.id))
+            .await?;
+        Ok(rows
+            .unwrap_or_default()
+            .into_iter()
+            .map(Authorship::from)
+            .collect())
+    }
+}

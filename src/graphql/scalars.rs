@@ -1,0 +1,53 @@
+//! `PartialDate` and `Date`: dates as ISO 8601 text, refused at the edge when
+//! they do not exist ("2023-02-30", "2023-13").
+
+use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value};
+use chrono::NaiveDate;
+
+use crate::domain::partial_date::{self, PartialDate};
+
+/// A date known to the year, month or day: `"2023"`, `"2023-04"` or
+/// `"2023-04-28"` (ISO 8601 reduced precision). Returned exactly at the
+/// precision known, never widened to a full date.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PartialDateScalar(pub PartialDate);
+
+#[Scalar(name = "PartialDate")]
+impl ScalarType for PartialDateScalar {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => {
+                s.parse()
+                    .map(PartialDateScalar)
+                    .map_err(|e: partial_date::PartialDateError| {
+                        InputValueError::custom(e.to_string())
+                    })
+            }
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_string())
+    }
+}
+
+/// A calendar date, `"2023-04-28"`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateScalar(pub NaiveDate);
+
+#[Scalar(name = "Date")]
+impl ScalarType for DateScalar {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => partial_date::parse_full_date(s)
+                .map(DateScalar)
+                .map_err(|e| InputValueError::custom(e.to_string())),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}

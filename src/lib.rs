@@ -1,0 +1,17 @@
+//! talentgraph: a GraphQL API that records who worked where, when, and how we know it.
+//!
+//! A request flows `http` -> `graphql` -> `db`: [`http`] adapts actix-web to
+//! the schema built once in [`graphql`]; resolvers there load every relation
+//! through batch loaders ([`graphql::loaders`]) that call the small named
+//! queries in [`db`], one module per table. [`domain`] holds the rules that are
+//! neither SQL nor GraphQL (partial dates, the chronology of a career).
+//! [`server`] wires it together from the [`config`]; [`seed`] loads the
+//! article's data set.
+
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod graphql;
+pub mod http;
+pub mod seed;
+pub mod server;
