@@ -77,6 +77,16 @@ pub struct OrganizationScope {
     pub include_units: bool,
     /// `Some(true)`: current stints only; `Some(false)`: ended ones only.
     pub is_current: Option<bool>,
+    /// Only stints in progress on this day (the rule of `domain::point_in_time`).
+    pub at: Option<AtDay>,
+}
+
+/// A point-in-time filter: the day, and whether the dates must prove it
+/// (`certain`) or merely allow it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AtDay {
+    pub day: NaiveDate,
+    pub certain: bool,
 }
 
 /// Where an organization's listing resumes: after the stint with this start
@@ -117,6 +127,19 @@ roots AS (
     SELECT root_id, array_agg(organization_id) AS organization_ids FROM scope GROUP BY root_id
 )";
 
+/// The scope's filters on a stint `e`: status ($3), and in progress on day $4
+/// (possibly, or certainly when $5) by the rule of `domain::point_in_time`.
+const SCOPE_FILTER: &str = "
+    ($3::boolean IS NULL OR e.is_current = $3)
+    AND ($4::date IS NULL OR (
+        (e.started_on IS NULL OR e.started_on <= $4)
+        AND (e.is_current OR e.ended_on IS NULL
+             OR partial_date_last_day(e.ended_on, e.ended_on_precision) >= $4)
+        AND (NOT $5 OR (
+            e.started_on IS NOT NULL
+            AND partial_date_last_day(e.started_on, e.started_on_precision) <= $4
+            AND (e.is_current OR e.ended_on >= $4)))))";
+
 /// Up to `limit` stints of each root organization, ordered by start (unknown
 /// last) then id, after `cursor`: one statement for any number of roots.
 pub async fn listing_pages(
@@ -132,12 +155,12 @@ pub async fn listing_pages(
         FROM roots CROSS JOIN LATERAL (
             SELECT e.* FROM employments e
             WHERE e.organization_id = ANY(roots.organization_ids)
-              AND ($3::boolean IS NULL OR e.is_current = $3)
-              AND ($5::bigint IS NULL
+              AND {SCOPE_FILTER}
+              AND ($7::bigint IS NULL
                    OR (COALESCE(e.started_on, 'infinity'::date), e.id)
-                      > (COALESCE($4::date, 'infinity'::date), $5::bigint))
+                      > (COALESCE($6::date, 'infinity'::date), $7::bigint))
             ORDER BY COALESCE(e.started_on, 'infinity'::date), e.id
-            LIMIT $6
+            LIMIT $8
         ) e
         ORDER BY roots.root_id"
     );
@@ -145,6 +168,8 @@ pub async fn listing_pages(
         .bind::<Array<BigInt>, _>(root_ids)
         .bind::<Bool, _>(scope.include_units)
         .bind::<Nullable<Bool>, _>(scope.is_current)
+        .bind::<Nullable<Date>, _>(scope.at.map(|a| a.day))
+        .bind::<Bool, _>(scope.at.is_some_and(|a| a.certain))
         .bind::<Nullable<Date>, _>(cursor.and_then(|c| c.started_on))
         .bind::<Nullable<BigInt>, _>(cursor.map(|c| c.id))
         .bind::<BigInt, _>(limit)
@@ -163,13 +188,15 @@ pub async fn listing_counts(
         SELECT roots.root_id, count(e.id) AS count
         FROM roots LEFT JOIN employments e
           ON e.organization_id = ANY(roots.organization_ids)
-         AND ($3::boolean IS NULL OR e.is_current = $3)
+         AND {SCOPE_FILTER}
         GROUP BY roots.root_id"
     );
     diesel::sql_query(sql)
         .bind::<Array<BigInt>, _>(root_ids)
         .bind::<Bool, _>(scope.include_units)
         .bind::<Nullable<Bool>, _>(scope.is_current)
+        .bind::<Nullable<Date>, _>(scope.at.map(|a| a.day))
+        .bind::<Bool, _>(scope.at.is_some_and(|a| a.certain))
         .load(conn)
         .await
 }

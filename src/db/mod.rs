@@ -103,23 +103,36 @@ pub fn build_pool(
 /// Splits `postgres://…/name?opts` into the URL of the server's `postgres`
 /// maintenance database and the database name.
 pub fn maintenance_url(database_url: &str) -> Result<(String, String), SetupError> {
+    let (_, name, _) = split_database_url(database_url)?;
+    Ok((
+        with_database_name(database_url, "postgres")?,
+        name.to_owned(),
+    ))
+}
+
+/// `database_url` naming the database `name` instead, on the same server.
+pub fn with_database_name(database_url: &str, name: &str) -> Result<String, SetupError> {
+    let (server, _, query) = split_database_url(database_url)?;
+    Ok(match query {
+        Some(query) => format!("{server}/{name}?{query}"),
+        None => format!("{server}/{name}"),
+    })
+}
+
+/// `postgres://user@host:port/name?opts` -> (`postgres://user@host:port`, `name`, `opts`).
+fn split_database_url(database_url: &str) -> Result<(&str, &str, Option<&str>), SetupError> {
     let bad = || SetupError::BadUrl(database_url.to_owned());
     let (base, query) = match database_url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (database_url, None),
     };
     let after_scheme = base.find("://").ok_or_else(bad)? + 3;
-    let slash = base[after_scheme..].rfind('/').ok_or_else(bad)? + after_scheme;
+    let slash = base[after_scheme..].find('/').ok_or_else(bad)? + after_scheme;
     let name = &base[slash + 1..];
-    if name.is_empty() {
+    if name.is_empty() || name.contains('/') {
         return Err(bad());
     }
-    let mut url = format!("{}/postgres", &base[..slash]);
-    if let Some(query) = query {
-        url.push('?');
-        url.push_str(query);
-    }
-    Ok((url, name.to_owned()))
+    Ok((&base[..slash], name, query))
 }
 
 /// Creates the database named by `database_url` unless it exists.
@@ -184,4 +197,32 @@ pub async fn run_migrations(database_url: &str) -> Result<Vec<String>, SetupErro
 /// Whether an error from the pool means "the database is not reachable".
 pub fn is_unavailable(error: &PoolError) -> bool {
     !matches!(error, PoolError::PostCreateHook(_))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_maintenance_url_keeps_user_host_and_options() {
+        let (url, name) =
+            maintenance_url("postgres://postgres@127.0.0.1:5432/talentgraph?sslmode=disable")
+                .expect("a database URL");
+        assert_eq!(
+            url,
+            "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+        );
+        assert_eq!(name, "talentgraph");
+    }
+
+    #[test]
+    fn a_url_without_a_database_name_is_refused() {
+        for bad in [
+            "postgres://postgres@127.0.0.1:5432",
+            "postgres://h/",
+            "127.0.0.1/db",
+        ] {
+            assert!(maintenance_url(bad).is_err(), "{bad}");
+        }
+    }
 }

@@ -3,5 +3,6 @@
 
 pub mod chronology;
 pub mod partial_date;
+pub mod point_in_time;
 
 pub use partial_date::{PartialDate, PartialDateError, Precision};

@@ -7,11 +7,12 @@ use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::{OrganizationId, PersonId, SourcesOfEmployment};
 use super::organization::Organization;
-use super::person::Person;
-use super::scalars::PartialDateScalar;
+use super::person::{Certainty, Person};
+use super::scalars::{DateScalar, PartialDateScalar};
 use super::source::{Source, sources};
 use crate::db::employments::EmploymentRow;
 use crate::domain::PartialDate;
+use crate::domain::point_in_time::StintBounds;
 
 #[derive(Debug, Clone)]
 pub struct Employment {
@@ -46,6 +47,16 @@ impl TryFrom<EmploymentRow> for Employment {
             career_position: row.career_position,
             reported_years: row.reported_years,
         })
+    }
+}
+
+impl Employment {
+    pub fn bounds(&self) -> StintBounds {
+        StintBounds {
+            started_on: self.started_on,
+            ended_on: self.ended_on,
+            is_current: self.is_current,
+        }
     }
 }
 
@@ -97,6 +108,12 @@ impl Employment {
     /// Whether the stint is going on now.
     async fn is_current(&self) -> bool {
         self.is_current
+    }
+
+    /// Whether the stint was in progress on `date`, and how sure its dates
+    /// make that: CERTAINLY, POSSIBLY (dates too coarse or missing) or NO.
+    async fn in_progress_on(&self, date: DateScalar) -> Certainty {
+        self.bounds().in_progress_on(date.0).into()
     }
 
     /// The stint's place in the person's career (1 = first) when a source

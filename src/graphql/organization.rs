@@ -10,8 +10,8 @@ use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::{FoundersOf, ListingCountKey, ListingPageKey, OrganizationId, UnitsOf};
 use super::pagination::{Cursor, TotalCount, page_size};
-use super::person::{EmploymentStatus, Person};
-use super::scalars::PartialDateScalar;
+use super::person::{Certainty, EmploymentStatus, Person, at_day};
+use super::scalars::{DateScalar, PartialDateScalar};
 use crate::db::employments::{EmploymentRow, ListingCursor, OrganizationScope};
 use crate::db::organizations::OrganizationRow;
 use crate::domain::PartialDate;
@@ -188,6 +188,14 @@ impl Organization {
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] status: EmploymentStatus,
+        #[graphql(desc = "Only stints in progress on this day (see `certainty`).")] at: Option<
+            DateScalar,
+        >,
+        #[graphql(
+            default,
+            desc = "With `at`: POSSIBLY (the default) also lists stints whose dates are too coarse or missing to tell; CERTAINLY only those the dates prove."
+        )]
+        certainty: Certainty,
         #[graphql(default = true)] include_units: bool,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
@@ -196,9 +204,11 @@ impl Organization {
     ) -> ApiResult<EmploymentConnection> {
         let limit = page_size(first)?;
         let cursor = parse_listing_cursor(after.as_deref())?;
+        let at = at_day(at, certainty)?;
         let scope = OrganizationScope {
             include_units,
             is_current: status.is_current(),
+            at,
         };
         let key = ListingPageKey {
             organization_id: self.id,

@@ -5,10 +5,13 @@ use async_graphql::{Context, Enum, ID, Object};
 use super::authorship::Authorship;
 use super::context::ContextExt;
 use super::employment::Employment;
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::{AuthorshipsOfPerson, EmploymentsOfPerson};
+use super::scalars::DateScalar;
+use crate::db::employments::AtDay;
 use crate::db::people::PersonRow;
+use crate::domain::point_in_time;
 
 #[derive(Debug, Clone)]
 pub struct Person {
@@ -54,25 +57,78 @@ impl EmploymentStatus {
     }
 }
 
+/// How sure the dates must make a point-in-time answer.
+#[derive(Debug, Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum Certainty {
+    /// The dates prove it.
+    Certainly,
+    /// The dates allow it: they prove it, or are too coarse or missing to tell.
+    #[default]
+    Possibly,
+    /// The dates rule it out.
+    No,
+}
+
+impl From<point_in_time::Certainty> for Certainty {
+    fn from(certainty: point_in_time::Certainty) -> Self {
+        match certainty {
+            point_in_time::Certainty::Certainly => Certainty::Certainly,
+            point_in_time::Certainty::Possibly => Certainty::Possibly,
+            point_in_time::Certainty::No => Certainty::No,
+        }
+    }
+}
+
+/// Checks an `at:` / `certainty:` argument pair.
+pub fn at_day(at: Option<DateScalar>, certainty: Certainty) -> ApiResult<Option<AtDay>> {
+    match (at, certainty) {
+        (None, _) => Ok(None),
+        (Some(_), Certainty::No) => Err(ApiError::BadUserInput(
+            "`certainty: NO` would list stints that were *not* in progress: use CERTAINLY or POSSIBLY".into(),
+        )),
+        (Some(day), certainty) => Ok(Some(AtDay {
+            day: day.0,
+            certain: certainty == Certainty::Certainly,
+        })),
+    }
+}
+
+fn admits(at: AtDay, stint: &Employment) -> bool {
+    match stint.bounds().in_progress_on(at.day) {
+        point_in_time::Certainty::Certainly => true,
+        point_in_time::Certainty::Possibly => !at.certain,
+        point_in_time::Certainty::No => false,
+    }
+}
+
 impl Person {
     async fn stints(
         &self,
         ctx: &Context<'_>,
         status: EmploymentStatus,
+        at: Option<AtDay>,
     ) -> ApiResult<Vec<Employment>> {
         let rows = ctx
             .loader()?
             .load_one(EmploymentsOfPerson(self.id))
             .await?
             .unwrap_or_default();
-        rows.into_iter()
+        let stints = rows
+            .into_iter()
             .filter(|row| {
                 status
                     .is_current()
                     .is_none_or(|current| row.is_current == current)
             })
             .map(Employment::try_from)
-            .collect()
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(match at {
+            None => stints,
+            Some(at) => stints
+                .into_iter()
+                .filter(|stint| admits(at, stint))
+                .collect(),
+        })
     }
 }
 
@@ -107,13 +163,21 @@ impl Person {
         &self,
         ctx: &Context<'_>,
         #[graphql(default)] status: EmploymentStatus,
+        #[graphql(desc = "Only stints in progress on this day (see `certainty`).")] at: Option<
+            DateScalar,
+        >,
+        #[graphql(
+            default,
+            desc = "With `at`: POSSIBLY (the default) also lists stints whose dates are too coarse or missing to tell; CERTAINLY only those the dates prove."
+        )]
+        certainty: Certainty,
     ) -> ApiResult<Vec<Employment>> {
-        self.stints(ctx, status).await
+        self.stints(ctx, status, at_day(at, certainty)?).await
     }
 
     /// The stints going on now, in chronological order.
     async fn current_employments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Employment>> {
-        self.stints(ctx, EmploymentStatus::Current).await
+        self.stints(ctx, EmploymentStatus::Current, None).await
     }
 
     /// The person's places in publications' author lists.

@@ -1,0 +1,97 @@
+//! No N+1: the SQL statements a request costs do not grow with the rows it returns.
+
+use crate::support::TestApp;
+
+/// 40 more people, each with a stint at FAIR and a current one at Mistral,
+/// cited, and an authorship: enough rows for page sizes to matter.
+const MORE_PEOPLE: &str = "
+    BEGIN;
+    INSERT INTO people (slug, name) SELECT 'extra-' || n, 'Extra ' || lpad(n::text, 2, '0') FROM generate_series(1, 40) n;
+    INSERT INTO employments (person_id, organization_id, is_current, career_position)
+    SELECT p.id, o.id, o.slug = 'mistral', CASE o.slug WHEN 'fair' THEN 1 ELSE 2 END
+    FROM people p CROSS JOIN organizations o
+    WHERE p.slug LIKE 'extra-%' AND o.slug IN ('fair', 'mistral');
+    INSERT INTO employment_sources (employment_id, source_id)
+    SELECT e.id, (SELECT min(id) FROM sources) FROM employments e
+    JOIN people p ON p.id = e.person_id WHERE p.slug LIKE 'extra-%';
+    INSERT INTO authorships (publication_id, person_id, position, affiliation_id)
+    SELECT (SELECT id FROM publications), p.id, 100 + row_number() OVER (ORDER BY p.id), NULL
+    FROM people p WHERE p.slug LIKE 'extra-%';
+    INSERT INTO authorship_sources (authorship_id, source_id)
+    SELECT a.id, (SELECT min(id) FROM sources) FROM authorships a WHERE a.position > 100;
+    COMMIT;
+";
+
+/// organizations -> units, founders, stints -> sources, person -> stints ->
+/// organization -> parent; person -> authorships -> publication, sources.
+/// Each relation appears at one place in the tree, so each is one batch.
+fn nested_query(page: usize) -> String {
+    format!(
+        r#"{{
+            organizations(first: {page}) {{
+                totalCount
+                nodes {{
+                    name units {{ name }} founders {{ name }}
+                    employments(first: {page}) {{
+                        totalCount
+                        nodes {{
+                            title sources {{ url }}
+                            person {{
+                                name
+                                employments {{ organization {{ name parent {{ name }} }} }}
+                                authorships {{ position publication {{ title }} sources {{ url }} }}
+                            }}
+                        }}
+                    }}
+                }}
+            }}
+        }}"#
+    )
+}
+
+#[tokio::test]
+async fn a_nested_query_costs_the_same_statements_at_any_page_size() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(MORE_PEOPLE).await;
+    let small_page = app.data(&nested_query(3)).await;
+    let large_page = app.data(&nested_query(60)).await;
+    let stints = |data: &serde_json::Value| -> usize {
+        data["organizations"]["nodes"]
+            .as_array()
+            .map(|orgs| {
+                orgs.iter()
+                    .map(|o| o["employments"]["nodes"].as_array().map_or(0, Vec::len))
+                    .sum()
+            })
+            .unwrap_or(0)
+    };
+    assert!(
+        stints(&large_page) > 10 * stints(&small_page),
+        "the large page returns many more rows"
+    );
+
+    let small = app.statements_for(&nested_query(3)).await;
+    let large = app.statements_for(&nested_query(60)).await;
+    assert_eq!(
+        small, large,
+        "statements grew with the page size: {small} at 3 per page, {large} at 60"
+    );
+    // organizations + count, units, founders, stint page + count, sources,
+    // people, their stints, organizations, parents, authorships, publications,
+    // authorship sources: one statement each.
+    assert_eq!(large, 14);
+}
+
+#[tokio::test]
+async fn sibling_lookups_of_one_kind_are_one_statement() {
+    let app = TestApp::spawn_seeded().await;
+    let one = app
+        .statements_for(r#"{ publication(slug: "llama-2023") { authors { person { name } } } }"#)
+        .await;
+    let with_people_and_orgs = app
+        .statements_for(r#"{ publication(slug: "llama-2023") { authors { person { name currentEmployments { organization { name } } } } } }"#)
+        .await;
+    // publication, authorships, people; then stints and organizations: one each.
+    assert_eq!(one, 3);
+    assert_eq!(with_people_and_orgs, 5);
+}

@@ -1,0 +1,11 @@
+//! The API's integration tests: the real app over HTTP on a fresh PostgreSQL
+//! database per test. One binary; one file per behaviour area.
+
+mod batching;
+mod dates;
+mod http;
+mod pagination;
+mod reads;
+mod schema_file;
+mod seed;
+mod support;

@@ -1,0 +1,135 @@
+//! Relay connections: first/after, cursors, totalCount, page size limits.
+
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, error_codes, strings};
+
+/// Follows `endCursor` until the last page; returns every page's values at `field`.
+async fn walk(
+    app: &TestApp,
+    query: impl Fn(&str) -> String,
+    connection: impl Fn(&Value) -> &Value,
+) -> Vec<Vec<String>> {
+    let mut pages = Vec::new();
+    let mut after = String::from("null");
+    loop {
+        let data = app.data(&query(&after)).await;
+        let page = connection(&data);
+        pages.push(strings(&page["edges"], |e| &e["node"]["slug"]));
+        let edges = page["edges"].as_array().expect("edges");
+        assert_eq!(
+            page["pageInfo"]["endCursor"],
+            edges.last().map_or(Value::Null, |e| e["cursor"].clone())
+        );
+        assert_eq!(
+            page["pageInfo"]["hasPreviousPage"],
+            Value::Bool(after != "null")
+        );
+        if page["pageInfo"]["hasNextPage"] != true {
+            return pages;
+        }
+        after = format!("{}", page["pageInfo"]["endCursor"]);
+    }
+}
+
+#[tokio::test]
+async fn people_page_through_everyone_once_in_name_order() {
+    let app = TestApp::spawn_seeded().await;
+    let pages = walk(
+        &app,
+        |after| format!("{{ people(first: 5, after: {after}) {{ totalCount edges {{ cursor node {{ slug name }} }} pageInfo {{ hasNextPage hasPreviousPage endCursor }} }} }}"),
+        |data| &data["people"],
+    )
+    .await;
+    assert_eq!(pages.iter().map(Vec::len).collect::<Vec<_>>(), [5, 5, 5, 2]);
+    let seen: Vec<String> = pages.concat();
+    let everyone = app
+        .data("{ people(first: 100) { totalCount nodes { slug } } }")
+        .await;
+    assert_eq!(everyone["people"]["totalCount"], 17);
+    assert_eq!(seen, strings(&everyone["people"]["nodes"], |p| &p["slug"]));
+    assert_eq!(
+        seen.first().map(String::as_str),
+        Some("armand-joulin"),
+        "ordered by name"
+    );
+}
+
+#[tokio::test]
+async fn organization_employments_page_through_units_too() {
+    let app = TestApp::spawn_seeded().await;
+    let mut ids = Vec::new();
+    let mut after = String::from("null");
+    loop {
+        let data = app
+            .data(&format!(
+                "{{ organization(slug: \"meta\") {{ employments(first: 4, after: {after}) {{ totalCount edges {{ cursor node {{ id }} }} pageInfo {{ hasNextPage endCursor }} }} }} }}"
+            ))
+            .await;
+        let page = &data["organization"]["employments"];
+        assert_eq!(page["totalCount"], 17);
+        ids.extend(strings(&page["edges"], |e| &e["node"]["id"]));
+        if page["pageInfo"]["hasNextPage"] != true {
+            break;
+        }
+        after = format!("{}", page["pageInfo"]["endCursor"]);
+    }
+    let total = ids.len();
+    ids.sort();
+    ids.dedup();
+    assert_eq!((total, ids.len()), (17, 17), "each stint exactly once");
+}
+
+#[tokio::test]
+async fn the_default_page_is_twenty_and_a_hundred_is_the_most() {
+    let app = TestApp::spawn().await;
+    app.sql("INSERT INTO people (slug, name) SELECT 'person-' || n, 'Person ' || lpad(n::text, 3, '0') FROM generate_series(1, 130) n")
+        .await;
+    let data = app
+        .data("{ default: people { totalCount nodes { slug } pageInfo { hasNextPage } } most: people(first: 100) { nodes { slug } } none: people(first: 0) { nodes { slug } pageInfo { hasNextPage } } }")
+        .await;
+    assert_eq!(data["default"]["totalCount"], 130);
+    assert_eq!(data["default"]["nodes"].as_array().map(Vec::len), Some(20));
+    assert_eq!(data["default"]["pageInfo"]["hasNextPage"], true);
+    assert_eq!(data["most"]["nodes"].as_array().map(Vec::len), Some(100));
+    assert_eq!(
+        data["none"],
+        json!({ "nodes": [], "pageInfo": { "hasNextPage": true } })
+    );
+}
+
+#[tokio::test]
+async fn page_sizes_out_of_range_are_refused_not_clamped() {
+    let app = TestApp::spawn_seeded().await;
+    for query in [
+        "{ people(first: 101) { totalCount } }",
+        "{ people(first: -1) { totalCount } }",
+        "{ organizations(first: 1000) { totalCount } }",
+        "{ publications(first: 101) { totalCount } }",
+        r#"{ organization(slug: "meta") { employments(first: 101) { totalCount } } }"#,
+    ] {
+        let response = app.graphql(query).await;
+        assert_eq!(error_codes(&response), ["BAD_USER_INPUT"], "{query}");
+        let message = response["errors"][0]["message"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(message.contains("between 0 and 100"), "{message}");
+    }
+}
+
+#[tokio::test]
+async fn a_cursor_not_from_the_list_is_bad_input() {
+    let app = TestApp::spawn_seeded().await;
+    for query in [
+        r#"{ people(after: "garbage") { totalCount } }"#,
+        r#"{ organizations(after: "WzFd") { totalCount } }"#,
+        r#"{ organization(slug: "meta") { employments(after: "WyJub3QtYS1kYXRlIiwxXQ") { totalCount } } }"#,
+    ] {
+        let response = app.graphql(query).await;
+        assert_eq!(
+            error_codes(&response),
+            ["BAD_USER_INPUT"],
+            "{query}: {response}"
+        );
+    }
+}

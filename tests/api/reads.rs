@@ -1,0 +1,315 @@
+//! Every read field of the contract, on the article's data set.
+
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, error_codes, strings};
+
+const ARTICLE: &str = "https://www.listmystartup.app/article/metas-ai-exodus-how-mistral-and-others-are-winning-the-talent-war";
+const ARXIV: &str = "https://arxiv.org/abs/2302.13971";
+
+#[tokio::test]
+async fn a_person_is_found_by_slug_with_names_aliases_stints_and_authorships() {
+    let app = TestApp::spawn_seeded().await;
+    let data = app
+        .data(
+            r#"{ person(slug: "aurelien-rodriguez") {
+                slug name aliases bio
+                employments { organization { slug } title isCurrent isFounder startedOn endedOn sources { url } }
+                currentEmployments { organization { name } title }
+                authorships { position publication { slug } affiliation { slug } sources { url publisher publishedOn } }
+            } }"#,
+        )
+        .await;
+    let person = &data["person"];
+    assert_eq!(person["name"], "Aurélien Rodriguez");
+    assert_eq!(person["aliases"], json!(["Aurelien Rodriguez"]));
+    assert_eq!(person["bio"], Value::Null);
+    assert_eq!(
+        person["employments"],
+        json!([
+            { "organization": { "slug": "meta" }, "title": null, "isCurrent": false, "isFounder": false,
+              "startedOn": null, "endedOn": null, "sources": [{ "url": ARTICLE }, { "url": ARXIV }] },
+            { "organization": { "slug": "cohere" }, "title": "Director, Foundation Model Training",
+              "isCurrent": true, "isFounder": false, "startedOn": null, "endedOn": null,
+              "sources": [{ "url": ARTICLE }] }
+        ])
+    );
+    assert_eq!(
+        person["currentEmployments"],
+        json!([{ "organization": { "name": "Cohere" }, "title": "Director, Foundation Model Training" }])
+    );
+    assert_eq!(
+        person["authorships"],
+        json!([{ "position": 11, "publication": { "slug": "llama-2023" }, "affiliation": { "slug": "meta" },
+                 "sources": [{ "url": ARXIV, "publisher": "arXiv", "publishedOn": "2023-02-27" }] }])
+    );
+}
+
+#[tokio::test]
+async fn employment_status_separates_current_from_former_stints() {
+    let app = TestApp::spawn_seeded().await;
+    let data = app
+        .data(
+            r#"{ person(slug: "robert-fergus") {
+                all: employments { organization { slug } }
+                current: employments(status: CURRENT) { organization { slug } title }
+                former: employments(status: FORMER) { organization { slug } reportedYears careerPosition }
+            } }"#,
+        )
+        .await;
+    let person = &data["person"];
+    // Chronological by the stated career order: FAIR, DeepMind, back to FAIR.
+    assert_eq!(
+        strings(&person["all"], |e| &e["organization"]["slug"]),
+        ["fair", "google-deepmind", "fair"]
+    );
+    assert_eq!(
+        person["current"],
+        json!([{ "organization": { "slug": "fair" }, "title": "Head of FAIR" }])
+    );
+    assert_eq!(
+        person["former"],
+        json!([
+            { "organization": { "slug": "fair" }, "reportedYears": null, "careerPosition": 1 },
+            { "organization": { "slug": "google-deepmind" }, "reportedYears": 5, "careerPosition": 2 }
+        ])
+    );
+}
+
+#[tokio::test]
+async fn an_organization_has_its_parent_units_founders_and_details() {
+    let app = TestApp::spawn_seeded().await;
+    let data = app
+        .data(
+            r#"{
+                fair: organization(slug: "fair") { name kind parent { slug } units { slug } founders { name } }
+                meta: organization(slug: "meta") { kind parent { slug } units { slug name } }
+                mistral: organization(slug: "mistral") { name kind country website foundedOn founders { slug name } }
+                missing: organization(slug: "no-such-org") { name }
+            }"#,
+        )
+        .await;
+    assert_eq!(
+        data["fair"],
+        json!({ "name": "FAIR", "kind": "RESEARCH_LAB", "parent": { "slug": "meta" }, "units": [],
+                "founders": [{ "name": "Robert Fergus" }] })
+    );
+    assert_eq!(
+        data["meta"],
+        json!({ "kind": "COMPANY", "parent": null, "units": [{ "slug": "fair", "name": "FAIR" }] })
+    );
+    assert_eq!(data["mistral"]["kind"], "STARTUP");
+    assert_eq!(data["mistral"]["country"], "FR");
+    assert_eq!(data["mistral"]["website"], "https://mistral.ai");
+    assert_eq!(data["mistral"]["foundedOn"], Value::Null);
+    assert_eq!(
+        strings(&data["mistral"]["founders"], |p| &p["name"]),
+        ["Arthur Mensch", "Guillaume Lample", "Timothée Lacroix"]
+    );
+    assert_eq!(data["missing"], Value::Null);
+}
+
+#[tokio::test]
+async fn organization_employments_include_units_unless_told_otherwise() {
+    let app = TestApp::spawn_seeded().await;
+    let data = app
+        .data(
+            r#"{ organization(slug: "meta") {
+                withUnits: employments { totalCount }
+                withoutUnits: employments(includeUnits: false) { totalCount }
+                current: employments(status: CURRENT, first: 100) { totalCount nodes { person { slug } organization { slug } isCurrent } }
+                former: employments(status: FORMER) { totalCount }
+            } }"#,
+        )
+        .await;
+    let meta = &data["organization"];
+    // 14 LLaMA authors at Meta; at its unit FAIR, Pineau's stint and Fergus's two.
+    assert_eq!(meta["withUnits"]["totalCount"], 17);
+    assert_eq!(meta["withoutUnits"]["totalCount"], 14);
+    assert_eq!(meta["former"]["totalCount"], 13);
+    assert_eq!(meta["current"]["totalCount"], 4);
+    let mut current: Vec<String> = strings(&meta["current"]["nodes"], |e| &e["person"]["slug"]);
+    current.sort();
+    assert_eq!(
+        current,
+        [
+            "faisal-azhar",
+            "hugo-touvron",
+            "robert-fergus",
+            "xavier-martinet"
+        ]
+    );
+    assert!(
+        meta["current"]["nodes"]
+            .as_array()
+            .is_some_and(|n| n.iter().all(|e| e["isCurrent"] == true))
+    );
+}
+
+#[tokio::test]
+async fn organizations_can_be_listed_by_kind() {
+    let app = TestApp::spawn_seeded().await;
+    let data = app
+        .data(
+            r#"{
+                all: organizations(first: 100) { totalCount nodes { slug } }
+                startups: organizations(kind: STARTUP) { totalCount nodes { name } }
+                labs: organizations(kind: RESEARCH_LAB) { nodes { slug parent { slug } } }
+            }"#,
+        )
+        .await;
+    assert_eq!(data["all"]["totalCount"], 11);
+    assert_eq!(data["startups"]["totalCount"], 2);
+    assert_eq!(
+        strings(&data["startups"]["nodes"], |o| &o["name"]),
+        ["Mistral AI", "Thinking Machines Lab"]
+    );
+    assert_eq!(
+        data["labs"]["nodes"],
+        json!([{ "slug": "fair", "parent": { "slug": "meta" } }, { "slug": "google-deepmind", "parent": { "slug": "google" } }])
+    );
+}
+
+#[tokio::test]
+async fn the_llama_paper_lists_its_fourteen_authors_in_order_with_their_affiliation() {
+    let app = TestApp::spawn_seeded().await;
+    let data = app
+        .data(
+            r#"{
+                publication(slug: "llama-2023") {
+                    title publishedOn venue url
+                    authors { position person { name } affiliation { name } publication { slug } sources { url } }
+                }
+                publications { totalCount nodes { slug } }
+            }"#,
+        )
+        .await;
+    let paper = &data["publication"];
+    assert_eq!(
+        paper["title"],
+        "LLaMA: Open and Efficient Foundation Language Models"
+    );
+    assert_eq!(paper["publishedOn"], "2023-02-27");
+    assert_eq!(paper["venue"], "arXiv");
+    assert_eq!(paper["url"], ARXIV);
+    assert_eq!(
+        strings(&paper["authors"], |a| &a["person"]["name"]),
+        [
+            "Hugo Touvron",
+            "Thibaut Lavril",
+            "Gautier Izacard",
+            "Xavier Martinet",
+            "Marie-Anne Lachaux",
+            "Timothée Lacroix",
+            "Baptiste Rozière",
+            "Naman Goyal",
+            "Eric Hambro",
+            "Faisal Azhar",
+            "Aurélien Rodriguez",
+            "Armand Joulin",
+            "Edouard Grave",
+            "Guillaume Lample",
+        ]
+    );
+    let authors = paper["authors"].as_array().expect("a list");
+    for (index, author) in authors.iter().enumerate() {
+        assert_eq!(author["position"], index + 1);
+        assert_eq!(author["affiliation"]["name"], "Meta");
+        assert_eq!(author["publication"]["slug"], "llama-2023");
+        assert_eq!(author["sources"], json!([{ "url": ARXIV }]));
+    }
+    assert_eq!(
+        data["publications"],
+        json!({ "totalCount": 1, "nodes": [{ "slug": "llama-2023" }] })
+    );
+}
+
+#[tokio::test]
+async fn every_global_id_finds_its_node_again() {
+    let app = TestApp::spawn_seeded().await;
+    let data = app
+        .data(
+            r#"{ person(slug: "guillaume-lample") {
+                id
+                employments { id organization { id } sources { id } }
+                authorships { publication { id } }
+            } }"#,
+        )
+        .await;
+    let person = &data["person"];
+    let stint = &person["employments"][1];
+    let ids = [
+        (&person["id"], "Person"),
+        (&stint["id"], "Employment"),
+        (&stint["organization"]["id"], "Organization"),
+        (&stint["sources"][0]["id"], "Source"),
+        (
+            &person["authorships"][0]["publication"]["id"],
+            "Publication",
+        ),
+    ];
+    let mut seen = Vec::new();
+    for (id, typename) in ids {
+        let id = id.as_str().expect("an id");
+        let found = app
+            .data(&format!(r#"{{ node(id: "{id}") {{ __typename id }} }}"#))
+            .await;
+        assert_eq!(found["node"], json!({ "__typename": typename, "id": id }));
+        seen.push(id.to_owned());
+    }
+    seen.sort();
+    seen.dedup();
+    assert_eq!(seen.len(), 5, "ids are unique across types");
+
+    let details = app
+        .data(&format!(
+            r#"{{ node(id: "{}") {{ ... on Employment {{ title isFounder person {{ slug }} organization {{ slug }} }} }} }}"#,
+            stint["id"].as_str().expect("an id")
+        ))
+        .await;
+    assert_eq!(
+        details["node"],
+        json!({ "title": "Co-founder and Chief Scientist", "isFounder": true,
+                "person": { "slug": "guillaume-lample" }, "organization": { "slug": "mistral" } })
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_id_is_null_and_a_malformed_one_is_bad_input() {
+    let app = TestApp::spawn_seeded().await;
+    // "Person:999999" in the id encoding, a well-formed id nobody has.
+    let unknown = app
+        .data(r#"{ node(id: "UGVyc29uOjk5OTk5OQ") { id } }"#)
+        .await;
+    assert_eq!(unknown["node"], Value::Null);
+
+    let malformed = app.graphql(r#"{ node(id: "42") { id } }"#).await;
+    assert_eq!(error_codes(&malformed), ["BAD_USER_INPUT"]);
+    assert_eq!(malformed["data"]["node"], Value::Null);
+}
+
+#[tokio::test]
+async fn every_stint_and_authorship_cites_a_source() {
+    let app = TestApp::spawn_seeded().await;
+    let data = app
+        .data(
+            r#"{ people(first: 100) { nodes { slug employments { sources { url title } } authorships { sources { url } } } } }"#,
+        )
+        .await;
+    let people = data["people"]["nodes"].as_array().expect("a list");
+    assert_eq!(people.len(), 17);
+    for person in people {
+        for stint in person["employments"].as_array().expect("a list") {
+            let sources = stint["sources"].as_array().expect("a list");
+            assert!(
+                !sources.is_empty(),
+                "{} has an uncited stint",
+                person["slug"]
+            );
+            assert!(sources.iter().all(|s| s["title"].is_string()));
+        }
+        for authorship in person["authorships"].as_array().expect("a list") {
+            assert!(!authorship["sources"].as_array().expect("a list").is_empty());
+        }
+    }
+}

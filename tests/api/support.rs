@@ -1,0 +1,276 @@
+//! Test support: each test gets a fresh database, copied from a migrated
+//! template, and the real app serving it on a random port. The database is
+//! dropped when the test's `TestApp` goes out of scope.
+
+use std::hash::{DefaultHasher, Hash, Hasher};
+use std::sync::atomic::{AtomicU32, Ordering};
+
+use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+use serde_json::{Value, json};
+use talentgraph::config::{Config, DEFAULT_DATABASE_URL};
+use talentgraph::db::{self, StatementCounter};
+use talentgraph::server::Application;
+use tokio::sync::OnceCell;
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub statements: StatementCounter,
+    pub database_url: String,
+    _database: TestDatabase,
+}
+
+/// The server that tests create their databases on (DATABASE_URL's, or the default).
+fn server_url() -> String {
+    let _ = dotenvy::dotenv();
+    std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned())
+}
+
+/// `url` with its database name replaced by `name`.
+fn with_database(url: &str, name: &str) -> String {
+    db::with_database_name(url, name).expect("DATABASE_URL names a database")
+}
+
+/// A name that changes whenever a migration does, so a stale template is never used.
+fn template_name() -> String {
+    let mut files: Vec<_> = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/migrations"))
+        .expect("migrations folder")
+        .flat_map(|dir| dir.ok())
+        .flat_map(|dir| {
+            std::fs::read_dir(dir.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
+        .map(|file| file.path())
+        .collect();
+    files.sort();
+    let mut hasher = DefaultHasher::new();
+    for file in files {
+        file.hash(&mut hasher);
+        std::fs::read(&file).unwrap_or_default().hash(&mut hasher);
+    }
+    format!("talentgraph_template_{:016x}", hasher.finish())
+}
+
+async fn maintenance_conn() -> AsyncPgConnection {
+    let (url, _) = db::maintenance_url(&server_url()).expect("DATABASE_URL names a database");
+    AsyncPgConnection::establish(&url)
+        .await
+        .unwrap_or_else(|e| panic!("tests need PostgreSQL at {url}: {e}"))
+}
+
+/// Creates the migrated template once per machine: test processes (nextest
+/// runs one per test) take turns through an advisory lock, and a template is
+/// renamed into place only once it is complete.
+async fn template() -> &'static str {
+    static TEMPLATE: OnceCell<String> = OnceCell::const_new();
+    TEMPLATE
+        .get_or_init(|| async {
+            let name = template_name();
+            let mut conn = maintenance_conn().await;
+            diesel::sql_query("SELECT pg_advisory_lock(7250001)")
+                .execute(&mut conn)
+                .await
+                .expect("advisory lock");
+            let exists = diesel::sql_query(format!(
+                "SELECT 1 FROM pg_database WHERE datname = '{name}'"
+            ))
+            .execute(&mut conn)
+            .await
+            .expect("look up template")
+                > 0;
+            if !exists {
+                let building = format!("{name}_building");
+                for sql in [
+                    format!("DROP DATABASE IF EXISTS {building}"),
+                    format!("CREATE DATABASE {building}"),
+                ] {
+                    diesel::sql_query(sql)
+                        .execute(&mut conn)
+                        .await
+                        .expect("create template");
+                }
+                db::run_migrations(&with_database(&server_url(), &building))
+                    .await
+                    .expect("migrations apply to an empty database");
+                diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))
+                    .execute(&mut conn)
+                    .await
+                    .expect("rename template");
+            }
+            diesel::sql_query("SELECT pg_advisory_unlock(7250001)")
+                .execute(&mut conn)
+                .await
+                .expect("advisory unlock");
+            name
+        })
+        .await
+}
+
+/// A database for one test, dropped (with any connections left) on drop.
+struct TestDatabase {
+    name: String,
+}
+
+impl TestDatabase {
+    async fn create() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let template = template().await;
+        let name = format!(
+            "talentgraph_test_{}_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map(|d| d.subsec_nanos())
+                .unwrap_or_default()
+        );
+        let mut conn = maintenance_conn().await;
+        diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
+            .execute(&mut conn)
+            .await
+            .expect("create test database");
+        TestDatabase { name }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        let name = self.name.clone();
+        // Drop runs outside async; a short-lived runtime on its own thread does the work.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()?;
+            runtime.block_on(async {
+                let mut conn = maintenance_conn().await;
+                diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                    .execute(&mut conn)
+                    .await
+                    .map_err(std::io::Error::other)
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Ok(_))) {
+            eprintln!("could not drop test database {}", self.name);
+        }
+    }
+}
+
+impl TestApp {
+    /// The app on an empty, migrated database.
+    pub async fn spawn() -> Self {
+        let database = TestDatabase::create().await;
+        let database_url = with_database(&server_url(), &database.name);
+        let config = Config {
+            database_url: database_url.clone(),
+            listen: "127.0.0.1:0".parse().expect("valid address"),
+            db_pool_size: 4,
+            http_workers: 1,
+        };
+        let app = Application::build(&config).expect("the app builds");
+        let address = format!("http://127.0.0.1:{}", app.port);
+        let statements = app.statements.clone();
+        tokio::spawn(app.run());
+        TestApp {
+            address,
+            client: reqwest::Client::new(),
+            statements,
+            database_url,
+            _database: database,
+        }
+    }
+
+    /// The app on a database loaded with the article's data set.
+    pub async fn spawn_seeded() -> Self {
+        let app = Self::spawn().await;
+        talentgraph::seed::seed(&mut app.conn().await)
+            .await
+            .expect("the article's data set loads");
+        app
+    }
+
+    pub async fn conn(&self) -> AsyncPgConnection {
+        AsyncPgConnection::establish(&self.database_url)
+            .await
+            .expect("connect to the test database")
+    }
+
+    /// Runs a SQL script on the test database (fixtures).
+    pub async fn sql(&self, script: &str) {
+        use diesel_async::SimpleAsyncConnection;
+        self.conn()
+            .await
+            .batch_execute(script)
+            .await
+            .unwrap_or_else(|e| panic!("fixture SQL failed: {e}\n{script}"));
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.address)
+    }
+
+    /// POSTs a query and returns the whole JSON response.
+    pub async fn graphql(&self, query: &str) -> Value {
+        self.graphql_with(query, json!({})).await
+    }
+
+    pub async fn graphql_with(&self, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the request reaches the app");
+        response.json().await.expect("the response is JSON")
+    }
+
+    /// POSTs a query that must succeed and returns its `data`.
+    pub async fn data(&self, query: &str) -> Value {
+        let response = self.graphql(query).await;
+        assert!(
+            response.get("errors").is_none(),
+            "unexpected errors: {response:#}"
+        );
+        response["data"].clone()
+    }
+
+    /// SQL statements the app sent while running `query`.
+    pub async fn statements_for(&self, query: &str) -> u64 {
+        let before = self.statements.get();
+        self.data(query).await;
+        self.statements.get() - before
+    }
+}
+
+/// The `extensions.code` of each error in a response.
+pub fn error_codes(response: &Value) -> Vec<String> {
+    response["errors"]
+        .as_array()
+        .map(|errors| {
+            errors
+                .iter()
+                .map(|e| {
+                    e["extensions"]["code"]
+                        .as_str()
+                        .unwrap_or("<none>")
+                        .to_owned()
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The strings at `field` of each element of the array `list`.
+pub fn strings(list: &Value, field: impl Fn(&Value) -> &Value) -> Vec<String> {
+    list.as_array()
+        .map(|items| {
+            items
+                .iter()
+                .map(|item| field(item).as_str().unwrap_or("<null>").to_owned())
+                .collect()
+        })
+        .unwrap_or_default()
+}
