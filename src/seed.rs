@@ -137,6 +137,7 @@ struct Stint {
     is_current: bool,
     career_position: Option<i32>,
     reported_years: Option<i32>,
+    is_leader: bool,
     sources: &'static [&'static str],
 }
 
@@ -157,6 +158,7 @@ const fn at_meta(left: bool) -> Stint {
         is_current: !left,
         career_position: Some(1),
         reported_years: None,
+        is_leader: false,
         sources: &[ARXIV, ARTICLE],
     }
 }
@@ -170,6 +172,7 @@ const fn now_at(organization: &'static str, title: &'static str, is_founder: boo
         is_current: true,
         career_position: Some(2),
         reported_years: None,
+        is_leader: false,
         sources: &[ARTICLE],
     }
 }
@@ -294,9 +297,12 @@ const PEOPLE: &[PersonSeed] = &[
             is_current: true,
             career_position: None,
             reported_years: None,
+            is_leader: false,
             sources: &[ARTICLE],
         }],
     },
+    // "Joelle Pineau, who led Meta's Fundamental AI Research group (FAIR) for
+    // eight years", has stepped down.
     PersonSeed {
         slug: "joelle-pineau",
         name: "Joelle Pineau",
@@ -308,9 +314,12 @@ const PEOPLE: &[PersonSeed] = &[
             is_current: false,
             career_position: None,
             reported_years: Some(8),
+            is_leader: true,
             sources: &[ARTICLE],
         }],
     },
+    // "Robert Fergus, a co-founder of FAIR who recently rejoined Meta after
+    // five years at Google's DeepMind", replaces her.
     PersonSeed {
         slug: "robert-fergus",
         name: "Robert Fergus",
@@ -323,6 +332,7 @@ const PEOPLE: &[PersonSeed] = &[
                 is_current: false,
                 career_position: Some(1),
                 reported_years: None,
+                is_leader: false,
                 sources: &[ARTICLE],
             },
             Stint {
@@ -332,6 +342,7 @@ const PEOPLE: &[PersonSeed] = &[
                 is_current: false,
                 career_position: Some(2),
                 reported_years: Some(5),
+                is_leader: false,
                 sources: &[ARTICLE],
             },
             Stint {
@@ -341,6 +352,7 @@ const PEOPLE: &[PersonSeed] = &[
                 is_current: true,
                 career_position: Some(3),
                 reported_years: None,
+                is_leader: true,
                 sources: &[ARTICLE],
             },
         ],
@@ -538,6 +550,7 @@ async fn insert_stint(
             is_current: stint.is_current,
             career_position: stint.career_position,
             reported_years: stint.reported_years,
+            is_leader: stint.is_leader,
         })
         .returning(employments::id)
         .get_result(conn)

@@ -24,6 +24,7 @@ pub struct EmploymentRow {
     pub reported_years: Option<i32>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub is_leader: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -40,6 +41,7 @@ pub struct NewEmployment<'a> {
     pub is_current: bool,
     pub career_position: Option<i32>,
     pub reported_years: Option<i32>,
+    pub is_leader: bool,
 }
 
 #[derive(Debug, Insertable)]
@@ -65,6 +67,19 @@ pub async fn of_people(
 ) -> QueryResult<Vec<EmploymentRow>> {
     employments::table
         .filter(employments::person_id.eq_any(person_ids))
+        .select(EmploymentRow::as_select())
+        .load(conn)
+        .await
+}
+
+/// The leadership stints of each organization (`is_leader`), unordered.
+pub async fn leaders_of(
+    conn: &mut AsyncPgConnection,
+    organization_ids: &[i64],
+) -> QueryResult<Vec<EmploymentRow>> {
+    employments::table
+        .filter(employments::organization_id.eq_any(organization_ids))
+        .filter(employments::is_leader.eq(true))
         .select(EmploymentRow::as_select())
         .load(conn)
         .await

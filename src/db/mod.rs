@@ -5,12 +5,14 @@
 //! [`StatementCounter`]): tests use the count to prove that nested GraphQL
 //! fields load in batches.
 
+pub mod analytics;
 pub mod authorships;
 pub mod employments;
 pub mod organizations;
 pub mod people;
 pub mod publications;
 pub mod schema;
+pub mod search;
 pub mod sources;
 
 use std::sync::Arc;

@@ -6,7 +6,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::schema::organizations;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
+#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = organizations, check_for_backend(diesel::pg::Pg))]
 pub struct OrganizationRow {
     pub id: i64,
@@ -56,6 +56,17 @@ pub async fn by_slug(
         .first(conn)
         .await
         .optional()
+}
+
+pub async fn by_slugs(
+    conn: &mut AsyncPgConnection,
+    slugs: &[String],
+) -> QueryResult<Vec<OrganizationRow>> {
+    organizations::table
+        .filter(organizations::slug.eq_any(slugs))
+        .select(OrganizationRow::as_select())
+        .load(conn)
+        .await
 }
 
 /// The direct units of each of `parent_ids`, by name.

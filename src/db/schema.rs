@@ -41,6 +41,7 @@ diesel::table! {
         reported_years -> Nullable<Int4>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        is_leader -> Bool,
     }
 }
 

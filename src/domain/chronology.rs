@@ -25,14 +25,6 @@ pub struct ChronologyKey {
 
 impl Ord for ChronologyKey {
     fn cmp(&self, other: &Self) -> Ordering {
-        fn unknown_last<T: Ord>(a: Option<T>, b: Option<T>) -> Ordering {
-            match (a, b) {
-                (Some(a), Some(b)) => a.cmp(&b),
-                (Some(_), None) => Ordering::Less,
-                (None, Some(_)) => Ordering::Greater,
-                (None, None) => Ordering::Equal,
-            }
-        }
         unknown_last(self.career_position, other.career_position)
             .then_with(|| unknown_last(self.started_on, other.started_on))
             .then_with(|| self.is_current.cmp(&other.is_current))
@@ -43,6 +35,39 @@ impl Ord for ChronologyKey {
 impl PartialOrd for ChronologyKey {
     fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
         Some(self.cmp(other))
+    }
+}
+
+/// The order of an organization's leaders, who are different people: by start
+/// date (unknown last), then whoever has left before whoever is current, then
+/// record id.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SuccessionKey {
+    pub started_on: Option<NaiveDate>,
+    pub is_current: bool,
+    pub id: i64,
+}
+
+impl Ord for SuccessionKey {
+    fn cmp(&self, other: &Self) -> Ordering {
+        unknown_last(self.started_on, other.started_on)
+            .then_with(|| self.is_current.cmp(&other.is_current))
+            .then_with(|| self.id.cmp(&other.id))
+    }
+}
+
+impl PartialOrd for SuccessionKey {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+fn unknown_last<T: Ord>(a: Option<T>, b: Option<T>) -> Ordering {
+    match (a, b) {
+        (Some(a), Some(b)) => a.cmp(&b),
+        (Some(_), None) => Ordering::Less,
+        (None, Some(_)) => Ordering::Greater,
+        (None, None) => Ordering::Equal,
     }
 }
 

@@ -26,6 +26,7 @@ pub struct Employment {
     pub is_current: bool,
     pub career_position: Option<i32>,
     pub reported_years: Option<i32>,
+    pub is_leader: bool,
 }
 
 impl TryFrom<EmploymentRow> for Employment {
@@ -46,6 +47,7 @@ impl TryFrom<EmploymentRow> for Employment {
             is_current: row.is_current,
             career_position: row.career_position,
             reported_years: row.reported_years,
+            is_leader: row.is_leader,
         })
     }
 }
@@ -92,6 +94,11 @@ impl Employment {
     /// Whether the person founded (or co-founded) the organization.
     async fn is_founder(&self) -> bool {
         self.is_founder
+    }
+
+    /// Whether the person headed the organization during this stint.
+    async fn is_leader(&self) -> bool {
+        self.is_leader
     }
 
     /// When the stint began, at the precision known; null when no source says.

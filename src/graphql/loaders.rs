@@ -8,6 +8,9 @@ use std::hash::Hash;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
 use super::error::ApiError;
+use chrono::NaiveDate;
+
+use crate::db::analytics::{CohortMemberRow, FlowQuery, FlowRow};
 use crate::db::authorships::AuthorshipRow;
 use crate::db::employments::{EmploymentRow, ListingCursor, OrganizationScope};
 use crate::db::organizations::OrganizationRow;
@@ -15,7 +18,7 @@ use crate::db::people::PersonRow;
 use crate::db::publications::PublicationRow;
 use crate::db::sources::SourceRow;
 use crate::db::{self, DbPool};
-use crate::domain::chronology::ChronologyKey;
+use crate::domain::chronology::{ChronologyKey, SuccessionKey};
 
 /// The loader behind every batch; cheap to create per request.
 pub struct Db {
@@ -302,5 +305,192 @@ impl Loader<ListingCountKey> for Db {
             }
         }
         Ok(counts)
+    }
+}
+
+id_key!(/// An organization's leadership stints, in succession order.
+    LeadersOf);
+id_key!(/// How many alumni an organization has.
+    AlumniCount);
+
+/// An organization by slug.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct OrganizationSlug(pub String);
+
+/// Where a list ordered by (name, id) resumes.
+pub type NameKeyset = (String, i64);
+
+/// One page of an organization's alumni, by (name, id).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AlumniPageKey {
+    pub organization_id: i64,
+    pub after: Option<NameKeyset>,
+    pub limit: i64,
+}
+
+/// An organization's talent flows in one direction, between two dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowsKey {
+    pub organization_id: i64,
+    pub outbound: bool,
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+}
+
+/// The authors of a publication affiliated with an organization (or its units).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CohortKey {
+    pub publication_id: i64,
+    pub organization_id: i64,
+}
+
+impl Loader<OrganizationSlug> for Db {
+    type Value = OrganizationRow;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[OrganizationSlug],
+    ) -> Result<HashMap<OrganizationSlug, OrganizationRow>, ApiError> {
+        let slugs: Vec<String> = keys.iter().map(|k| k.0.clone()).collect();
+        let rows = db::organizations::by_slugs(&mut *self.conn().await?, &slugs).await?;
+        Ok(rows
+            .into_iter()
+            .map(|row| (OrganizationSlug(row.slug.clone()), row))
+            .collect())
+    }
+}
+
+impl Loader<LeadersOf> for Db {
+    type Value = Vec<EmploymentRow>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[LeadersOf]) -> Result<HashMap<LeadersOf, Self::Value>, ApiError> {
+        let rows =
+            db::employments::leaders_of(&mut *self.conn().await?, &ids(keys, |k| k.0)).await?;
+        let mut groups = group(
+            keys,
+            LeadersOf,
+            rows.into_iter().map(|row| (row.organization_id, row)),
+        );
+        for leaders in groups.values_mut() {
+            leaders.sort_by_key(|row| SuccessionKey {
+                started_on: row.started_on,
+                is_current: row.is_current,
+                id: row.id,
+            });
+        }
+        Ok(groups)
+    }
+}
+
+impl Loader<AlumniPageKey> for Db {
+    type Value = Vec<PersonRow>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[AlumniPageKey],
+    ) -> Result<HashMap<AlumniPageKey, Self::Value>, ApiError> {
+        let mut conn = self.conn().await?;
+        let mut batches: HashMap<(Option<NameKeyset>, i64), Vec<i64>> = HashMap::new();
+        for key in keys {
+            batches
+                .entry((key.after.clone(), key.limit))
+                .or_default()
+                .push(key.organization_id);
+        }
+        let mut pages: HashMap<AlumniPageKey, Self::Value> =
+            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for ((after, limit), roots) in batches {
+            let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
+            for row in db::analytics::alumni_pages(&mut conn, &roots, keyset, limit).await? {
+                let key = AlumniPageKey {
+                    organization_id: row.root_id,
+                    after: after.clone(),
+                    limit,
+                };
+                pages.entry(key).or_default().push(row.person);
+            }
+        }
+        Ok(pages)
+    }
+}
+
+impl Loader<AlumniCount> for Db {
+    type Value = i64;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[AlumniCount]) -> Result<HashMap<AlumniCount, i64>, ApiError> {
+        let rows =
+            db::analytics::alumni_counts(&mut *self.conn().await?, &ids(keys, |k| k.0)).await?;
+        let mut counts: HashMap<AlumniCount, i64> = keys.iter().map(|k| (*k, 0)).collect();
+        counts.extend(
+            rows.into_iter()
+                .map(|row| (AlumniCount(row.root_id), row.count)),
+        );
+        Ok(counts)
+    }
+}
+
+/// Sibling organizations asking for flows with the same direction and dates
+/// share one statement.
+impl Loader<FlowsKey> for Db {
+    type Value = Vec<FlowRow>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[FlowsKey]) -> Result<HashMap<FlowsKey, Self::Value>, ApiError> {
+        let mut conn = self.conn().await?;
+        let mut batches: HashMap<(bool, Option<NaiveDate>, Option<NaiveDate>), Vec<i64>> =
+            HashMap::new();
+        for key in keys {
+            batches
+                .entry((key.outbound, key.since, key.until))
+                .or_default()
+                .push(key.organization_id);
+        }
+        let mut flows: HashMap<FlowsKey, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for ((outbound, since, until), roots) in batches {
+            let query = FlowQuery {
+                from: outbound.then(|| roots.clone()),
+                to: (!outbound).then(|| roots.clone()),
+                since,
+                until,
+            };
+            for row in db::analytics::talent_flows(&mut conn, &query).await? {
+                let key = FlowsKey {
+                    organization_id: if outbound { row.from_id } else { row.to_id },
+                    outbound,
+                    since,
+                    until,
+                };
+                flows.entry(key).or_default().push(row);
+            }
+        }
+        Ok(flows)
+    }
+}
+
+impl Loader<CohortKey> for Db {
+    type Value = Vec<CohortMemberRow>;
+    type Error = ApiError;
+
+    async fn load(&self, keys: &[CohortKey]) -> Result<HashMap<CohortKey, Self::Value>, ApiError> {
+        let pairs: Vec<(i64, i64)> = keys
+            .iter()
+            .map(|k| (k.publication_id, k.organization_id))
+            .collect();
+        let rows = db::analytics::cohorts(&mut *self.conn().await?, &pairs).await?;
+        let mut cohorts: HashMap<CohortKey, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for row in rows {
+            let key = CohortKey {
+                publication_id: row.publication_id,
+                organization_id: row.organization_id,
+            };
+            cohorts.entry(key).or_default().push(row);
+        }
+        Ok(cohorts)
     }
 }

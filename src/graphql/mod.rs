@@ -13,8 +13,11 @@ pub mod pagination;
 pub mod person;
 pub mod publication;
 pub mod query;
+pub mod retention;
 pub mod scalars;
+pub mod search;
 pub mod source;
+pub mod talent_flow;
 
 use async_graphql::{EmptyMutation, EmptySubscription, Schema};
 

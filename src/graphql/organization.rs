@@ -8,10 +8,15 @@ use super::context::ContextExt;
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
-use super::loaders::{FoundersOf, ListingCountKey, ListingPageKey, OrganizationId, UnitsOf};
-use super::pagination::{Cursor, TotalCount, page_size};
+use super::loaders::{
+    AlumniCount, AlumniPageKey, FlowsKey, FoundersOf, LeadersOf, ListingCountKey, ListingPageKey,
+    OrganizationId, UnitsOf,
+};
+use super::pagination::{Cursor, TotalCount, keyset_page, page_size};
 use super::person::{Certainty, EmploymentStatus, Person, at_day};
+use super::query::PersonConnection;
 use super::scalars::{DateScalar, PartialDateScalar};
+use super::talent_flow::{FlowDirection, TalentFlow, ranked};
 use crate::db::employments::{EmploymentRow, ListingCursor, OrganizationScope};
 use crate::db::organizations::OrganizationRow;
 use crate::domain::PartialDate;
@@ -182,6 +187,75 @@ impl Organization {
         Ok(rows.into_iter().map(Person::from).collect())
     }
 
+    /// The stints in which someone headed this organization, in succession
+    /// order: by start date (unknown last), then those who left before whoever
+    /// leads now.
+    async fn leaders(&self, ctx: &Context<'_>) -> ApiResult<Vec<Employment>> {
+        let rows = ctx
+            .loader()?
+            .load_one(LeadersOf(self.id))
+            .await?
+            .unwrap_or_default();
+        rows.into_iter().map(Employment::try_from).collect()
+    }
+
+    /// People who were inside this organization (or a unit of it) and are no
+    /// longer: none of their stints inside it is current. Moving between its
+    /// units does not make an alumnus. By name.
+    async fn alumni(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
+            String,
+        >,
+    ) -> ApiResult<PersonConnection> {
+        let limit = page_size(first)?;
+        let after: Option<(String, i64)> = Cursor::decode(after.as_deref())?;
+        let key = AlumniPageKey {
+            organization_id: self.id,
+            after: after.clone(),
+            limit: limit + 1,
+        };
+        let rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+        keyset_page(
+            rows,
+            limit,
+            after.is_some(),
+            TotalCount::Alumni(AlumniCount(self.id)),
+            |r| (r.name.clone(), r.id),
+            |r| Ok(Person::from(r)),
+        )
+    }
+
+    /// Moves out of (OUTBOUND) or into (INBOUND) this organization, its units
+    /// included, by the organization at the other end; most people first.
+    /// See `docs/analytics.md` for what counts as a move and how `since` and
+    /// `until` treat partial dates.
+    async fn talent_flows(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default)] direction: FlowDirection,
+        since: Option<DateScalar>,
+        until: Option<DateScalar>,
+    ) -> ApiResult<Vec<TalentFlow>> {
+        let (since, until) = date_range(since, until)?;
+        let outbound = direction == FlowDirection::Outbound;
+        let key = FlowsKey {
+            organization_id: self.id,
+            outbound,
+            since,
+            until,
+        };
+        let rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+        ranked(
+            ctx,
+            rows.into_iter().map(TalentFlow::from).collect(),
+            outbound,
+        )
+        .await
+    }
+
     /// Stints at this organization (and, unless `includeUnits: false`, at its
     /// units at any depth), ordered by start date (unknown starts last), then id.
     async fn employments(
@@ -234,4 +308,20 @@ impl Organization {
         }
         Ok(connection)
     }
+}
+
+/// Checks a `since` / `until` pair.
+pub fn date_range(
+    since: Option<DateScalar>,
+    until: Option<DateScalar>,
+) -> ApiResult<(Option<NaiveDate>, Option<NaiveDate>)> {
+    let (since, until) = (since.map(|d| d.0), until.map(|d| d.0));
+    if let (Some(since), Some(until)) = (since, until)
+        && until < since
+    {
+        return Err(ApiError::BadUserInput(format!(
+            "`until` ({until}) is before `since` ({since})"
+        )));
+    }
+    Ok((since, until))
 }

@@ -4,8 +4,8 @@
 //! Every list is paged by keyset (the last row's sort key), never by OFFSET, so
 //! a page costs the same at any depth into the list.
 
-use async_graphql::connection::CursorType;
-use async_graphql::{Context, Object};
+use async_graphql::connection::{Connection, CursorType, Edge};
+use async_graphql::{Context, Object, OutputType};
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde::Serialize;
@@ -13,7 +13,7 @@ use serde::de::DeserializeOwned;
 
 use super::context::ContextExt;
 use super::error::{ApiError, ApiResult};
-use super::loaders::ListingCountKey;
+use super::loaders::{AlumniCount, ListingCountKey};
 use crate::db;
 
 /// Page size when `first` is not given.
@@ -66,13 +66,41 @@ impl CursorType for Cursor {
     }
 }
 
+/// Turns `limit + 1` rows, fetched after a keyset, into a page of `limit`
+/// whose cursors carry each row's sort key.
+pub fn keyset_page<Row, Node: OutputType, Key: Serialize>(
+    mut rows: Vec<Row>,
+    limit: i64,
+    after_given: bool,
+    total: TotalCount,
+    sort_key: impl Fn(&Row) -> Key,
+    convert: impl Fn(Row) -> ApiResult<Node>,
+) -> ApiResult<Connection<Cursor, Node, TotalCount>> {
+    let has_next_page = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+    let mut connection = Connection::with_additional_fields(after_given, has_next_page, total);
+    for row in rows {
+        let cursor = Cursor::encode(&sort_key(&row))?;
+        connection.edges.push(Edge::new(cursor, convert(row)?));
+    }
+    Ok(connection)
+}
+
 /// What a connection's `totalCount` counts; counted only when asked for.
 #[derive(Debug, Clone)]
 pub enum TotalCount {
     People,
-    Organizations { kind: Option<&'static str> },
+    PeopleMatching(String),
+    Organizations {
+        kind: Option<&'static str>,
+    },
+    OrganizationsMatching {
+        query: String,
+        kind: Option<&'static str>,
+    },
     Publications,
     OrganizationEmployments(ListingCountKey),
+    Alumni(AlumniCount),
 }
 
 #[Object]
@@ -84,7 +112,14 @@ impl TotalCount {
             TotalCount::OrganizationEmployments(key) => {
                 Ok(ctx.loader()?.load_one(key.clone()).await?.unwrap_or(0))
             }
+            TotalCount::Alumni(key) => Ok(ctx.loader()?.load_one(*key).await?.unwrap_or(0)),
             TotalCount::People => Ok(db::people::count(&mut *pool.get().await?).await?),
+            TotalCount::PeopleMatching(query) => {
+                Ok(db::search::people_count(&mut *pool.get().await?, query).await?)
+            }
+            TotalCount::OrganizationsMatching { query, kind } => {
+                Ok(db::search::organizations_count(&mut *pool.get().await?, query, *kind).await?)
+            }
             TotalCount::Organizations { kind } => {
                 Ok(db::organizations::count(&mut *pool.get().await?, *kind).await?)
             }

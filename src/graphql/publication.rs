@@ -6,7 +6,9 @@ use super::authorship::Authorship;
 use super::context::ContextExt;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
-use super::loaders::AuthorshipsOfPublication;
+use super::loaders::{AuthorshipsOfPublication, CohortKey, OrganizationSlug};
+use super::organization::Organization;
+use super::retention::CohortRetention;
 use super::scalars::PartialDateScalar;
 use crate::db::publications::PublicationRow;
 use crate::domain::PartialDate;
@@ -67,6 +69,33 @@ impl Publication {
 
     async fn url(&self) -> Option<&str> {
         self.url.as_deref()
+    }
+
+    /// Of the authors affiliated with `organization` (a slug; its units
+    /// count) on this publication: who is still inside it, who left, and
+    /// where the leavers are now.
+    async fn retention(
+        &self,
+        ctx: &Context<'_>,
+        organization: String,
+    ) -> ApiResult<CohortRetention> {
+        let loader = ctx.loader()?;
+        let row = loader
+            .load_one(OrganizationSlug(organization.clone()))
+            .await?
+            .ok_or_else(|| {
+                ApiError::NotFound(format!("no organization has the slug {organization:?}"))
+            })?;
+        let organization = Organization::try_from(row)?;
+        let key = CohortKey {
+            publication_id: self.id,
+            organization_id: organization.id,
+        };
+        let members = loader.load_one(key).await?.unwrap_or_default();
+        Ok(CohortRetention {
+            organization,
+            members,
+        })
     }
 
     /// The authors, in author order.

@@ -1,19 +1,27 @@
 //! The read side of the API: lookups by slug or global id, and paged lists.
 
-use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, ID, Interface, Object, OutputType};
+use async_graphql::connection::Connection;
+use async_graphql::{Context, ID, Interface, Object};
 
 use super::context::ContextExt;
 use super::employment::Employment;
-use super::error::ApiResult;
+use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
-use super::loaders::{EmploymentId, OrganizationId, PersonId, PublicationId, SourceId};
+use super::loaders::{
+    EmploymentId, OrganizationId, OrganizationSlug, PersonId, PublicationId, SourceId,
+};
+use super::organization::date_range;
 use super::organization::{Organization, OrganizationKind};
-use super::pagination::{Cursor, TotalCount, page_size};
+use super::pagination::{Cursor, TotalCount, keyset_page, page_size};
 use super::person::Person;
 use super::publication::Publication;
+use super::scalars::DateScalar;
+use super::search::{DEFAULT_RESULTS, MAX_RESULTS, SearchResult};
 use super::source::Source;
+use super::talent_flow::{TalentFlow, ranked};
 use crate::db;
+use crate::db::analytics::FlowQuery;
+use crate::db::search::RankCursor;
 
 /// Anything with a global id; `Query.node` finds it again.
 #[derive(Interface)]
@@ -32,25 +40,6 @@ pub type PublicationConnection = Connection<Cursor, Publication, TotalCount>;
 
 /// Root lists are ordered by a text column then id; the cursor is that pair.
 type NameCursor = (String, i64);
-
-/// Turns `limit + 1` rows into a page of `limit` with its cursors.
-fn name_ordered_page<Row, Node: OutputType>(
-    mut rows: Vec<Row>,
-    limit: i64,
-    after_given: bool,
-    total: TotalCount,
-    sort_key: impl Fn(&Row) -> NameCursor,
-    convert: impl Fn(Row) -> ApiResult<Node>,
-) -> ApiResult<Connection<Cursor, Node, TotalCount>> {
-    let has_next_page = rows.len() as i64 > limit;
-    rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
-    let mut connection = Connection::with_additional_fields(after_given, has_next_page, total);
-    for row in rows {
-        let cursor = Cursor::encode(&sort_key(&row))?;
-        connection.edges.push(Edge::new(cursor, convert(row)?));
-    }
-    Ok(connection)
-}
 
 pub struct Query;
 
@@ -94,20 +83,35 @@ impl Query {
         Ok(row.map(Person::from))
     }
 
-    /// Everyone, by name.
+    /// Everyone, by name; or, with `search`, the people whose name or an
+    /// alias matches (accents, case and small typos ignored), best match first.
     async fn people(
         &self,
         ctx: &Context<'_>,
+        search: Option<String>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
             String,
         >,
     ) -> ApiResult<PersonConnection> {
         let limit = page_size(first)?;
+        let mut conn = ctx.pool()?.get().await?;
+        if let Some(query) = search_text(search)? {
+            let after: Option<RankCursor> = Cursor::decode(after.as_deref())?;
+            let rows = db::search::people(&mut conn, &query, after, limit + 1).await?;
+            return keyset_page(
+                rows,
+                limit,
+                after.is_some(),
+                TotalCount::PeopleMatching(query),
+                |(score, r)| (*score, r.id),
+                |(_, r)| Ok(Person::from(r)),
+            );
+        }
         let after: Option<NameCursor> = Cursor::decode(after.as_deref())?;
         let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
-        let rows = db::people::page(&mut *ctx.pool()?.get().await?, keyset, limit + 1).await?;
-        name_ordered_page(
+        let rows = db::people::page(&mut conn, keyset, limit + 1).await?;
+        keyset_page(
             rows,
             limit,
             after.is_some(),
@@ -127,10 +131,12 @@ impl Query {
         row.map(Organization::try_from).transpose()
     }
 
-    /// Every organization (units included), by name; optionally of one kind.
+    /// Every organization (units included), by name; optionally of one
+    /// kind; with `search`, those whose name or slug matches, best first.
     async fn organizations(
         &self,
         ctx: &Context<'_>,
+        search: Option<String>,
         kind: Option<OrganizationKind>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
@@ -138,12 +144,24 @@ impl Query {
         >,
     ) -> ApiResult<OrganizationConnection> {
         let limit = page_size(first)?;
+        let kind = kind.map(OrganizationKind::as_db);
+        let mut conn = ctx.pool()?.get().await?;
+        if let Some(query) = search_text(search)? {
+            let after: Option<RankCursor> = Cursor::decode(after.as_deref())?;
+            let rows = db::search::organizations(&mut conn, &query, kind, after, limit + 1).await?;
+            return keyset_page(
+                rows,
+                limit,
+                after.is_some(),
+                TotalCount::OrganizationsMatching { query, kind },
+                |(score, r)| (*score, r.id),
+                |(_, r)| Organization::try_from(r),
+            );
+        }
         let after: Option<NameCursor> = Cursor::decode(after.as_deref())?;
         let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
-        let kind = kind.map(OrganizationKind::as_db);
-        let rows = db::organizations::page(&mut *ctx.pool()?.get().await?, kind, keyset, limit + 1)
-            .await?;
-        name_ordered_page(
+        let rows = db::organizations::page(&mut conn, kind, keyset, limit + 1).await?;
+        keyset_page(
             rows,
             limit,
             after.is_some(),
@@ -173,7 +191,7 @@ impl Query {
         let keyset = after.as_ref().map(|(title, id)| (title.as_str(), *id));
         let rows =
             db::publications::page(&mut *ctx.pool()?.get().await?, keyset, limit + 1).await?;
-        name_ordered_page(
+        keyset_page(
             rows,
             limit,
             after.is_some(),
@@ -182,4 +200,130 @@ impl Query {
             Publication::try_from,
         )
     }
+
+    /// Moves between organizations, counted per distinct person, most people
+    /// first. `from` / `to` are slugs; a named organization includes its units
+    /// (they roll up into it), an unnamed end is the organization itself.
+    /// Without either, moves between top-level organizations' trees.
+    async fn talent_flows(
+        &self,
+        ctx: &Context<'_>,
+        from: Option<String>,
+        to: Option<String>,
+        since: Option<DateScalar>,
+        until: Option<DateScalar>,
+    ) -> ApiResult<Vec<TalentFlow>> {
+        let (since, until) = date_range(since, until)?;
+        let loader = ctx.loader()?;
+        let mut ends = [None, None];
+        for (end, slug) in ends.iter_mut().zip([from, to]) {
+            if let Some(slug) = slug {
+                let row = loader
+                    .load_one(OrganizationSlug(slug.clone()))
+                    .await?
+                    .ok_or_else(|| {
+                        ApiError::NotFound(format!("no organization has the slug {slug:?}"))
+                    })?;
+                *end = Some(vec![row.id]);
+            }
+        }
+        let [from, to] = ends;
+        let outbound = to.is_none() || from.is_some();
+        let query = FlowQuery {
+            from,
+            to,
+            since,
+            until,
+        };
+        let rows = db::analytics::talent_flows(&mut *ctx.pool()?.get().await?, &query).await?;
+        ranked(
+            ctx,
+            rows.into_iter().map(TalentFlow::from).collect(),
+            outbound,
+        )
+        .await
+    }
+
+    /// People, organizations and publications whose names (or aliases,
+    /// slugs, titles) match `query`, ignoring accents, case and small typos;
+    /// best match first.
+    async fn search(
+        &self,
+        ctx: &Context<'_>,
+        query: String,
+        #[graphql(desc = "How many results: 10 when omitted, at most 50.")] first: Option<i32>,
+    ) -> ApiResult<Vec<SearchResult>> {
+        let first = first.unwrap_or(DEFAULT_RESULTS);
+        if !(1..=MAX_RESULTS).contains(&first) {
+            return Err(ApiError::BadUserInput(format!(
+                "`first` must be between 1 and {MAX_RESULTS}, got {first}"
+            )));
+        }
+        let Some(query) = search_text(Some(query))? else {
+            return Err(ApiError::BadUserInput("`query` is empty".into()));
+        };
+        let hits = db::search::everything(&mut *ctx.pool()?.get().await?, &query, i64::from(first))
+            .await?;
+        let loader = ctx.loader()?;
+        let people = loader
+            .load_many(
+                hits.iter()
+                    .filter(|h| h.kind == "person")
+                    .map(|h| PersonId(h.id)),
+            )
+            .await?;
+        let organizations = loader
+            .load_many(
+                hits.iter()
+                    .filter(|h| h.kind == "organization")
+                    .map(|h| OrganizationId(h.id)),
+            )
+            .await?;
+        let publications = loader
+            .load_many(
+                hits.iter()
+                    .filter(|h| h.kind == "publication")
+                    .map(|h| PublicationId(h.id)),
+            )
+            .await?;
+        let mut results = Vec::with_capacity(hits.len());
+        for hit in hits {
+            let result = match hit.kind.as_str() {
+                "person" => people
+                    .get(&PersonId(hit.id))
+                    .cloned()
+                    .map(|r| SearchResult::Person(r.into())),
+                "organization" => organizations
+                    .get(&OrganizationId(hit.id))
+                    .cloned()
+                    .map(|r| r.try_into().map(SearchResult::Organization))
+                    .transpose()?,
+                _ => publications
+                    .get(&PublicationId(hit.id))
+                    .cloned()
+                    .map(|r| r.try_into().map(SearchResult::Publication))
+                    .transpose()?,
+            };
+            // A row deleted between the search and the load is simply gone.
+            results.extend(result);
+        }
+        Ok(results)
+    }
+}
+
+/// The longest search query accepted.
+const MAX_SEARCH_CHARS: usize = 200;
+
+/// A search argument: `None` when absent or blank; too long is an error.
+fn search_text(search: Option<String>) -> ApiResult<Option<String>> {
+    let Some(search) = search else {
+        return Ok(None);
+    };
+    let search = search.trim();
+    if search.chars().count() > MAX_SEARCH_CHARS {
+        return Err(ApiError::BadUserInput(format!(
+            "a search is at most {MAX_SEARCH_CHARS} characters"
+        )));
+    }
+    Ok((!search.is_empty()).then(|| search.to_owned()))
 }

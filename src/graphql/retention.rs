@@ -1,0 +1,75 @@
+//! `CohortRetention`: of a publication's authors from one organization, who
+//! is still inside it and who left, and where the leavers are now.
+
+use std::collections::BTreeMap;
+
+use async_graphql::{Context, Object};
+
+use super::error::ApiResult;
+use super::organization::Organization;
+use super::person::Person;
+use super::talent_flow::{TalentFlow, people_by_name, ranked};
+use crate::db::analytics::CohortMemberRow;
+
+pub struct CohortRetention {
+    pub organization: Organization,
+    pub members: Vec<CohortMemberRow>,
+}
+
+impl CohortRetention {
+    fn ids(&self, stayed: bool) -> Vec<i64> {
+        self.members
+            .iter()
+            .filter(|m| m.stayed == stayed)
+            .map(|m| m.person_id)
+            .collect()
+    }
+}
+
+/// A publication's authors affiliated, at the time, with an organization or
+/// one of its units: who is still inside, who left, where the leavers are.
+#[Object]
+impl CohortRetention {
+    async fn organization(&self) -> &Organization {
+        &self.organization
+    }
+
+    /// Authors affiliated with the organization (or a unit) on the publication.
+    async fn total(&self) -> i32 {
+        i32::try_from(self.members.len()).unwrap_or(i32::MAX)
+    }
+
+    /// Those with a current stint inside the organization, by name.
+    async fn stayed(&self, ctx: &Context<'_>) -> ApiResult<Vec<Person>> {
+        people_by_name(ctx, &self.ids(true)).await
+    }
+
+    /// Those with no current stint inside it any more, by name.
+    async fn left(&self, ctx: &Context<'_>) -> ApiResult<Vec<Person>> {
+        people_by_name(ctx, &self.ids(false)).await
+    }
+
+    /// Where the leavers work now, most people first: each flow goes from the
+    /// organization to one where leavers have a current stint. A leaver with
+    /// no known current stint appears in `left` only.
+    async fn destinations(&self, ctx: &Context<'_>) -> ApiResult<Vec<TalentFlow>> {
+        let mut by_destination: BTreeMap<i64, Vec<i64>> = BTreeMap::new();
+        for member in self.members.iter().filter(|m| !m.stayed) {
+            for organization in &member.now_at {
+                by_destination
+                    .entry(*organization)
+                    .or_default()
+                    .push(member.person_id);
+            }
+        }
+        let flows = by_destination
+            .into_iter()
+            .map(|(to_id, person_ids)| TalentFlow {
+                from_id: self.organization.id,
+                to_id,
+                person_ids,
+            })
+            .collect();
+        ranked(ctx, flows, true).await
+    }
+}

@@ -1,0 +1,108 @@
+//! `TalentFlow`: people who moved from one organization to another.
+
+use async_graphql::{Context, Enum, Object};
+
+use super::context::ContextExt;
+use super::error::{ApiError, ApiResult};
+use super::loaders::{OrganizationId, PersonId};
+use super::organization::Organization;
+use super::person::Person;
+use crate::db::analytics::FlowRow;
+
+/// Which way flows go, seen from an organization.
+#[derive(Debug, Enum, Copy, Clone, Eq, PartialEq, Default)]
+pub enum FlowDirection {
+    /// People who left it, by where they went.
+    #[default]
+    Outbound,
+    /// People who joined it, by where they came from.
+    Inbound,
+}
+
+#[derive(Debug, Clone)]
+pub struct TalentFlow {
+    pub from_id: i64,
+    pub to_id: i64,
+    pub person_ids: Vec<i64>,
+}
+
+impl From<FlowRow> for TalentFlow {
+    fn from(row: FlowRow) -> Self {
+        TalentFlow {
+            from_id: row.from_id,
+            to_id: row.to_id,
+            person_ids: row.person_ids,
+        }
+    }
+}
+
+/// Loads the organizations of `flows` and orders them as users read them:
+/// most people first, then by the other end's name.
+pub async fn ranked(
+    ctx: &Context<'_>,
+    flows: Vec<TalentFlow>,
+    outbound: bool,
+) -> ApiResult<Vec<TalentFlow>> {
+    let ends: Vec<OrganizationId> = flows
+        .iter()
+        .map(|f| OrganizationId(if outbound { f.to_id } else { f.from_id }))
+        .collect();
+    let names = ctx.loader()?.load_many(ends).await?;
+    let mut flows = flows;
+    flows.sort_by_cached_key(|f| {
+        let end = if outbound { f.to_id } else { f.from_id };
+        let name = names
+            .get(&OrganizationId(end))
+            .map(|o| o.name.clone())
+            .unwrap_or_default();
+        (
+            std::cmp::Reverse(f.person_ids.len()),
+            name,
+            f.from_id,
+            f.to_id,
+        )
+    });
+    Ok(flows)
+}
+
+async fn organization(ctx: &Context<'_>, id: i64) -> ApiResult<Organization> {
+    ctx.loader()?
+        .load_one(OrganizationId(id))
+        .await?
+        .ok_or_else(|| ApiError::internal(format!("talent flow names missing organization {id}")))?
+        .try_into()
+}
+
+/// People who left `from` (or a unit of it) and whose next stint outside it
+/// was at `to`, counted once each.
+#[Object]
+impl TalentFlow {
+    async fn from(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
+        organization(ctx, self.from_id).await
+    }
+
+    async fn to(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
+        organization(ctx, self.to_id).await
+    }
+
+    /// How many distinct people made this move.
+    async fn count(&self) -> i32 {
+        i32::try_from(self.person_ids.len()).unwrap_or(i32::MAX)
+    }
+
+    /// The people who made it, by name.
+    async fn people(&self, ctx: &Context<'_>) -> ApiResult<Vec<Person>> {
+        people_by_name(ctx, &self.person_ids).await
+    }
+}
+
+/// Loads people by id, ordered by name.
+pub async fn people_by_name(ctx: &Context<'_>, ids: &[i64]) -> ApiResult<Vec<Person>> {
+    let rows = ctx
+        .loader()?
+        .load_many(ids.iter().copied().map(PersonId))
+        .await?;
+    let mut people: Vec<Person> = rows.into_values().map(Person::from).collect();
+    people.sort_by(|a, b| a.name.cmp(&b.name).then(a.id.cmp(&b.id)));
+    Ok(people)
+}
