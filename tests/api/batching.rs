@@ -82,6 +82,67 @@ async fn a_nested_query_costs_the_same_statements_at_any_page_size() {
     assert_eq!(large, 14);
 }
 
+/// The analytic fields nested under lists, each relation at one place.
+fn analytics_queries(page: usize, publications: usize) -> [String; 3] {
+    [
+        format!(
+            r#"{{ organizations(first: {page}) {{ nodes {{
+                alumni(first: {page}) {{ totalCount nodes {{ name }} }}
+                talentFlows {{ count people {{ name }} }}
+            }} }} }}"#
+        ),
+        format!(
+            r#"{{ organizations(first: {page}) {{ nodes {{
+                inbound: talentFlows(direction: INBOUND) {{ count }}
+                leaders {{ title person {{ name }} }}
+            }} }} }}"#
+        ),
+        format!(
+            r#"{{ publications(first: {publications}) {{ nodes {{
+                retention(organization: "meta") {{ total stayed {{ name }} destinations {{ count }} }}
+            }} }} }}"#
+        ),
+    ]
+}
+
+#[tokio::test]
+async fn alumni_flows_leaders_and_retention_cost_the_same_statements_at_any_page_size() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(MORE_PEOPLE).await;
+    // A second publication with a Meta-affiliated cohort, so that page sizes differ in rows.
+    app.sql(
+        "BEGIN;
+         INSERT INTO publications (slug, title) VALUES ('another-paper', 'Another Paper');
+         INSERT INTO authorships (publication_id, person_id, position, affiliation_id)
+         SELECT (SELECT id FROM publications WHERE slug = 'another-paper'), p.id, row_number() OVER (ORDER BY p.id),
+                (SELECT id FROM organizations WHERE slug = 'fair')
+         FROM people p WHERE p.slug LIKE 'extra-%';
+         INSERT INTO authorships (publication_id, person_id, position, affiliation_id)
+         SELECT (SELECT id FROM publications WHERE slug = 'another-paper'), id, 1000,
+                (SELECT id FROM organizations WHERE slug = 'meta')
+         FROM people WHERE slug = 'hugo-touvron';
+         INSERT INTO authorship_sources (authorship_id, source_id)
+         SELECT a.id, (SELECT min(id) FROM sources) FROM authorships a
+         WHERE a.publication_id = (SELECT id FROM publications WHERE slug = 'another-paper');
+         COMMIT;",
+    )
+    .await;
+    // Three organizations (Anthropic, Cohere, FAIR) and one publication
+    // already touch every relation; the large pages return every row.
+    for (small, large) in analytics_queries(3, 1)
+        .iter()
+        .zip(analytics_queries(60, 60).iter())
+    {
+        let small_count = app.statements_for(small).await;
+        let large_count = app.statements_for(large).await;
+        assert_eq!(
+            small_count, large_count,
+            "statements grew with the page size in {large}"
+        );
+        assert!(large_count <= 8, "{large_count} statements for {large}");
+    }
+}
+
 #[tokio::test]
 async fn sibling_lookups_of_one_kind_are_one_statement() {
     let app = TestApp::spawn_seeded().await;

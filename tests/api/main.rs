@@ -1,6 +1,8 @@
 //! The API's integration tests: the real app over HTTP on a fresh PostgreSQL
 //! database per test. One binary; one file per behaviour area.
 
+mod analytics;
+mod article;
 mod batching;
 mod dates;
 mod http;
