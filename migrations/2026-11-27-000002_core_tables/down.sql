@@ -6,5 +6,6 @@ DROP TABLE employments;
 DROP TABLE sources;
 DROP TABLE people;
 DROP TABLE organizations;
-DROP FUNCTION assert_fact_cited();
+DROP FUNCTION assert_authorship_cited();
+DROP FUNCTION assert_employment_cited();
 DROP FUNCTION organizations_forbid_parent_cycle();

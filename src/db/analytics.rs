@@ -8,16 +8,17 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::people::PersonRow;
 
-/// Every organization's ancestors, itself included: `(org_id, ancestor_id)`
-/// says org_id is inside ancestor_id's tree.
-const ANCESTRY_CTE: &str = "
-ancestry (org_id, ancestor_id) AS (
-        SELECT id, id FROM organizations
-    UNION ALL
-        SELECT ancestry.org_id, o.parent_id
-        FROM ancestry JOIN organizations o ON o.id = ancestry.ancestor_id
-        WHERE o.parent_id IS NOT NULL
-)";
+/// `inside_$1 (root, org_id)`: each organization in the trees of the roots
+/// `$1`, walked down from the roots (so it costs the size of those trees).
+fn tree_cte(name: &str, roots: &str) -> String {
+    format!(
+        "{name} (root, org_id) AS (
+                SELECT r, r FROM unnest({roots}::bigint[]) AS r
+            UNION ALL
+                SELECT {name}.root, o.id FROM organizations o JOIN {name} ON o.parent_id = {name}.org_id
+        )"
+    )
+}
 
 #[derive(Debug, QueryableByName)]
 pub struct AlumnusRow {
@@ -39,10 +40,9 @@ pub struct RootCount {
 /// there: per root, ordered by (name, id).
 const ALUMNI_CTE: &str = "
 alumni (root_id, person_id) AS (
-    SELECT a.ancestor_id, e.person_id
-    FROM employments e JOIN ancestry a ON a.org_id = e.organization_id
-    WHERE a.ancestor_id = ANY($1)
-    GROUP BY a.ancestor_id, e.person_id
+    SELECT t.root, e.person_id
+    FROM inside t JOIN employments e ON e.organization_id = t.org_id
+    GROUP BY t.root, e.person_id
     HAVING NOT bool_or(e.is_current)
 )";
 
@@ -54,7 +54,7 @@ pub async fn alumni_pages(
     limit: i64,
 ) -> QueryResult<Vec<AlumnusRow>> {
     let sql = format!(
-        "WITH RECURSIVE {ANCESTRY_CTE}, {ALUMNI_CTE}
+        "WITH RECURSIVE {}, {ALUMNI_CTE}
         SELECT r.root_id, p.*
         FROM unnest($1::bigint[]) AS r(root_id) CROSS JOIN LATERAL (
             SELECT p.* FROM alumni JOIN people p ON p.id = alumni.person_id
@@ -62,7 +62,8 @@ pub async fn alumni_pages(
               AND ($3::bigint IS NULL OR (p.name, p.id) > ($2::text, $3::bigint))
             ORDER BY p.name, p.id
             LIMIT $4
-        ) p"
+        ) p",
+        tree_cte("inside", "$1")
     );
     diesel::sql_query(sql)
         .bind::<Array<BigInt>, _>(root_ids)
@@ -78,8 +79,9 @@ pub async fn alumni_counts(
     root_ids: &[i64],
 ) -> QueryResult<Vec<RootCount>> {
     let sql = format!(
-        "WITH RECURSIVE {ANCESTRY_CTE}, {ALUMNI_CTE}
-        SELECT root_id, count(*) AS count FROM alumni GROUP BY root_id"
+        "WITH RECURSIVE {}, {ALUMNI_CTE}
+        SELECT root_id, count(*) AS count FROM alumni GROUP BY root_id",
+        tree_cte("inside", "$1")
     );
     diesel::sql_query(sql)
         .bind::<Array<BigInt>, _>(root_ids)
@@ -110,68 +112,45 @@ pub struct FlowRow {
     pub person_ids: Vec<i64>,
 }
 
-/// Talent flows: a person's stint inside tree A ended, and the first of their
-/// later stints (by the chronology rule of `domain::chronology`) outside A's
-/// tree is the move's destination. Dated by the end of the stint left, else
-/// the start of the one joined; with `since`/`until`, undated moves are left
-/// out and a partial date counts when its period overlaps the range.
+/// Talent flows, from the moves `migrations/*_career_moves` keeps: a
+/// person's stint inside tree A ended, and the first of their later stints
+/// (by the chronology rule of `domain::chronology`) outside A's tree is the
+/// move's destination. Dated by the end of the stint left, else the start of
+/// the one joined; with `since`/`until`, undated moves are left out and a
+/// partial date counts when its period overlaps the range.
 pub async fn talent_flows(
     conn: &mut AsyncPgConnection,
     query: &FlowQuery,
 ) -> QueryResult<Vec<FlowRow>> {
     let sql = format!(
-        "WITH RECURSIVE {ANCESTRY_CTE},
-        roots (org_id, root_id) AS (
-            SELECT a.org_id, a.ancestor_id FROM ancestry a
-            JOIN organizations o ON o.id = a.ancestor_id WHERE o.parent_id IS NULL
-        ),
-        candidates AS (
-            SELECT DISTINCT e.person_id FROM employments e
-            WHERE NOT e.is_current
-              AND ($1::bigint[] IS NULL OR EXISTS (
-                  SELECT 1 FROM ancestry a WHERE a.org_id = e.organization_id AND a.ancestor_id = ANY($1)))
-        ),
-        stints AS (
-            SELECT e.*, row_number() OVER (
-                PARTITION BY e.person_id
-                ORDER BY e.career_position NULLS LAST, e.started_on NULLS LAST, e.is_current, e.id) AS seq
-            FROM employments e JOIN candidates c ON c.person_id = e.person_id
-        ),
-        departures AS (
-            SELECT s.id, s.person_id, s.seq, s.ended_on, s.ended_on_precision, f.tree, f.label
-            FROM stints s CROSS JOIN LATERAL (
-                    SELECT a.ancestor_id AS tree, a.ancestor_id AS label FROM ancestry a
-                    WHERE $1::bigint[] IS NOT NULL AND a.org_id = s.organization_id AND a.ancestor_id = ANY($1)
-                UNION ALL
-                    SELECT r.root_id, s.organization_id FROM roots r
-                    WHERE $1::bigint[] IS NULL AND r.org_id = s.organization_id
-            ) f
-            WHERE NOT s.is_current
-        ),
+        "WITH RECURSIVE {named_to},
         moves AS (
-            SELECT DISTINCT ON (d.id, d.tree)
-                d.person_id, d.label AS from_id, y.organization_id AS joined_id,
-                CASE WHEN d.ended_on IS NOT NULL THEN d.ended_on ELSE y.started_on END AS moved_on,
-                CASE WHEN d.ended_on IS NOT NULL THEN d.ended_on_precision ELSE y.started_on_precision END AS moved_on_precision
-            FROM departures d JOIN stints y ON y.person_id = d.person_id AND y.seq > d.seq
-            WHERE NOT EXISTS (
-                SELECT 1 FROM ancestry a WHERE a.org_id = y.organization_id AND a.ancestor_id = d.tree)
-            ORDER BY d.id, d.tree, y.seq
+                SELECT m.person_id, m.tree_id AS from_id, m.joined_organization_id AS joined_id,
+                    m.moved_on, m.moved_on_precision
+                FROM career_moves m
+                WHERE m.tree_id = ANY($1)
+            UNION ALL
+                SELECT m.person_id, m.left_organization_id, m.joined_organization_id,
+                    m.moved_on, m.moved_on_precision
+                FROM career_moves m
+                WHERE $1::bigint[] IS NULL AND m.tree_is_top_level
+                  AND ($2::bigint[] IS NULL OR m.joined_organization_id IN (SELECT org_id FROM named_to))
         ),
-        labelled AS (
-            SELECT m.person_id, m.from_id, t.label AS to_id
-            FROM moves m CROSS JOIN LATERAL (
-                    SELECT a.ancestor_id AS label FROM ancestry a
-                    WHERE $2::bigint[] IS NOT NULL AND a.org_id = m.joined_id AND a.ancestor_id = ANY($2)
-                UNION ALL
-                    SELECT m.joined_id WHERE $2::bigint[] IS NULL
-            ) t
+        dated AS (
+            SELECT * FROM moves m
             WHERE ($3::date IS NULL OR (m.moved_on IS NOT NULL
                     AND partial_date_last_day(m.moved_on, m.moved_on_precision) >= $3))
               AND ($4::date IS NULL OR (m.moved_on IS NOT NULL AND m.moved_on <= $4))
+        ),
+        labelled AS (
+                SELECT m.person_id, m.from_id, nt.root AS to_id
+                FROM dated m JOIN named_to nt ON nt.org_id = m.joined_id
+            UNION ALL
+                SELECT m.person_id, m.from_id, m.joined_id FROM dated m WHERE $2::bigint[] IS NULL
         )
         SELECT from_id, to_id, array_agg(DISTINCT person_id) AS person_ids
-        FROM labelled GROUP BY from_id, to_id"
+        FROM labelled GROUP BY from_id, to_id",
+        named_to = tree_cte("named_to", "$2"),
     );
     diesel::sql_query(sql)
         .bind::<Nullable<Array<BigInt>>, _>(query.from.as_deref())
@@ -209,28 +188,28 @@ pub async fn cohorts(
 ) -> QueryResult<Vec<CohortMemberRow>> {
     let (publications, organizations): (Vec<i64>, Vec<i64>) = pairs.iter().copied().unzip();
     let sql = format!(
-        "WITH RECURSIVE {ANCESTRY_CTE},
+        "WITH RECURSIVE {},
         cohort AS (
             SELECT k.publication_id, k.organization_id, a.person_id, a.position
             FROM unnest($1::bigint[], $2::bigint[]) AS k(publication_id, organization_id)
             JOIN authorships a ON a.publication_id = k.publication_id
-            JOIN ancestry an ON an.org_id = a.affiliation_id AND an.ancestor_id = k.organization_id
+            JOIN inside t ON t.root = k.organization_id AND t.org_id = a.affiliation_id
+        ),
+        current AS (
+            SELECT c.publication_id, c.organization_id, c.person_id, e.organization_id AS at_id,
+                EXISTS (SELECT 1 FROM inside t WHERE t.root = c.organization_id AND t.org_id = e.organization_id)
+                    AS is_inside
+            FROM cohort c JOIN employments e ON e.person_id = c.person_id AND e.is_current
         )
         SELECT c.publication_id, c.organization_id, c.person_id, c.position,
-            EXISTS (
-                SELECT 1 FROM employments e
-                JOIN ancestry an ON an.org_id = e.organization_id AND an.ancestor_id = c.organization_id
-                WHERE e.person_id = c.person_id AND e.is_current
-            ) AS stayed,
-            ARRAY(
-                SELECT DISTINCT e.organization_id FROM employments e
-                WHERE e.person_id = c.person_id AND e.is_current
-                  AND NOT EXISTS (
-                      SELECT 1 FROM ancestry an
-                      WHERE an.org_id = e.organization_id AND an.ancestor_id = c.organization_id)
-            ) AS now_at
-        FROM cohort c
-        ORDER BY c.publication_id, c.organization_id, c.position"
+            COALESCE(bool_or(cur.is_inside), false) AS stayed,
+            COALESCE(array_agg(DISTINCT cur.at_id) FILTER (WHERE NOT cur.is_inside), '{{}}') AS now_at
+        FROM cohort c LEFT JOIN current cur
+          ON cur.publication_id = c.publication_id AND cur.organization_id = c.organization_id
+         AND cur.person_id = c.person_id
+        GROUP BY c.publication_id, c.organization_id, c.person_id, c.position
+        ORDER BY c.publication_id, c.organization_id, c.position",
+        tree_cte("inside", "$2")
     );
     diesel::sql_query(sql)
         .bind::<Array<BigInt>, _>(publications)

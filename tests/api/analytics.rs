@@ -328,3 +328,49 @@ async fn search_ranks_and_spans_people_organizations_and_publications() {
         "LIKE wildcards are matched literally"
     );
 }
+
+#[tokio::test]
+async fn flows_follow_edits_to_stints_and_to_the_organization_tree() {
+    let app = TestApp::spawn_seeded().await;
+    let flows = || async {
+        let data = app
+            .data(r#"{ organization(slug: "meta") { talentFlows { to { slug } count } } }"#)
+            .await;
+        data["organization"]["talentFlows"]
+            .as_array()
+            .expect("a list")
+            .iter()
+            .map(|f| {
+                format!(
+                    "{}:{}",
+                    f["to"]["slug"].as_str().unwrap_or_default(),
+                    f["count"]
+                )
+            })
+            .collect::<Vec<_>>()
+    };
+    assert!(flows().await.contains(&"cohere:1".to_owned()));
+    // Cohere becomes a unit of Meta: Aurélien Rodriguez's move stays inside Meta.
+    app.sql("UPDATE organizations SET parent_id = (SELECT id FROM organizations WHERE slug = 'meta') WHERE slug = 'cohere'")
+        .await;
+    assert!(!flows().await.iter().any(|f| f.starts_with("cohere:")));
+    // Guillaume Lample's Mistral stint is deleted: four people went to Mistral.
+    app.sql(
+        "DELETE FROM employments WHERE organization_id = (SELECT id FROM organizations WHERE slug = 'mistral')
+           AND person_id = (SELECT id FROM people WHERE slug = 'guillaume-lample')",
+    )
+    .await;
+    assert_eq!(flows().await.first().map(String::as_str), Some("mistral:4"));
+    // Hugo Touvron leaves Meta for Kyutai: a new move appears.
+    app.sql(
+        "BEGIN;
+         UPDATE employments SET is_current = false
+          WHERE person_id = (SELECT id FROM people WHERE slug = 'hugo-touvron');
+         INSERT INTO employments (person_id, organization_id, is_current, career_position)
+         SELECT p.id, o.id, true, 2 FROM people p, organizations o WHERE p.slug = 'hugo-touvron' AND o.slug = 'kyutai';
+         INSERT INTO employment_sources SELECT max(id), (SELECT min(id) FROM sources) FROM employments;
+         COMMIT;",
+    )
+    .await;
+    assert!(flows().await.contains(&"kyutai:2".to_owned()));
+}
