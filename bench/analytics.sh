@@ -24,9 +24,9 @@ if [ "$PROFILE" = release ]; then cargo build --release --quiet; else cargo buil
 bin="target/$PROFILE/talentgraph"
 DATABASE_URL="$BENCH_DATABASE_URL" "$bin" migrate 2>/dev/null
 
-started=$(date +%s.%N)
+started=$(date +%s%N)
 psql "$BENCH_DATABASE_URL" -q -v people="$PEOPLE" -v orgs="$ORGS" -f bench/synthetic.sql
-echo "synthetic data: $PEOPLE people, $ORGS organizations, loaded in $(echo "$(date +%s.%N) - $started" | bc) s"
+echo "synthetic data: $PEOPLE people, $ORGS organizations, loaded in $(( ($(date +%s%N) - started) / 1000000 )) ms"
 
 DATABASE_URL="$BENCH_DATABASE_URL" TALENTGRAPH_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn "$bin" serve &
 server=$!

@@ -24,9 +24,11 @@ COMMENT ON TABLE career_moves IS
     'Derived from employments and organizations by refresh_career_moves(); never written by the service.';
 COMMENT ON COLUMN career_moves.moved_on IS
     'The end of the stint left, else the start of the stint joined, at its precision; null when neither is known.';
-CREATE INDEX career_moves_tree_idx ON career_moves (tree_id, joined_organization_id, person_id);
+-- Covering: a flow query on a tree reads the index alone (after VACUUM).
+CREATE INDEX career_moves_tree_idx ON career_moves (tree_id, joined_organization_id, person_id)
+    INCLUDE (moved_on, moved_on_precision);
 CREATE INDEX career_moves_joined_top_idx ON career_moves (joined_organization_id, left_organization_id, person_id)
-    WHERE tree_is_top_level;
+    INCLUDE (moved_on, moved_on_precision) WHERE tree_is_top_level;
 CREATE INDEX career_moves_person_idx ON career_moves (person_id);
 
 -- Recomputes the moves of the given people (all people when NULL).

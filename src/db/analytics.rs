@@ -36,57 +36,45 @@ pub struct RootCount {
     pub count: i64,
 }
 
-/// People who had a stint inside each root's tree and have no current one
-/// there: per root, ordered by (name, id).
-const ALUMNI_CTE: &str = "
-alumni (root_id, person_id) AS (
-    SELECT t.root, e.person_id
-    FROM inside t JOIN employments e ON e.organization_id = t.org_id
-    GROUP BY t.root, e.person_id
-    HAVING NOT bool_or(e.is_current)
-)";
-
-/// Up to `limit` alumni of each root after the (name, id) keyset `after`.
+/// Up to `limit` alumni of each root after the (name, id) keyset `after`:
+/// people who had a stint inside the root's tree and have no current one
+/// there (`tree_members`, kept by `migrations/*_tree_members`).
 pub async fn alumni_pages(
     conn: &mut AsyncPgConnection,
     root_ids: &[i64],
     after: Option<(&str, i64)>,
     limit: i64,
 ) -> QueryResult<Vec<AlumnusRow>> {
-    let sql = format!(
-        "WITH RECURSIVE {}, {ALUMNI_CTE}
-        SELECT r.root_id, p.*
+    diesel::sql_query(
+        "SELECT r.root_id, p.*
         FROM unnest($1::bigint[]) AS r(root_id) CROSS JOIN LATERAL (
-            SELECT p.* FROM alumni JOIN people p ON p.id = alumni.person_id
-            WHERE alumni.root_id = r.root_id
-              AND ($3::bigint IS NULL OR (p.name, p.id) > ($2::text, $3::bigint))
-            ORDER BY p.name, p.id
+            SELECT m.person_id FROM tree_members m
+            WHERE m.tree_id = r.root_id AND NOT m.is_current
+              AND ($3::bigint IS NULL OR (m.person_name, m.person_id) > ($2::text, $3::bigint))
+            ORDER BY m.person_name, m.person_id
             LIMIT $4
-        ) p",
-        tree_cte("inside", "$1")
-    );
-    diesel::sql_query(sql)
-        .bind::<Array<BigInt>, _>(root_ids)
-        .bind::<Nullable<Text>, _>(after.map(|a| a.0))
-        .bind::<Nullable<BigInt>, _>(after.map(|a| a.1))
-        .bind::<BigInt, _>(limit)
-        .load(conn)
-        .await
+        ) m JOIN people p ON p.id = m.person_id
+        ORDER BY r.root_id, p.name, p.id",
+    )
+    .bind::<Array<BigInt>, _>(root_ids)
+    .bind::<Nullable<Text>, _>(after.map(|a| a.0))
+    .bind::<Nullable<BigInt>, _>(after.map(|a| a.1))
+    .bind::<BigInt, _>(limit)
+    .load(conn)
+    .await
 }
 
 pub async fn alumni_counts(
     conn: &mut AsyncPgConnection,
     root_ids: &[i64],
 ) -> QueryResult<Vec<RootCount>> {
-    let sql = format!(
-        "WITH RECURSIVE {}, {ALUMNI_CTE}
-        SELECT root_id, count(*) AS count FROM alumni GROUP BY root_id",
-        tree_cte("inside", "$1")
-    );
-    diesel::sql_query(sql)
-        .bind::<Array<BigInt>, _>(root_ids)
-        .load(conn)
-        .await
+    diesel::sql_query(
+        "SELECT tree_id AS root_id, count(*) AS count FROM tree_members
+        WHERE tree_id = ANY($1) AND NOT is_current GROUP BY tree_id",
+    )
+    .bind::<Array<BigInt>, _>(root_ids)
+    .load(conn)
+    .await
 }
 
 /// Which moves to count, and how to label their ends.
@@ -100,6 +88,8 @@ pub struct FlowQuery {
     pub to: Option<Vec<i64>>,
     pub since: Option<NaiveDate>,
     pub until: Option<NaiveDate>,
+    /// Keep only the largest flows of each `from` (outbound) or `to` organization.
+    pub first: Option<i64>,
 }
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -147,9 +137,18 @@ pub async fn talent_flows(
                 FROM dated m JOIN named_to nt ON nt.org_id = m.joined_id
             UNION ALL
                 SELECT m.person_id, m.from_id, m.joined_id FROM dated m WHERE $2::bigint[] IS NULL
+        ),
+        flows AS (
+            SELECT from_id, to_id, array_agg(DISTINCT person_id) AS person_ids
+            FROM labelled GROUP BY from_id, to_id
+        ),
+        ranked AS (
+            SELECT f.*, row_number() OVER (
+                PARTITION BY CASE WHEN $6 THEN f.from_id ELSE f.to_id END
+                ORDER BY cardinality(f.person_ids) DESC, o.name, o.id) AS rank
+            FROM flows f JOIN organizations o ON o.id = CASE WHEN $6 THEN f.to_id ELSE f.from_id END
         )
-        SELECT from_id, to_id, array_agg(DISTINCT person_id) AS person_ids
-        FROM labelled GROUP BY from_id, to_id",
+        SELECT from_id, to_id, person_ids FROM ranked WHERE $5::bigint IS NULL OR rank <= $5",
         named_to = tree_cte("named_to", "$2"),
     );
     diesel::sql_query(sql)
@@ -157,6 +156,9 @@ pub async fn talent_flows(
         .bind::<Nullable<Array<BigInt>>, _>(query.to.as_deref())
         .bind::<Nullable<Date>, _>(query.since)
         .bind::<Nullable<Date>, _>(query.until)
+        .bind::<Nullable<BigInt>, _>(query.first)
+        // Flows are ranked per organization at the end the query names.
+        .bind::<diesel::sql_types::Bool, _>(query.from.is_some() || query.to.is_none())
         .load(conn)
         .await
 }

@@ -335,6 +335,7 @@ pub struct FlowsKey {
     pub outbound: bool,
     pub since: Option<NaiveDate>,
     pub until: Option<NaiveDate>,
+    pub first: Option<i64>,
 }
 
 /// The authors of a publication affiliated with an organization (or its units).
@@ -441,29 +442,33 @@ impl Loader<FlowsKey> for Db {
 
     async fn load(&self, keys: &[FlowsKey]) -> Result<HashMap<FlowsKey, Self::Value>, ApiError> {
         let mut conn = self.conn().await?;
-        let mut batches: HashMap<(bool, Option<NaiveDate>, Option<NaiveDate>), Vec<i64>> =
-            HashMap::new();
+        // Keys that differ only in their organization share a statement.
+        let mut batches: HashMap<FlowsKey, Vec<i64>> = HashMap::new();
         for key in keys {
-            batches
-                .entry((key.outbound, key.since, key.until))
-                .or_default()
-                .push(key.organization_id);
+            let shared = FlowsKey {
+                organization_id: 0,
+                ..*key
+            };
+            batches.entry(shared).or_default().push(key.organization_id);
         }
         let mut flows: HashMap<FlowsKey, Self::Value> =
             keys.iter().map(|k| (*k, Vec::new())).collect();
-        for ((outbound, since, until), roots) in batches {
+        for (shared, roots) in batches {
             let query = FlowQuery {
-                from: outbound.then(|| roots.clone()),
-                to: (!outbound).then(|| roots.clone()),
-                since,
-                until,
+                from: shared.outbound.then(|| roots.clone()),
+                to: (!shared.outbound).then(|| roots.clone()),
+                since: shared.since,
+                until: shared.until,
+                first: shared.first,
             };
             for row in db::analytics::talent_flows(&mut conn, &query).await? {
                 let key = FlowsKey {
-                    organization_id: if outbound { row.from_id } else { row.to_id },
-                    outbound,
-                    since,
-                    until,
+                    organization_id: if shared.outbound {
+                        row.from_id
+                    } else {
+                        row.to_id
+                    },
+                    ..shared
                 };
                 flows.entry(key).or_default().push(row);
             }

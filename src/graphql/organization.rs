@@ -12,7 +12,7 @@ use super::loaders::{
     AlumniCount, AlumniPageKey, FlowsKey, FoundersOf, LeadersOf, ListingCountKey, ListingPageKey,
     OrganizationId, UnitsOf,
 };
-use super::pagination::{Cursor, TotalCount, keyset_page, page_size};
+use super::pagination::{Cursor, MAX_PAGE_SIZE, TotalCount, keyset_page, page_size};
 use super::person::{Certainty, EmploymentStatus, Person, at_day};
 use super::query::PersonConnection;
 use super::scalars::{DateScalar, PartialDateScalar};
@@ -238,6 +238,7 @@ impl Organization {
         #[graphql(default)] direction: FlowDirection,
         since: Option<DateScalar>,
         until: Option<DateScalar>,
+        #[graphql(desc = "Only the largest flows (at most 100); all of them when omitted.")] first: Option<i32>,
     ) -> ApiResult<Vec<TalentFlow>> {
         let (since, until) = date_range(since, until)?;
         let outbound = direction == FlowDirection::Outbound;
@@ -246,6 +247,7 @@ impl Organization {
             outbound,
             since,
             until,
+            first: flow_limit(first)?,
         };
         let rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
         ranked(
@@ -324,4 +326,15 @@ pub fn date_range(
         )));
     }
     Ok((since, until))
+}
+
+/// Checks the `first` of a flow list: 1 to 100, or all when omitted.
+pub fn flow_limit(first: Option<i32>) -> ApiResult<Option<i64>> {
+    match first {
+        None => Ok(None),
+        Some(n) if (1..=MAX_PAGE_SIZE).contains(&n) => Ok(Some(i64::from(n))),
+        Some(n) => Err(ApiError::BadUserInput(format!(
+            "`first` must be between 1 and {MAX_PAGE_SIZE}, got {n}"
+        ))),
+    }
 }

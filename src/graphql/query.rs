@@ -10,8 +10,8 @@ use super::ids::{self, NodeKind};
 use super::loaders::{
     EmploymentId, OrganizationId, OrganizationSlug, PersonId, PublicationId, SourceId,
 };
-use super::organization::date_range;
 use super::organization::{Organization, OrganizationKind};
+use super::organization::{date_range, flow_limit};
 use super::pagination::{Cursor, TotalCount, keyset_page, page_size};
 use super::person::Person;
 use super::publication::Publication;
@@ -212,8 +212,10 @@ impl Query {
         to: Option<String>,
         since: Option<DateScalar>,
         until: Option<DateScalar>,
+        #[graphql(desc = "Only the largest flows (at most 100); all of them when omitted.")] first: Option<i32>,
     ) -> ApiResult<Vec<TalentFlow>> {
         let (since, until) = date_range(since, until)?;
+        let first = flow_limit(first)?;
         let loader = ctx.loader()?;
         let mut ends = [None, None];
         for (end, slug) in ends.iter_mut().zip([from, to]) {
@@ -234,6 +236,7 @@ impl Query {
             to,
             since,
             until,
+            first,
         };
         let rows = db::analytics::talent_flows(&mut *ctx.pool()?.get().await?, &query).await?;
         ranked(

@@ -374,3 +374,44 @@ async fn flows_follow_edits_to_stints_and_to_the_organization_tree() {
     .await;
     assert!(flows().await.contains(&"kyutai:2".to_owned()));
 }
+
+#[tokio::test]
+async fn the_largest_flows_can_be_asked_for_alone() {
+    let app = TestApp::spawn_seeded().await;
+    let data = app
+        .data(
+            r#"{
+                organization(slug: "meta") { talentFlows(first: 2) { to { slug } count } }
+                talentFlows(from: "meta", first: 1) { to { slug } count }
+            }"#,
+        )
+        .await;
+    assert_eq!(
+        data["organization"]["talentFlows"],
+        json!([{ "to": { "slug": "mistral" }, "count": 5 }, { "to": { "slug": "google-deepmind" }, "count": 2 }])
+    );
+    assert_eq!(
+        data["talentFlows"],
+        json!([{ "to": { "slug": "mistral" }, "count": 5 }])
+    );
+    let zero = app
+        .graphql(r#"{ talentFlows(from: "meta", first: 0) { count } }"#)
+        .await;
+    assert_eq!(error_codes(&zero), ["BAD_USER_INPUT"]);
+}
+
+#[tokio::test]
+async fn alumni_stay_in_name_order_after_a_rename() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql("UPDATE people SET name = 'Zed Joulin' WHERE slug = 'armand-joulin'")
+        .await;
+    let data = app
+        .data(r#"{ organization(slug: "meta") { alumni(first: 100) { nodes { name } } } }"#)
+        .await;
+    let names = strings(&data["organization"]["alumni"]["nodes"], |p| &p["name"]);
+    assert_eq!(
+        names.first().map(String::as_str),
+        Some("Aurélien Rodriguez")
+    );
+    assert_eq!(names.last().map(String::as_str), Some("Zed Joulin"));
+}
