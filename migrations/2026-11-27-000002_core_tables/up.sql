@@ -140,7 +140,10 @@ COMMENT ON COLUMN employments.career_position IS
 COMMENT ON COLUMN employments.reported_years IS
     'Length of the stint in years as a source states it ("after five years at DeepMind") when dates are unknown.';
 CREATE INDEX employments_person_id_idx ON employments (person_id);
-CREATE INDEX employments_organization_id_started_on_idx ON employments (organization_id, started_on, id);
+-- An organization's listing (by start, then id) and its point-in-time and
+-- status filters read this index alone; only the page's rows touch the table.
+CREATE INDEX employments_organization_id_started_on_idx ON employments (organization_id, started_on, id)
+    INCLUDE (started_on_precision, ended_on, ended_on_precision, is_current);
 CREATE INDEX employments_founders_idx ON employments (organization_id) WHERE is_founder;
 
 CREATE TABLE publications (

@@ -7,9 +7,10 @@
 -- The person's name is copied so that a tree's members can be paged by name
 -- from the index alone.
 
+-- No foreign keys, as for career_moves: derived and rebuilt by triggers.
 CREATE TABLE tree_members (
-    tree_id      bigint  NOT NULL REFERENCES organizations (id) ON DELETE CASCADE,
-    person_id    bigint  NOT NULL REFERENCES people (id) ON DELETE CASCADE,
+    tree_id      bigint  NOT NULL,
+    person_id    bigint  NOT NULL,
     person_name  text    NOT NULL,
     is_current   boolean NOT NULL,
     CONSTRAINT tree_members_pkey PRIMARY KEY (tree_id, person_id)
@@ -22,7 +23,9 @@ CREATE INDEX tree_members_person_idx ON tree_members (person_id);
 -- Recomputes the memberships of the given people (all people when NULL).
 CREATE FUNCTION refresh_tree_members(person_ids bigint[]) RETURNS void
 LANGUAGE sql AS $$
-    DELETE FROM tree_members WHERE person_ids IS NULL OR person_id = ANY(person_ids);
+    -- Joined, never = ANY: see refresh_career_moves.
+    DELETE FROM tree_members WHERE person_ids IS NULL;
+    DELETE FROM tree_members m USING unnest(person_ids) AS p(id) WHERE m.person_id = p.id;
 
     WITH RECURSIVE ancestry (org_id, tree_id) AS (
             SELECT id, id FROM organizations
@@ -35,7 +38,7 @@ LANGUAGE sql AS $$
     FROM employments e
     JOIN ancestry a ON a.org_id = e.organization_id
     JOIN people p ON p.id = e.person_id
-    WHERE person_ids IS NULL OR e.person_id = ANY(person_ids)
+    WHERE person_ids IS NULL OR e.person_id IN (SELECT unnest(person_ids))
     GROUP BY a.tree_id, e.person_id, p.name;
 $$;
 

@@ -120,11 +120,17 @@ pub async fn talent_flows(
                 FROM career_moves m
                 WHERE m.tree_id = ANY($1)
             UNION ALL
+                -- Into named trees: read through the joined organizations' index.
+                SELECT m.person_id, m.left_organization_id, m.joined_organization_id,
+                    m.moved_on, m.moved_on_precision
+                FROM (SELECT DISTINCT org_id FROM named_to) nt
+                JOIN career_moves m ON m.joined_organization_id = nt.org_id AND m.tree_is_top_level
+                WHERE $1::bigint[] IS NULL
+            UNION ALL
                 SELECT m.person_id, m.left_organization_id, m.joined_organization_id,
                     m.moved_on, m.moved_on_precision
                 FROM career_moves m
-                WHERE $1::bigint[] IS NULL AND m.tree_is_top_level
-                  AND ($2::bigint[] IS NULL OR m.joined_organization_id IN (SELECT org_id FROM named_to))
+                WHERE $1::bigint[] IS NULL AND $2::bigint[] IS NULL AND m.tree_is_top_level
         ),
         dated AS (
             SELECT * FROM moves m

@@ -166,9 +166,10 @@ pub async fn listing_pages(
 ) -> QueryResult<Vec<ScopedEmploymentRow>> {
     let sql = format!(
         "{SCOPE_CTE}
-        SELECT roots.root_id, e.*
+        SELECT roots.root_id, stint.*
         FROM roots CROSS JOIN LATERAL (
-            SELECT e.* FROM employments e
+            -- Pick the page from the covering index, then read only its rows.
+            SELECT e.id FROM employments e
             WHERE e.organization_id = ANY(roots.organization_ids)
               AND {SCOPE_FILTER}
               AND ($7::bigint IS NULL
@@ -176,8 +177,9 @@ pub async fn listing_pages(
                       > (COALESCE($6::date, 'infinity'::date), $7::bigint))
             ORDER BY COALESCE(e.started_on, 'infinity'::date), e.id
             LIMIT $8
-        ) e
-        ORDER BY roots.root_id"
+        ) page
+        JOIN employments stint ON stint.id = page.id
+        ORDER BY roots.root_id, COALESCE(stint.started_on, 'infinity'::date), stint.id"
     );
     diesel::sql_query(sql)
         .bind::<Array<BigInt>, _>(root_ids)
