@@ -1,5 +1,8 @@
-// @generated-style table definitions, mirroring `migrations/` exactly.
-// `tests/api/schema_rs.rs` compares them with the migrated database, so drift fails CI.
+// Diesel table definitions mirroring `migrations/`, written by hand: diesel_cli,
+// which would generate them, links libpq, which this project otherwise avoids.
+// Every row type selects its columns through them, so a column that drifts from
+// the migrated database fails the integration tests that read it. The derived
+// tables (career_moves, tree_members) are read with SQL only and not listed.
 
 diesel::table! {
     authorship_sources (authorship_id, source_id) {
