@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::organizations::OrganizationRow;
 use super::people::PersonRow;
 
 /// `inside_$1 (root, org_id)`: each organization in the trees of the roots
@@ -100,9 +101,14 @@ pub struct FlowRow {
     pub to_id: i64,
     #[diesel(sql_type = Array<BigInt>)]
     pub person_ids: Vec<i64>,
+    /// The organization at the end the query does not name, read along
+    /// (thousands of flows would otherwise each look it up).
+    #[diesel(embed)]
+    pub other_end: OrganizationRow,
 }
 
-/// Talent flows, from the moves `migrations/*_career_moves` keeps: a
+/// Talent flows, most people first (then by the other end's name) for each
+/// organization at the end the query names, from the moves `migrations/*_career_moves` keeps: a
 /// person's stint inside tree A ended, and the first of their later stints
 /// (by the chronology rule of `domain::chronology`) outside A's tree is the
 /// move's destination. Dated by the end of the stint left, else the start of
@@ -134,8 +140,12 @@ pub async fn talent_flows(
         ),
         dated AS (
             SELECT * FROM moves m
-            WHERE ($3::date IS NULL OR (m.moved_on IS NOT NULL
-                    AND partial_date_last_day(m.moved_on, m.moved_on_precision) >= $3))
+            -- The move's last possible day is on or after $3 (see SCOPE_FILTER
+            -- in db::employments for why the day is truncated instead).
+            WHERE ($3::date IS NULL OR m.moved_on >= CASE m.moved_on_precision
+                    WHEN 'year' THEN date_trunc('year', $3::timestamp)::date
+                    WHEN 'month' THEN date_trunc('month', $3::timestamp)::date
+                    ELSE $3 END)
               AND ($4::date IS NULL OR (m.moved_on IS NOT NULL AND m.moved_on <= $4))
         ),
         labelled AS (
@@ -154,7 +164,10 @@ pub async fn talent_flows(
                 ORDER BY cardinality(f.person_ids) DESC, o.name, o.id) AS rank
             FROM flows f JOIN organizations o ON o.id = CASE WHEN $6 THEN f.to_id ELSE f.from_id END
         )
-        SELECT from_id, to_id, person_ids FROM ranked WHERE $5::bigint IS NULL OR rank <= $5",
+        SELECT r.from_id, r.to_id, r.person_ids, other.*
+        FROM ranked r JOIN organizations other ON other.id = CASE WHEN $6 THEN r.to_id ELSE r.from_id END
+        WHERE $5::bigint IS NULL OR r.rank <= $5
+        ORDER BY CASE WHEN $6 THEN r.from_id ELSE r.to_id END, r.rank",
         named_to = tree_cte("named_to", "$2"),
     );
     diesel::sql_query(sql)

@@ -144,15 +144,27 @@ roots AS (
 
 /// The scope's filters on a stint `e`: status ($3), and in progress on day $4
 /// (possibly, or certainly when $5) by the rule of `domain::point_in_time`.
+///
+/// The rule compares each bound's whole period with the day. Rather than
+/// computing a period's last day per row, the day is moved once to the bound's
+/// precision: an end's last day is on or after D exactly when the end is on or
+/// after D truncated to its precision; a start's last day is on or before D
+/// exactly when the start is on or before (D + 1 day) less one period. With the
+/// parameters folded into constants, each row costs a few comparisons.
 const SCOPE_FILTER: &str = "
     ($3::boolean IS NULL OR e.is_current = $3)
     AND ($4::date IS NULL OR (
         (e.started_on IS NULL OR e.started_on <= $4)
         AND (e.is_current OR e.ended_on IS NULL
-             OR partial_date_last_day(e.ended_on, e.ended_on_precision) >= $4)
+             OR e.ended_on >= CASE e.ended_on_precision
+                    WHEN 'year' THEN date_trunc('year', $4::timestamp)::date
+                    WHEN 'month' THEN date_trunc('month', $4::timestamp)::date
+                    ELSE $4 END)
         AND (NOT $5 OR (
-            e.started_on IS NOT NULL
-            AND partial_date_last_day(e.started_on, e.started_on_precision) <= $4
+            e.started_on <= CASE e.started_on_precision
+                    WHEN 'year' THEN (($4::date + 1)::timestamp - interval '1 year')::date
+                    WHEN 'month' THEN (($4::date + 1)::timestamp - interval '1 month')::date
+                    ELSE $4 END
             AND (e.is_current OR e.ended_on >= $4)))))";
 
 /// Up to `limit` stints of each root organization, ordered by start (unknown

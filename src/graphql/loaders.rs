@@ -29,7 +29,10 @@ pub type DbLoader = DataLoader<Db, HashMapCache>;
 
 /// A per-request loader: its cache lives as long as the request.
 pub fn request_loader(pool: DbPool) -> DbLoader {
+    // One statement per relation and level whatever the list size: the
+    // default batch of 1,000 keys would split long lists into several.
     DataLoader::with_cache(Db { pool }, tokio::spawn, HashMapCache::default())
+        .max_batch_size(usize::MAX)
 }
 
 impl Db {

@@ -16,7 +16,7 @@ use super::pagination::{Cursor, MAX_PAGE_SIZE, TotalCount, keyset_page, page_siz
 use super::person::{Certainty, EmploymentStatus, Person, at_day};
 use super::query::PersonConnection;
 use super::scalars::{DateScalar, PartialDateScalar};
-use super::talent_flow::{FlowDirection, TalentFlow, ranked};
+use super::talent_flow::{FlowDirection, TalentFlow};
 use crate::db::employments::{EmploymentRow, ListingCursor, OrganizationScope};
 use crate::db::organizations::OrganizationRow;
 use crate::domain::PartialDate;
@@ -241,21 +241,16 @@ impl Organization {
         #[graphql(desc = "Only the largest flows (at most 100); all of them when omitted.")] first: Option<i32>,
     ) -> ApiResult<Vec<TalentFlow>> {
         let (since, until) = date_range(since, until)?;
-        let outbound = direction == FlowDirection::Outbound;
         let key = FlowsKey {
             organization_id: self.id,
-            outbound,
+            outbound: direction == FlowDirection::Outbound,
             since,
             until,
             first: flow_limit(first)?,
         };
+        // Ranked by the database.
         let rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
-        ranked(
-            ctx,
-            rows.into_iter().map(TalentFlow::from).collect(),
-            outbound,
-        )
-        .await
+        rows.into_iter().map(TalentFlow::try_from).collect()
     }
 
     /// Stints at this organization (and, unless `includeUnits: false`, at its

@@ -18,7 +18,7 @@ use super::publication::Publication;
 use super::scalars::DateScalar;
 use super::search::{DEFAULT_RESULTS, MAX_RESULTS, SearchResult};
 use super::source::Source;
-use super::talent_flow::{TalentFlow, ranked};
+use super::talent_flow::TalentFlow;
 use crate::db;
 use crate::db::analytics::FlowQuery;
 use crate::db::search::RankCursor;
@@ -230,7 +230,6 @@ impl Query {
             }
         }
         let [from, to] = ends;
-        let outbound = to.is_none() || from.is_some();
         let query = FlowQuery {
             from,
             to,
@@ -238,13 +237,9 @@ impl Query {
             until,
             first,
         };
+        // Ranked by the database.
         let rows = db::analytics::talent_flows(&mut *ctx.pool()?.get().await?, &query).await?;
-        ranked(
-            ctx,
-            rows.into_iter().map(TalentFlow::from).collect(),
-            outbound,
-        )
-        .await
+        rows.into_iter().map(TalentFlow::try_from).collect()
     }
 
     /// People, organizations and publications whose names (or aliases,

@@ -68,6 +68,7 @@ impl CohortRetention {
                 from_id: self.organization.id,
                 to_id,
                 person_ids,
+                known_end: Some(self.organization.clone()),
             })
             .collect();
         ranked(ctx, flows, true).await

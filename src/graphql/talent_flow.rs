@@ -24,14 +24,28 @@ pub struct TalentFlow {
     pub from_id: i64,
     pub to_id: i64,
     pub person_ids: Vec<i64>,
+    /// One end, when it came with the flow; the other is loaded.
+    pub known_end: Option<Organization>,
 }
 
-impl From<FlowRow> for TalentFlow {
-    fn from(row: FlowRow) -> Self {
-        TalentFlow {
+impl TryFrom<FlowRow> for TalentFlow {
+    type Error = ApiError;
+
+    fn try_from(row: FlowRow) -> ApiResult<Self> {
+        Ok(TalentFlow {
             from_id: row.from_id,
             to_id: row.to_id,
             person_ids: row.person_ids,
+            known_end: Some(Organization::try_from(row.other_end)?),
+        })
+    }
+}
+
+impl TalentFlow {
+    async fn end(&self, ctx: &Context<'_>, id: i64) -> ApiResult<Organization> {
+        match &self.known_end {
+            Some(known) if known.id == id => Ok(known.clone()),
+            _ => organization(ctx, id).await,
         }
     }
 }
@@ -78,11 +92,11 @@ async fn organization(ctx: &Context<'_>, id: i64) -> ApiResult<Organization> {
 #[Object]
 impl TalentFlow {
     async fn from(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
-        organization(ctx, self.from_id).await
+        self.end(ctx, self.from_id).await
     }
 
     async fn to(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
-        organization(ctx, self.to_id).await
+        self.end(ctx, self.to_id).await
     }
 
     /// How many distinct people made this move.
