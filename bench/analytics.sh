@@ -30,7 +30,15 @@ echo "synthetic data: $PEOPLE people, $ORGS organizations, loaded in $(( ($(date
 
 DATABASE_URL="$BENCH_DATABASE_URL" TALENTGRAPH_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn "$bin" serve &
 server=$!
-trap 'kill $server 2>/dev/null || true' EXIT
+cleanup() {
+  kill "$server" 2>/dev/null || true
+  # DROP_DATABASE=1 (the CI smoke run) leaves nothing behind.
+  if [ "${DROP_DATABASE:-0}" = 1 ]; then
+    wait "$server" 2>/dev/null || true
+    psql "$server_url" -qc "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)"
+  fi
+}
+trap cleanup EXIT
 for _ in $(seq 1 50); do
   curl -fsS "http://127.0.0.1:$PORT/readyz" >/dev/null 2>&1 && break
   sleep 0.2
