@@ -145,7 +145,6 @@ fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
 fn is_input_error(error: &ServerError) -> bool {
     error.message.starts_with("Invalid value for argument")
         || error.message.starts_with("Failed to parse")
-        || error.message.starts_with("Variable ")
 }
 
 #[async_trait::async_trait]

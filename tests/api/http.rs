@@ -184,6 +184,14 @@ async fn syntax_and_validation_errors_carry_codes_and_a_400() {
         error_codes(&unknown_field.json().await.expect("JSON")),
         ["GRAPHQL_VALIDATION_FAILED"]
     );
+
+    // A variable problem in the document itself is a validation error, not bad input.
+    let undefined_variable = app.graphql(r#"{ person(slug: $slug) { name } }"#).await;
+    assert_eq!(
+        error_codes(&undefined_variable),
+        ["GRAPHQL_VALIDATION_FAILED"],
+        "{undefined_variable}"
+    );
 }
 
 #[tokio::test]
