@@ -5,10 +5,12 @@ use std::collections::BTreeMap;
 
 use async_graphql::{Context, Object};
 
+use super::context::ContextExt;
 use super::error::ApiResult;
+use super::loaders::OrganizationId;
 use super::organization::Organization;
 use super::person::Person;
-use super::talent_flow::{TalentFlow, people_by_name, ranked};
+use super::talent_flow::{TalentFlow, people_by_name};
 use crate::db::analytics::CohortMemberRow;
 
 pub struct CohortRetention {
@@ -62,7 +64,7 @@ impl CohortRetention {
                     .push(member.person_id);
             }
         }
-        let flows = by_destination
+        let mut flows: Vec<TalentFlow> = by_destination
             .into_iter()
             .map(|(to_id, person_ids)| TalentFlow {
                 from_id: self.organization.id,
@@ -71,6 +73,15 @@ impl CohortRetention {
                 known_end: Some(self.organization.clone()),
             })
             .collect();
-        ranked(ctx, flows, true).await
+        // Most people first, then by the destination's name, as talent flows are.
+        let names = ctx
+            .loader()?
+            .load_many(flows.iter().map(|f| OrganizationId(f.to_id)))
+            .await?;
+        flows.sort_by_cached_key(|f| {
+            let name = names.get(&OrganizationId(f.to_id)).map(|o| o.name.clone());
+            (std::cmp::Reverse(f.person_ids.len()), name, f.to_id)
+        });
+        Ok(flows)
     }
 }

@@ -50,35 +50,6 @@ impl TalentFlow {
     }
 }
 
-/// Loads the organizations of `flows` and orders them as users read them:
-/// most people first, then by the other end's name.
-pub async fn ranked(
-    ctx: &Context<'_>,
-    flows: Vec<TalentFlow>,
-    outbound: bool,
-) -> ApiResult<Vec<TalentFlow>> {
-    let ends: Vec<OrganizationId> = flows
-        .iter()
-        .map(|f| OrganizationId(if outbound { f.to_id } else { f.from_id }))
-        .collect();
-    let names = ctx.loader()?.load_many(ends).await?;
-    let mut flows = flows;
-    flows.sort_by_cached_key(|f| {
-        let end = if outbound { f.to_id } else { f.from_id };
-        let name = names
-            .get(&OrganizationId(end))
-            .map(|o| o.name.clone())
-            .unwrap_or_default();
-        (
-            std::cmp::Reverse(f.person_ids.len()),
-            name,
-            f.from_id,
-            f.to_id,
-        )
-    });
-    Ok(flows)
-}
-
 async fn organization(ctx: &Context<'_>, id: i64) -> ApiResult<Organization> {
     ctx.loader()?
         .load_one(OrganizationId(id))
