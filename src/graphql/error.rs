@@ -20,6 +20,9 @@ use async_graphql::{
 pub mod code {
     pub const BAD_USER_INPUT: &str = "BAD_USER_INPUT";
     pub const NOT_FOUND: &str = "NOT_FOUND";
+    pub const CONFLICT: &str = "CONFLICT";
+    pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
+    pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const DATABASE_UNAVAILABLE: &str = "DATABASE_UNAVAILABLE";
     pub const INTERNAL: &str = "INTERNAL";
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
@@ -33,6 +36,12 @@ pub mod code {
 pub enum ApiError {
     BadUserInput(String),
     NotFound(String),
+    /// A unique value already taken, or an update based on a stale version.
+    Conflict(String),
+    /// No bearer token, or one that is unknown or revoked.
+    Unauthenticated,
+    /// A valid token whose role does not allow this.
+    Forbidden(String),
     DatabaseUnavailable,
     /// Holds the reference under which the cause was logged.
     Internal(String),
@@ -43,6 +52,9 @@ impl ApiError {
         match self {
             ApiError::BadUserInput(_) => code::BAD_USER_INPUT,
             ApiError::NotFound(_) => code::NOT_FOUND,
+            ApiError::Conflict(_) => code::CONFLICT,
+            ApiError::Unauthenticated => code::UNAUTHENTICATED,
+            ApiError::Forbidden(_) => code::FORBIDDEN,
             ApiError::DatabaseUnavailable => code::DATABASE_UNAVAILABLE,
             ApiError::Internal(_) => code::INTERNAL,
         }
@@ -50,7 +62,13 @@ impl ApiError {
 
     pub fn message(&self) -> String {
         match self {
-            ApiError::BadUserInput(message) | ApiError::NotFound(message) => message.clone(),
+            ApiError::BadUserInput(message)
+            | ApiError::NotFound(message)
+            | ApiError::Conflict(message)
+            | ApiError::Forbidden(message) => message.clone(),
+            ApiError::Unauthenticated => {
+                "this operation needs a valid bearer token (Authorization: Bearer …)".to_owned()
+            }
             ApiError::DatabaseUnavailable => {
                 "the database is unavailable, try again shortly".to_owned()
             }
