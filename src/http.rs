@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use crate::db::DbPool;
 use crate::graphql::AppSchema;
+use crate::graphql::auth::Credentials;
 use crate::graphql::loaders::request_loader;
 
 /// The largest request body accepted: a generous query with variables fits.
@@ -59,8 +60,14 @@ async fn execute(
     request: Request,
 ) -> HttpResponse {
     let media_type = response_media_type(req);
+    let credentials = Credentials(
+        req.headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .map(str::to_owned),
+    );
     let response = schema
-        .execute(request.data(request_loader(pool.clone())))
+        .execute(request.data(request_loader(pool.clone())).data(credentials))
         .await;
     // With the newer media type, a request that never executed (syntax or
     // validation errors: no `data`) is a 400, as GraphQL-over-HTTP asks.

@@ -8,10 +8,12 @@
 //! [`server`] wires it together from the [`config`]; [`seed`] loads the
 //! article's data set.
 
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;
 pub mod graphql;
 pub mod http;
+pub mod interchange;
 pub mod seed;
 pub mod server;

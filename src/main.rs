@@ -3,9 +3,11 @@
 
 use anyhow::Context;
 use clap::{Parser, Subcommand};
+use talentgraph::auth::{self, Role};
 use talentgraph::config::Config;
+use talentgraph::db::writes::Author;
 use talentgraph::server::Application;
-use talentgraph::{db, graphql, seed};
+use talentgraph::{db, graphql, interchange, seed};
 
 #[derive(Parser)]
 #[command(
@@ -31,6 +33,36 @@ enum Command {
     Seed,
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
+    /// Manage write tokens.
+    Token {
+        #[command(subcommand)]
+        action: TokenCommand,
+    },
+    /// Load a data set from a JSON Lines file (`-` for stdin): every line is
+    /// validated and the whole file is applied, or nothing.
+    Import {
+        /// The file to read; see docs/interchange.md for its format.
+        file: std::path::PathBuf,
+    },
+    /// Write every entity as JSON Lines to stdout.
+    Export,
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print its secret (once: only its hash is stored).
+    Create {
+        /// `editor` writes data; `admin` also manages tokens and reads the audit log.
+        #[arg(long)]
+        role: Role,
+        /// What the token is for, e.g. `ci-frontend`.
+        #[arg(long, default_value = "cli")]
+        name: String,
+    },
+    /// Revoke a token by its number, at once.
+    Revoke { id: i64 },
+    /// List tokens (never their secrets).
+    List,
 }
 
 #[tokio::main]
@@ -55,6 +87,18 @@ async fn main() -> anyhow::Result<()> {
         Command::Seed => {
             prepare_database(&config).await?;
             run_seed(&config).await
+        }
+        Command::Token { action } => {
+            prepare_database(&config).await?;
+            run_token(&config, action).await
+        }
+        Command::Import { file } => {
+            prepare_database(&config).await?;
+            run_import(&config, &file).await
+        }
+        Command::Export => {
+            prepare_database(&config).await?;
+            run_export(&config).await
         }
         Command::Serve { seed } => {
             prepare_database(&config).await?;
@@ -84,5 +128,64 @@ async fn run_seed(config: &Config) -> anyhow::Result<()> {
     let mut conn = diesel_async::AsyncPgConnection::establish(&config.database_url).await?;
     let report = seed::seed(&mut conn).await.context("seeding failed")?;
     tracing::info!(?report, "seeded the article's data set");
+    Ok(())
+}
+
+async fn connect(config: &Config) -> anyhow::Result<diesel_async::AsyncPgConnection> {
+    use diesel_async::AsyncConnection;
+    Ok(diesel_async::AsyncPgConnection::establish(&config.database_url).await?)
+}
+
+async fn run_token(config: &Config, action: TokenCommand) -> anyhow::Result<()> {
+    let mut conn = connect(config).await?;
+    match action {
+        TokenCommand::Create { role, name } => {
+            talentgraph::domain::validate::text("name", &name, 200)
+                .map_err(|e| anyhow::anyhow!("--name {}", e.message))?;
+            let secret = auth::new_secret().map_err(|e| anyhow::anyhow!("no randomness: {e}"))?;
+            let token =
+                db::tokens::insert(&mut conn, &name, role.as_db(), &auth::hash(&secret)).await?;
+            eprintln!(
+                "token {} ({}, {:?}) created; its secret is shown this once:",
+                token.id, token.role, token.name
+            );
+            println!("{secret}");
+        }
+        TokenCommand::Revoke { id } => match db::tokens::revoke(&mut conn, id).await? {
+            Some(token) => eprintln!("token {} ({:?}) is revoked", token.id, token.name),
+            None => anyhow::bail!("no token has the number {id}"),
+        },
+        TokenCommand::List => {
+            for token in db::tokens::all(&mut conn).await? {
+                let state = match token.revoked_at {
+                    Some(at) => format!("revoked {}", at.to_rfc3339()),
+                    None => "valid".to_owned(),
+                };
+                println!("{}\t{}\t{}\t{}", token.id, token.role, token.name, state);
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn run_import(config: &Config, file: &std::path::Path) -> anyhow::Result<()> {
+    let text = if file.as_os_str() == "-" {
+        std::io::read_to_string(std::io::stdin())?
+    } else {
+        std::fs::read_to_string(file).with_context(|| format!("cannot read {}", file.display()))?
+    };
+    let mut conn = connect(config).await?;
+    let report = interchange::import(&mut conn, &text, &Author::cli("import")).await?;
+    tracing::info!(?report, "imported {}", file.display());
+    Ok(())
+}
+
+async fn run_export(config: &Config) -> anyhow::Result<()> {
+    use std::io::Write as _;
+    let mut conn = connect(config).await?;
+    let lines = interchange::export(&mut conn).await?;
+    let mut out = std::io::stdout().lock();
+    out.write_all(interchange::to_jsonl(&lines)?.as_bytes())?;
+    out.flush()?;
     Ok(())
 }

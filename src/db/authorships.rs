@@ -13,6 +13,7 @@ pub struct AuthorshipRow {
     pub person_id: i64,
     pub position: i32,
     pub affiliation_id: Option<i64>,
+    pub version: i32,
 }
 
 #[derive(Debug, Insertable)]
@@ -25,6 +26,14 @@ pub struct NewAuthorship {
 }
 
 /// The authorships of each publication, in author order.
+pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<AuthorshipRow>> {
+    authorships::table
+        .filter(authorships::id.eq_any(ids))
+        .select(AuthorshipRow::as_select())
+        .load(conn)
+        .await
+}
+
 pub async fn of_publications(
     conn: &mut AsyncPgConnection,
     publication_ids: &[i64],

@@ -25,6 +25,7 @@ pub struct EmploymentRow {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub is_leader: bool,
+    pub version: i32,
 }
 
 #[derive(Debug, Insertable)]

@@ -6,6 +6,7 @@
 //! fields load in batches.
 
 pub mod analytics;
+pub mod audit;
 pub mod authorships;
 pub mod employments;
 pub mod organizations;
@@ -14,6 +15,8 @@ pub mod publications;
 pub mod schema;
 pub mod search;
 pub mod sources;
+pub mod tokens;
+pub mod writes;
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};

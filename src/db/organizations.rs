@@ -20,6 +20,7 @@ pub struct OrganizationRow {
     pub founded_on_precision: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub version: i32,
 }
 
 #[derive(Debug, Insertable)]

@@ -16,6 +16,7 @@ pub struct PersonRow {
     pub bio: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub version: i32,
 }
 
 #[derive(Debug, Insertable)]

@@ -18,6 +18,7 @@ pub struct PublicationRow {
     pub url: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    pub version: i32,
 }
 
 #[derive(Debug, Insertable)]

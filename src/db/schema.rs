@@ -18,6 +18,7 @@ diesel::table! {
         person_id -> Int8,
         position -> Int4,
         affiliation_id -> Nullable<Int8>,
+        version -> Int4,
     }
 }
 
@@ -45,6 +46,7 @@ diesel::table! {
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
         is_leader -> Bool,
+        version -> Int4,
     }
 }
 
@@ -61,6 +63,7 @@ diesel::table! {
         founded_on_precision -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        version -> Int4,
     }
 }
 
@@ -73,6 +76,7 @@ diesel::table! {
         bio -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        version -> Int4,
     }
 }
 
@@ -87,6 +91,7 @@ diesel::table! {
         url -> Nullable<Text>,
         created_at -> Timestamptz,
         updated_at -> Timestamptz,
+        version -> Int4,
     }
 }
 
@@ -99,9 +104,36 @@ diesel::table! {
         published_on -> Nullable<Date>,
         published_on_precision -> Nullable<Text>,
         created_at -> Timestamptz,
+        version -> Int4,
     }
 }
 
+diesel::table! {
+    api_tokens (id) {
+        id -> Int8,
+        name -> Text,
+        role -> Text,
+        token_hash -> Bytea,
+        created_at -> Timestamptz,
+        revoked_at -> Nullable<Timestamptz>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> Int8,
+        changed_at -> Timestamptz,
+        token_id -> Nullable<Int8>,
+        actor -> Text,
+        action -> Text,
+        entity_type -> Text,
+        entity_id -> Int8,
+        before -> Nullable<Jsonb>,
+        after -> Nullable<Jsonb>,
+    }
+}
+
+diesel::joinable!(audit_log -> api_tokens (token_id));
 diesel::joinable!(authorship_sources -> authorships (authorship_id));
 diesel::joinable!(authorship_sources -> sources (source_id));
 diesel::joinable!(authorships -> organizations (affiliation_id));
@@ -113,6 +145,8 @@ diesel::joinable!(employments -> organizations (organization_id));
 diesel::joinable!(employments -> people (person_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
+    api_tokens,
+    audit_log,
     authorship_sources,
     authorships,
     employment_sources,

@@ -16,6 +16,7 @@ pub struct SourceRow {
     pub published_on: Option<NaiveDate>,
     pub published_on_precision: Option<String>,
     pub created_at: DateTime<Utc>,
+    pub version: i32,
 }
 
 #[derive(Debug, Insertable)]

@@ -4,5 +4,6 @@
 pub mod chronology;
 pub mod partial_date;
 pub mod point_in_time;
+pub mod validate;
 
 pub use partial_date::{PartialDate, PartialDateError, Precision};

@@ -1,9 +1,10 @@
 //! `Authorship`: a person's place in a publication's author list.
 
-use async_graphql::{Context, Object};
+use async_graphql::{Context, ID, Object};
 
 use super::context::ContextExt;
 use super::error::{ApiError, ApiResult};
+use super::ids::{self, NodeKind};
 use super::loaders::{OrganizationId, PersonId, PublicationId, SourcesOfAuthorship};
 use super::organization::Organization;
 use super::person::Person;
@@ -18,6 +19,7 @@ pub struct Authorship {
     pub person_id: i64,
     pub position: i32,
     pub affiliation_id: Option<i64>,
+    pub version: i32,
 }
 
 impl From<AuthorshipRow> for Authorship {
@@ -28,6 +30,7 @@ impl From<AuthorshipRow> for Authorship {
             person_id: row.person_id,
             position: row.position,
             affiliation_id: row.affiliation_id,
+            version: row.version,
         }
     }
 }
@@ -35,6 +38,16 @@ impl From<AuthorshipRow> for Authorship {
 /// A person's place in a publication's author list, with their affiliation then.
 #[Object]
 impl Authorship {
+    pub async fn id(&self) -> ID {
+        ids::encode(NodeKind::Authorship, self.id)
+    }
+
+    /// Increases with every change; updates and deletes must name the version
+    /// they were based on, so that nobody overwrites a change they never saw.
+    async fn version(&self) -> i32 {
+        self.version
+    }
+
     /// 1 for the first author.
     async fn position(&self) -> i32 {
         self.position

@@ -27,6 +27,7 @@ pub struct Employment {
     pub career_position: Option<i32>,
     pub reported_years: Option<i32>,
     pub is_leader: bool,
+    pub version: i32,
 }
 
 impl TryFrom<EmploymentRow> for Employment {
@@ -40,6 +41,7 @@ impl TryFrom<EmploymentRow> for Employment {
             )?,
             ended_on: PartialDate::from_columns(row.ended_on, row.ended_on_precision.as_deref())?,
             id: row.id,
+            version: row.version,
             person_id: row.person_id,
             organization_id: row.organization_id,
             title: row.title,
@@ -67,6 +69,12 @@ impl Employment {
 impl Employment {
     pub async fn id(&self) -> ID {
         ids::encode(NodeKind::Employment, self.id)
+    }
+
+    /// Increases with every change; updates and deletes must name the version
+    /// they were based on, so that nobody overwrites a change they never saw.
+    async fn version(&self) -> i32 {
+        self.version
     }
 
     async fn person(&self, ctx: &Context<'_>) -> ApiResult<Person> {

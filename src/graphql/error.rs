@@ -35,6 +35,12 @@ pub mod code {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ApiError {
     BadUserInput(String),
+    /// Bad input in one field of a mutation's input, named by its path
+    /// (`input.endedOn`), sent as `extensions.field`.
+    InvalidField {
+        field: String,
+        message: String,
+    },
     NotFound(String),
     /// A unique value already taken, or an update based on a stale version.
     Conflict(String),
@@ -50,7 +56,7 @@ pub enum ApiError {
 impl ApiError {
     pub fn code(&self) -> &'static str {
         match self {
-            ApiError::BadUserInput(_) => code::BAD_USER_INPUT,
+            ApiError::BadUserInput(_) | ApiError::InvalidField { .. } => code::BAD_USER_INPUT,
             ApiError::NotFound(_) => code::NOT_FOUND,
             ApiError::Conflict(_) => code::CONFLICT,
             ApiError::Unauthenticated => code::UNAUTHENTICATED,
@@ -66,6 +72,7 @@ impl ApiError {
             | ApiError::NotFound(message)
             | ApiError::Conflict(message)
             | ApiError::Forbidden(message) => message.clone(),
+            ApiError::InvalidField { field, message } => format!("{field}: {message}"),
             ApiError::Unauthenticated => {
                 "this operation needs a valid bearer token (Authorization: Bearer …)".to_owned()
             }
@@ -105,9 +112,91 @@ impl From<diesel::result::Error> for ApiError {
                 tracing::warn!(%error, "database connection lost");
                 ApiError::DatabaseUnavailable
             }
+            Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => ApiError::Conflict(
+                "a concurrent change got there first; read again and retry".to_owned(),
+            ),
+            Error::DatabaseError(_, info) => {
+                let refusing_delete = info.message().starts_with("update or delete");
+                match info
+                    .constraint_name()
+                    .and_then(|name| refused_by_constraint(name, refusing_delete))
+                {
+                    Some(refusal) => refusal,
+                    None => ApiError::internal(error),
+                }
+            }
             _ => ApiError::internal(error),
         }
     }
+}
+
+impl From<crate::domain::validate::FieldError> for ApiError {
+    fn from(error: crate::domain::validate::FieldError) -> Self {
+        ApiError::InvalidField {
+            field: error.field,
+            message: error.message,
+        }
+    }
+}
+
+/// What a write refused by a named constraint means to the client. The code
+/// validates first; these are the refusals only the database can decide (a
+/// slug taken by a concurrent request, a cycle, a reference still in use).
+/// Fields are named as in the mutations' inputs.
+fn refused_by_constraint(constraint: &str, refusing_delete: bool) -> Option<ApiError> {
+    let field = |field: &str, message: &str| ApiError::InvalidField {
+        field: format!("input.{field}"),
+        message: message.to_owned(),
+    };
+    let conflict = |message: &str| ApiError::Conflict(message.to_owned());
+    let missing = |message: &str| ApiError::NotFound(message.to_owned());
+    Some(match constraint {
+        "organizations_slug_key" => conflict("an organization with this slug already exists"),
+        "people_slug_key" => conflict("a person with this slug already exists"),
+        "publications_slug_key" => conflict("a publication with this slug already exists"),
+        "sources_url_key" => conflict("a source with this URL already exists"),
+        "authorships_publication_position_key" => {
+            conflict("another author already holds this position in the publication")
+        }
+        "authorships_publication_person_key" => {
+            conflict("this person is already an author of the publication")
+        }
+        "organizations_parent_acyclic" | "organizations_parent_not_self" => field(
+            "parentId",
+            "this parent would make the organization a unit of itself",
+        ),
+        "employments_end_not_before_start" => field("endedOn", "is before the start date"),
+        "employments_current_has_no_end" => field(
+            "isCurrent",
+            "a current stint has no end date: clear endedOn or set isCurrent to false",
+        ),
+        "employments_cited" | "authorships_cited" => {
+            field("sourceIds", "a fact needs at least one source")
+        }
+        "organizations_parent_fkey" if refusing_delete => {
+            conflict("the organization still has units; move or delete them first")
+        }
+        "employments_organization_fkey" if refusing_delete => {
+            conflict("the organization still has employments; delete or move them first")
+        }
+        "authorships_affiliation_fkey" if refusing_delete => {
+            conflict("the organization is still an author's affiliation")
+        }
+        "employment_sources_source_fkey" | "authorship_sources_source_fkey" if refusing_delete => {
+            conflict("the source is still cited; cite another source first")
+        }
+        "organizations_parent_fkey" => missing("input.parentId: no such organization"),
+        "employments_organization_fkey" => missing("input.organizationId: no such organization"),
+        "employments_person_fkey" | "authorships_person_fkey" => {
+            missing("input.personId: no such person")
+        }
+        "authorships_publication_fkey" => missing("input.publicationId: no such publication"),
+        "authorships_affiliation_fkey" => missing("input.affiliationId: no such organization"),
+        "employment_sources_source_fkey" | "authorship_sources_source_fkey" => {
+            missing("input.sourceIds: no such source")
+        }
+        _ => return None,
+    })
 }
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
@@ -127,7 +216,16 @@ impl From<crate::domain::PartialDateError> for ApiError {
 impl From<ApiError> for async_graphql::Error {
     fn from(error: ApiError) -> Self {
         let code = error.code();
-        async_graphql::Error::new(error.message()).extend_with(|_, e| e.set("code", code))
+        let field = match &error {
+            ApiError::InvalidField { field, .. } => Some(field.clone()),
+            _ => None,
+        };
+        async_graphql::Error::new(error.message()).extend_with(|_, e| {
+            e.set("code", code);
+            if let Some(field) = field {
+                e.set("field", field);
+            }
+        })
     }
 }
 

@@ -14,24 +14,27 @@ pub enum NodeKind {
     Employment,
     Publication,
     Source,
+    Authorship,
 }
 
 impl NodeKind {
-    const ALL: [NodeKind; 5] = [
+    const ALL: [NodeKind; 6] = [
         NodeKind::Person,
         NodeKind::Organization,
         NodeKind::Employment,
         NodeKind::Publication,
         NodeKind::Source,
+        NodeKind::Authorship,
     ];
 
-    fn name(self) -> &'static str {
+    pub fn name(self) -> &'static str {
         match self {
             NodeKind::Person => "Person",
             NodeKind::Organization => "Organization",
             NodeKind::Employment => "Employment",
             NodeKind::Publication => "Publication",
             NodeKind::Source => "Source",
+            NodeKind::Authorship => "Authorship",
         }
     }
 }

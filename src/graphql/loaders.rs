@@ -59,6 +59,8 @@ id_key!(/// A publication by id.
     PublicationId);
 id_key!(/// A source by id.
     SourceId);
+id_key!(/// An authorship by id.
+    AuthorshipId);
 id_key!(/// A person's stints, in chronological order.
     EmploymentsOfPerson);
 id_key!(/// An organization's direct units, by name.
@@ -127,6 +129,7 @@ by_id_loader!(OrganizationId, OrganizationRow, db::organizations::by_ids);
 by_id_loader!(EmploymentId, EmploymentRow, db::employments::by_ids);
 by_id_loader!(PublicationId, PublicationRow, db::publications::by_ids);
 by_id_loader!(SourceId, SourceRow, db::sources::by_ids);
+by_id_loader!(AuthorshipId, AuthorshipRow, db::authorships::by_ids);
 
 impl Loader<EmploymentsOfPerson> for Db {
     type Value = Vec<EmploymentRow>;

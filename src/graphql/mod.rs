@@ -2,12 +2,14 @@
 //! and the error mapping. The schema is built once ([`build_schema`]); the HTTP
 //! adapter adds a fresh [`loaders::DbLoader`] to every request.
 
+pub mod auth;
 pub mod authorship;
 pub mod context;
 pub mod employment;
 pub mod error;
 pub mod ids;
 pub mod loaders;
+pub mod mutation;
 pub mod organization;
 pub mod pagination;
 pub mod person;
@@ -19,11 +21,16 @@ pub mod search;
 pub mod source;
 pub mod talent_flow;
 
-use async_graphql::{EmptyMutation, EmptySubscription, Schema};
+use async_graphql::{EmptySubscription, Schema};
 
 use crate::db::DbPool;
 
-pub type AppSchema = Schema<query::Query, EmptyMutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, mutation::Mutation, EmptySubscription>;
+
+/// The query root: public reads, and the admin-only fields.
+#[derive(async_graphql::MergedObject, Default)]
+#[graphql(name = "Query")]
+pub struct QueryRoot(query::Query, mutation::AdminQuery);
 
 /// The people <-> organizations graph is cyclic, so nesting must be bounded.
 pub const MAX_DEPTH: usize = 16;
@@ -31,12 +38,16 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Builds the schema. `pool` is `None` only to print the SDL.
 pub fn build_schema(pool: Option<DbPool>) -> AppSchema {
-    let mut builder = Schema::build(query::Query, EmptyMutation, EmptySubscription)
-        .extension(error::ErrorCodes)
-        .limit_depth(MAX_DEPTH)
-        .limit_complexity(MAX_COMPLEXITY)
-        .limit_recursive_depth(MAX_DEPTH * 2)
-        .limit_directives(8);
+    let mut builder = Schema::build(
+        QueryRoot::default(),
+        mutation::Mutation::default(),
+        EmptySubscription,
+    )
+    .extension(error::ErrorCodes)
+    .limit_depth(MAX_DEPTH)
+    .limit_complexity(MAX_COMPLEXITY)
+    .limit_recursive_depth(MAX_DEPTH * 2)
+    .limit_directives(8);
     if let Some(pool) = pool {
         builder = builder.data(pool);
     }

@@ -72,6 +72,7 @@ pub struct Organization {
     pub country: Option<String>,
     pub website: Option<String>,
     pub founded_on: Option<PartialDate>,
+    pub version: i32,
 }
 
 impl TryFrom<OrganizationRow> for Organization {
@@ -91,6 +92,7 @@ impl TryFrom<OrganizationRow> for Organization {
             )?,
             kind,
             id: row.id,
+            version: row.version,
             slug: row.slug,
             name: row.name,
             parent_id: row.parent_id,
@@ -129,6 +131,12 @@ fn parse_listing_cursor(after: Option<&str>) -> ApiResult<Option<ListingCursor>>
 impl Organization {
     pub async fn id(&self) -> ID {
         ids::encode(NodeKind::Organization, self.id)
+    }
+
+    /// Increases with every change; updates and deletes must name the version
+    /// they were based on, so that nobody overwrites a change they never saw.
+    async fn version(&self) -> i32 {
+        self.version
     }
 
     /// Stable, URL-safe identifier, e.g. `google-deepmind`.

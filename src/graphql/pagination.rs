@@ -101,6 +101,7 @@ pub enum TotalCount {
     Publications,
     OrganizationEmployments(ListingCountKey),
     Alumni(AlumniCount),
+    Audit(db::audit::AuditFilter),
 }
 
 #[Object]
@@ -124,6 +125,9 @@ impl TotalCount {
                 Ok(db::organizations::count(&mut *pool.get().await?, *kind).await?)
             }
             TotalCount::Publications => Ok(db::publications::count(&mut *pool.get().await?).await?),
+            TotalCount::Audit(filter) => {
+                Ok(db::audit::count(&mut *pool.get().await?, filter).await?)
+            }
         }
     }
 }

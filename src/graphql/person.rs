@@ -20,12 +20,14 @@ pub struct Person {
     pub name: String,
     pub aliases: Vec<String>,
     pub bio: Option<String>,
+    pub version: i32,
 }
 
 impl From<PersonRow> for Person {
     fn from(row: PersonRow) -> Self {
         Person {
             id: row.id,
+            version: row.version,
             slug: row.slug,
             name: row.name,
             aliases: row.aliases,
@@ -137,6 +139,12 @@ impl Person {
 impl Person {
     pub async fn id(&self) -> ID {
         ids::encode(NodeKind::Person, self.id)
+    }
+
+    /// Increases with every change; updates and deletes must name the version
+    /// they were based on, so that nobody overwrites a change they never saw.
+    async fn version(&self) -> i32 {
+        self.version
     }
 
     /// Stable, URL-safe identifier, e.g. `aurelien-rodriguez`.

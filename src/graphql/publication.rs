@@ -21,6 +21,7 @@ pub struct Publication {
     pub published_on: Option<PartialDate>,
     pub venue: Option<String>,
     pub url: Option<String>,
+    pub version: i32,
 }
 
 impl TryFrom<PublicationRow> for Publication {
@@ -33,6 +34,7 @@ impl TryFrom<PublicationRow> for Publication {
                 row.published_on_precision.as_deref(),
             )?,
             id: row.id,
+            version: row.version,
             slug: row.slug,
             title: row.title,
             venue: row.venue,
@@ -46,6 +48,12 @@ impl TryFrom<PublicationRow> for Publication {
 impl Publication {
     pub async fn id(&self) -> ID {
         ids::encode(NodeKind::Publication, self.id)
+    }
+
+    /// Increases with every change; updates and deletes must name the version
+    /// they were based on, so that nobody overwrites a change they never saw.
+    async fn version(&self) -> i32 {
+        self.version
     }
 
     /// Stable, URL-safe identifier, e.g. `llama-2023`.

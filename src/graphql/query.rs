@@ -3,12 +3,13 @@
 use async_graphql::connection::Connection;
 use async_graphql::{Context, ID, Interface, Object};
 
+use super::authorship::Authorship;
 use super::context::ContextExt;
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::{
-    EmploymentId, OrganizationId, OrganizationSlug, PersonId, PublicationId, SourceId,
+    AuthorshipId, EmploymentId, OrganizationId, OrganizationSlug, PersonId, PublicationId, SourceId,
 };
 use super::organization::{Organization, OrganizationKind};
 use super::organization::{date_range, flow_limit};
@@ -32,6 +33,7 @@ pub enum Node {
     Employment(Employment),
     Publication(Publication),
     Source(Source),
+    Authorship(Authorship),
 }
 
 pub type PersonConnection = Connection<Cursor, Person, TotalCount>;
@@ -41,9 +43,10 @@ pub type PublicationConnection = Connection<Cursor, Publication, TotalCount>;
 /// Root lists are ordered by a text column then id; the cursor is that pair.
 type NameCursor = (String, i64);
 
+#[derive(Default)]
 pub struct Query;
 
-#[Object]
+#[Object(name = "PublicQuery")]
 impl Query {
     /// Anything by its global id; null when nothing has that id.
     async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
@@ -74,6 +77,10 @@ impl Query {
                 .await?
                 .map(|r| r.try_into().map(Node::Source))
                 .transpose()?,
+            NodeKind::Authorship => loader
+                .load_one(AuthorshipId(id))
+                .await?
+                .map(|r| Node::Authorship(r.into())),
         })
     }
 

@@ -15,6 +15,7 @@ pub struct Source {
     pub title: Option<String>,
     pub publisher: Option<String>,
     pub published_on: Option<PartialDate>,
+    pub version: i32,
 }
 
 impl TryFrom<SourceRow> for Source {
@@ -27,6 +28,7 @@ impl TryFrom<SourceRow> for Source {
                 row.published_on_precision.as_deref(),
             )?,
             id: row.id,
+            version: row.version,
             url: row.url,
             title: row.title,
             publisher: row.publisher,
@@ -39,6 +41,12 @@ impl TryFrom<SourceRow> for Source {
 impl Source {
     pub async fn id(&self) -> ID {
         ids::encode(NodeKind::Source, self.id)
+    }
+
+    /// Increases with every change; updates and deletes must name the version
+    /// they were based on, so that nobody overwrites a change they never saw.
+    async fn version(&self) -> i32 {
+        self.version
     }
 
     async fn url(&self) -> &str {

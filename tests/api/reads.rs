@@ -28,7 +28,7 @@ async fn a_person_is_found_by_slug_with_names_aliases_stints_and_authorships() {
         person["employments"],
         json!([
             { "organization": { "slug": "meta" }, "title": null, "isCurrent": false, "isFounder": false,
-              "startedOn": null, "endedOn": null, "sources": [{ "url": ARTICLE }, { "url": ARXIV }] },
+              "startedOn": null, "endedOn": null, "sources": [{ "url": ARXIV }, { "url": ARTICLE }] },
             { "organization": { "slug": "cohere" }, "title": "Director, Foundation Model Training",
               "isCurrent": true, "isFounder": false, "startedOn": null, "endedOn": null,
               "sources": [{ "url": ARTICLE }] }

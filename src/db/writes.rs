@@ -1,0 +1,373 @@
+//! Writes. Every mutation and the importer run in one transaction that starts
+//! with [`name_author`] for the audit trail; updates and deletes match the
+//! version the client saw, so a stale one touches no row.
+
+use chrono::NaiveDate;
+use diesel::prelude::*;
+use diesel::sql_types::{Nullable, Text};
+use diesel_async::{AsyncPgConnection, RunQueryDsl};
+
+use super::authorships::AuthorshipRow;
+use super::employments::EmploymentRow;
+use super::organizations::OrganizationRow;
+use super::people::PersonRow;
+use super::publications::PublicationRow;
+use super::schema::{
+    authorship_sources, authorships, employment_sources, employments, organizations, people,
+    publications, sources,
+};
+use super::sources::SourceRow;
+
+/// Who makes a change, as the audit trail records it.
+#[derive(Debug, Clone)]
+pub struct Author {
+    pub token_id: Option<i64>,
+    /// `token:<id>` or `cli:<command>`.
+    pub label: String,
+}
+
+impl Author {
+    pub fn token(id: i64) -> Self {
+        Author {
+            token_id: Some(id),
+            label: format!("token:{id}"),
+        }
+    }
+
+    pub fn cli(command: &str) -> Self {
+        Author {
+            token_id: None,
+            label: format!("cli:{command}"),
+        }
+    }
+}
+
+/// Names the author of the current transaction's changes for the audit
+/// triggers; the first statement of every write transaction. Scoped to the
+/// transaction (`set_config(..., true)`), so a pooled connection forgets it.
+pub async fn name_author(conn: &mut AsyncPgConnection, author: &Author) -> QueryResult<()> {
+    diesel::sql_query(
+        "SELECT set_config('talentgraph.actor', $1, true),
+                set_config('talentgraph.token_id', $2, true)",
+    )
+    .bind::<Text, _>(&author.label)
+    .bind::<Nullable<Text>, _>(author.token_id.map(|id| id.to_string()))
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// Defines `update_*` (apply a changeset if the version matches), `delete_*`
+/// (if the version matches) and `version_of_*` (to tell a stale version from a
+/// missing row) for one versioned table.
+macro_rules! versioned {
+    ($table:ident, $row:ty, $changes:ty, $update:ident, $delete:ident, $version_of:ident) => {
+        /// `None`: no row with this id and version.
+        pub async fn $update(
+            conn: &mut AsyncPgConnection,
+            id: i64,
+            version: i32,
+            changes: &$changes,
+        ) -> QueryResult<Option<$row>> {
+            // Assigning the version to itself keeps the statement valid when
+            // nothing else changes; the version trigger ignores no-op updates.
+            diesel::update(
+                $table::table
+                    .filter($table::id.eq(id))
+                    .filter($table::version.eq(version)),
+            )
+            .set((changes, $table::version.eq($table::version)))
+            .returning(<$row>::as_returning())
+            .get_result(conn)
+            .await
+            .optional()
+        }
+
+        /// `None`: no row with this id and version.
+        pub async fn $delete(
+            conn: &mut AsyncPgConnection,
+            id: i64,
+            version: i32,
+        ) -> QueryResult<Option<$row>> {
+            diesel::delete(
+                $table::table
+                    .filter($table::id.eq(id))
+                    .filter($table::version.eq(version)),
+            )
+            .returning(<$row>::as_returning())
+            .get_result(conn)
+            .await
+            .optional()
+        }
+
+        pub async fn $version_of(
+            conn: &mut AsyncPgConnection,
+            id: i64,
+        ) -> QueryResult<Option<i32>> {
+            $table::table
+                .find(id)
+                .select($table::version)
+                .first(conn)
+                .await
+                .optional()
+        }
+    };
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = organizations)]
+pub struct OrganizationChanges {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub kind: Option<String>,
+    pub parent_id: Option<Option<i64>>,
+    pub country: Option<Option<String>>,
+    pub website: Option<Option<String>>,
+    pub founded_on: Option<Option<NaiveDate>>,
+    pub founded_on_precision: Option<Option<String>>,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = people)]
+pub struct PersonChanges {
+    pub slug: Option<String>,
+    pub name: Option<String>,
+    pub aliases: Option<Vec<String>>,
+    pub bio: Option<Option<String>>,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = employments)]
+pub struct EmploymentChanges {
+    pub organization_id: Option<i64>,
+    pub title: Option<Option<String>>,
+    pub is_founder: Option<bool>,
+    pub is_leader: Option<bool>,
+    pub started_on: Option<Option<NaiveDate>>,
+    pub started_on_precision: Option<Option<String>>,
+    pub ended_on: Option<Option<NaiveDate>>,
+    pub ended_on_precision: Option<Option<String>>,
+    pub is_current: Option<bool>,
+    pub career_position: Option<Option<i32>>,
+    pub reported_years: Option<Option<i32>>,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = publications)]
+pub struct PublicationChanges {
+    pub slug: Option<String>,
+    pub title: Option<String>,
+    pub published_on: Option<Option<NaiveDate>>,
+    pub published_on_precision: Option<Option<String>>,
+    pub venue: Option<Option<String>>,
+    pub url: Option<Option<String>>,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = authorships)]
+pub struct AuthorshipChanges {
+    pub person_id: Option<i64>,
+    pub position: Option<i32>,
+    pub affiliation_id: Option<Option<i64>>,
+}
+
+#[derive(Debug, Default, AsChangeset)]
+#[diesel(table_name = sources)]
+pub struct SourceChanges {
+    pub url: Option<String>,
+    pub title: Option<Option<String>>,
+    pub publisher: Option<Option<String>>,
+    pub published_on: Option<Option<NaiveDate>>,
+    pub published_on_precision: Option<Option<String>>,
+}
+
+versioned!(
+    organizations,
+    OrganizationRow,
+    OrganizationChanges,
+    update_organization,
+    delete_organization,
+    version_of_organization
+);
+versioned!(
+    people,
+    PersonRow,
+    PersonChanges,
+    update_person,
+    delete_person,
+    version_of_person
+);
+versioned!(
+    employments,
+    EmploymentRow,
+    EmploymentChanges,
+    update_employment,
+    delete_employment,
+    version_of_employment
+);
+versioned!(
+    publications,
+    PublicationRow,
+    PublicationChanges,
+    update_publication,
+    delete_publication,
+    version_of_publication
+);
+versioned!(
+    authorships,
+    AuthorshipRow,
+    AuthorshipChanges,
+    update_authorship,
+    delete_authorship,
+    version_of_authorship
+);
+versioned!(
+    sources,
+    SourceRow,
+    SourceChanges,
+    update_source,
+    delete_source,
+    version_of_source
+);
+
+pub async fn insert_organization(
+    conn: &mut AsyncPgConnection,
+    new: &super::organizations::NewOrganization<'_>,
+) -> QueryResult<OrganizationRow> {
+    diesel::insert_into(organizations::table)
+        .values(new)
+        .returning(OrganizationRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn insert_person(
+    conn: &mut AsyncPgConnection,
+    new: &super::people::NewPerson<'_>,
+) -> QueryResult<PersonRow> {
+    diesel::insert_into(people::table)
+        .values(new)
+        .returning(PersonRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn insert_employment(
+    conn: &mut AsyncPgConnection,
+    new: &super::employments::NewEmployment<'_>,
+) -> QueryResult<EmploymentRow> {
+    diesel::insert_into(employments::table)
+        .values(new)
+        .returning(EmploymentRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn insert_publication(
+    conn: &mut AsyncPgConnection,
+    new: &super::publications::NewPublication<'_>,
+) -> QueryResult<PublicationRow> {
+    diesel::insert_into(publications::table)
+        .values(new)
+        .returning(PublicationRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn insert_authorship(
+    conn: &mut AsyncPgConnection,
+    new: &super::authorships::NewAuthorship,
+) -> QueryResult<AuthorshipRow> {
+    diesel::insert_into(authorships::table)
+        .values(new)
+        .returning(AuthorshipRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+pub async fn insert_source(
+    conn: &mut AsyncPgConnection,
+    new: &super::sources::NewSource<'_>,
+) -> QueryResult<SourceRow> {
+    diesel::insert_into(sources::table)
+        .values(new)
+        .returning(SourceRow::as_returning())
+        .get_result(conn)
+        .await
+}
+
+/// Adds citations to an employment; ones it already has are kept as they are.
+pub async fn cite_for_employment(
+    conn: &mut AsyncPgConnection,
+    employment_id: i64,
+    source_ids: &[i64],
+) -> QueryResult<usize> {
+    let rows: Vec<_> = source_ids
+        .iter()
+        .map(|&source_id| {
+            (
+                employment_sources::employment_id.eq(employment_id),
+                employment_sources::source_id.eq(source_id),
+            )
+        })
+        .collect();
+    diesel::insert_into(employment_sources::table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+}
+
+/// Makes `source_ids` the employment's citations, exactly.
+pub async fn replace_employment_sources(
+    conn: &mut AsyncPgConnection,
+    employment_id: i64,
+    source_ids: &[i64],
+) -> QueryResult<()> {
+    diesel::delete(
+        employment_sources::table
+            .filter(employment_sources::employment_id.eq(employment_id))
+            .filter(employment_sources::source_id.ne_all(source_ids)),
+    )
+    .execute(conn)
+    .await?;
+    cite_for_employment(conn, employment_id, source_ids).await?;
+    Ok(())
+}
+
+pub async fn cite_for_authorship(
+    conn: &mut AsyncPgConnection,
+    authorship_id: i64,
+    source_ids: &[i64],
+) -> QueryResult<usize> {
+    let rows: Vec<_> = source_ids
+        .iter()
+        .map(|&source_id| {
+            (
+                authorship_sources::authorship_id.eq(authorship_id),
+                authorship_sources::source_id.eq(source_id),
+            )
+        })
+        .collect();
+    diesel::insert_into(authorship_sources::table)
+        .values(rows)
+        .on_conflict_do_nothing()
+        .execute(conn)
+        .await
+}
+
+pub async fn replace_authorship_sources(
+    conn: &mut AsyncPgConnection,
+    authorship_id: i64,
+    source_ids: &[i64],
+) -> QueryResult<()> {
+    diesel::delete(
+        authorship_sources::table
+            .filter(authorship_sources::authorship_id.eq(authorship_id))
+            .filter(authorship_sources::source_id.ne_all(source_ids)),
+    )
+    .execute(conn)
+    .await?;
+    cite_for_authorship(conn, authorship_id, source_ids).await?;
+    Ok(())
+}

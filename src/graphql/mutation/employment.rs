@@ -1,0 +1,402 @@
+//! Writes to employment stints, including the two everyday ones: ending a
+//! stint, and a move (end one stint, start the next) as one change.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use diesel_async::AsyncConnection;
+
+use super::{
+    DeleteInput, DeletePayload, date_change, date_columns, node_id, nullable, required, source_ids,
+    stale_or_missing,
+};
+use crate::auth::Role;
+use crate::db;
+use crate::db::employments::NewEmployment;
+use crate::db::writes::{self, EmploymentChanges};
+use crate::domain::PartialDate;
+use crate::domain::validate::{self, MAX_NAME};
+use crate::graphql::auth::require;
+use crate::graphql::context::ContextExt;
+use crate::graphql::employment::Employment;
+use crate::graphql::error::{ApiError, ApiResult};
+use crate::graphql::ids::{self, NodeKind};
+use crate::graphql::scalars::PartialDateScalar;
+
+const MAX_CAREER_POSITION: i32 = 1_000;
+const MAX_REPORTED_YEARS: i32 = 100;
+
+#[derive(InputObject)]
+pub struct AddEmploymentInput {
+    pub person_id: ID,
+    pub organization_id: ID,
+    pub title: Option<String>,
+    #[graphql(default)]
+    pub is_founder: bool,
+    /// Whether the stint is the organization's leadership (director, head).
+    #[graphql(default)]
+    pub is_leader: bool,
+    pub started_on: Option<PartialDateScalar>,
+    pub ended_on: Option<PartialDateScalar>,
+    /// Defaults to true when `endedOn` is absent. False without `endedOn`:
+    /// known to have ended, on an unknown date.
+    pub is_current: Option<bool>,
+    /// Orders stints whose dates are unknown: 1 for a first job.
+    pub career_position: Option<i32>,
+    /// A length a source gives ("about five years") where dates are unknown.
+    pub reported_years: Option<i32>,
+    /// The sources for this stint: at least one.
+    pub source_ids: Vec<ID>,
+}
+
+/// Omit a field to leave it unchanged; send null to clear a nullable one.
+#[derive(InputObject)]
+pub struct UpdateEmploymentInput {
+    pub id: ID,
+    /// The version you last read; a stale one is refused with `CONFLICT`.
+    pub version: i32,
+    pub organization_id: MaybeUndefined<ID>,
+    pub title: MaybeUndefined<String>,
+    pub is_founder: MaybeUndefined<bool>,
+    pub is_leader: MaybeUndefined<bool>,
+    pub started_on: MaybeUndefined<PartialDateScalar>,
+    pub ended_on: MaybeUndefined<PartialDateScalar>,
+    pub is_current: MaybeUndefined<bool>,
+    pub career_position: MaybeUndefined<i32>,
+    pub reported_years: MaybeUndefined<i32>,
+    /// Replaces the cited sources (at least one).
+    pub source_ids: MaybeUndefined<Vec<ID>>,
+}
+
+#[derive(InputObject)]
+pub struct EndEmploymentInput {
+    pub id: ID,
+    /// The version you last read; a stale one is refused with `CONFLICT`.
+    pub version: i32,
+    /// When it ended; leave out if a source says it ended but not when.
+    pub ended_on: Option<PartialDateScalar>,
+    /// Sources for the end, added to the stint's citations.
+    #[graphql(default)]
+    pub source_ids: Vec<ID>,
+}
+
+#[derive(InputObject)]
+pub struct RecordMoveInput {
+    /// The current stint the person leaves.
+    pub employment_id: ID,
+    /// The version of that stint you last read.
+    pub version: i32,
+    /// When the person left; leave out if unknown.
+    pub ended_on: Option<PartialDateScalar>,
+    /// Where they go.
+    pub organization_id: ID,
+    pub title: Option<String>,
+    #[graphql(default)]
+    pub is_founder: bool,
+    #[graphql(default)]
+    pub is_leader: bool,
+    /// When the next stint started; defaults to `endedOn`.
+    pub started_on: Option<PartialDateScalar>,
+    /// The sources for the move, cited by both stints: at least one.
+    pub source_ids: Vec<ID>,
+}
+
+#[derive(SimpleObject)]
+pub struct EmploymentPayload {
+    pub employment: Employment,
+}
+
+/// A move: the stint that ended and the one that started.
+#[derive(SimpleObject)]
+pub struct MovePayload {
+    pub ended: Employment,
+    pub started: Employment,
+}
+
+fn date(value: Option<PartialDateScalar>) -> Option<PartialDate> {
+    value.map(|d| d.0)
+}
+
+#[derive(Default)]
+pub struct EmploymentMutations;
+
+#[Object]
+impl EmploymentMutations {
+    /// Adds a stint. Needs an editor token.
+    async fn add_employment(
+        &self,
+        ctx: &Context<'_>,
+        input: AddEmploymentInput,
+    ) -> ApiResult<EmploymentPayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let person_id = node_id("input.personId", &input.person_id, NodeKind::Person)?;
+        let organization_id = node_id(
+            "input.organizationId",
+            &input.organization_id,
+            NodeKind::Organization,
+        )?;
+        let (started, ended) = (date(input.started_on), date(input.ended_on));
+        let is_current = input.is_current.unwrap_or(ended.is_none());
+        validate::optional_text("input.title", input.title.as_deref(), MAX_NAME)?;
+        validate::date_order("input.endedOn", started, ended)?;
+        validate::current_has_no_end("input.isCurrent", is_current, ended)?;
+        validate::positive(
+            "input.careerPosition",
+            input.career_position,
+            MAX_CAREER_POSITION,
+        )?;
+        validate::positive(
+            "input.reportedYears",
+            input.reported_years,
+            MAX_REPORTED_YEARS,
+        )?;
+        let sources = source_ids("input.sourceIds", &input.source_ids)?;
+        let (started_on, started_on_precision) = date_columns(started);
+        let (ended_on, ended_on_precision) = date_columns(ended);
+        let new = NewEmployment {
+            person_id,
+            organization_id,
+            title: input.title.as_deref(),
+            is_founder: input.is_founder,
+            started_on,
+            started_on_precision,
+            ended_on,
+            ended_on_precision,
+            is_current,
+            career_position: input.career_position,
+            reported_years: input.reported_years,
+            is_leader: input.is_leader,
+        };
+        let author = caller.author();
+        let mut conn = ctx.pool()?.get().await?;
+        let row = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                let row = writes::insert_employment(conn, &new).await?;
+                writes::cite_for_employment(conn, row.id, &sources).await?;
+                Ok(row)
+            })
+            .await?;
+        Ok(EmploymentPayload {
+            employment: row.try_into()?,
+        })
+    }
+
+    /// Changes a stint. Needs an editor token.
+    async fn update_employment(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateEmploymentInput,
+    ) -> ApiResult<EmploymentPayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let id = node_id("input.id", &input.id, NodeKind::Employment)?;
+        let organization_id = required("input.organizationId", input.organization_id)?
+            .map(|id| node_id("input.organizationId", &id, NodeKind::Organization))
+            .transpose()?;
+        let title = nullable(input.title);
+        if let Some(Some(title)) = &title {
+            validate::text("input.title", title, MAX_NAME)?;
+        }
+        let career_position = nullable(input.career_position);
+        if let Some(position) = career_position {
+            validate::positive("input.careerPosition", position, MAX_CAREER_POSITION)?;
+        }
+        let reported_years = nullable(input.reported_years);
+        if let Some(years) = reported_years {
+            validate::positive("input.reportedYears", years, MAX_REPORTED_YEARS)?;
+        }
+        let sources = required("input.sourceIds", input.source_ids)?
+            .map(|ids| source_ids("input.sourceIds", &ids))
+            .transpose()?;
+        // End-before-start and "current with an end" span fields this input
+        // may not carry: the database checks them against the merged row.
+        let (started_on, started_on_precision) = date_change(nullable(input.started_on).map(date));
+        let (ended_on, ended_on_precision) = date_change(nullable(input.ended_on).map(date));
+        let changes = EmploymentChanges {
+            organization_id,
+            title,
+            is_founder: required("input.isFounder", input.is_founder)?,
+            is_leader: required("input.isLeader", input.is_leader)?,
+            started_on,
+            started_on_precision,
+            ended_on,
+            ended_on_precision,
+            is_current: required("input.isCurrent", input.is_current)?,
+            career_position,
+            reported_years,
+        };
+        let (author, version) = (caller.author(), input.version);
+        let mut conn = ctx.pool()?.get().await?;
+        let row = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                let Some(row) = writes::update_employment(conn, id, version, &changes).await?
+                else {
+                    return Err(stale_or_missing(
+                        NodeKind::Employment,
+                        writes::version_of_employment(conn, id).await?,
+                        version,
+                    ));
+                };
+                if let Some(sources) = &sources {
+                    writes::replace_employment_sources(conn, id, sources).await?;
+                }
+                Ok(row)
+            })
+            .await?;
+        Ok(EmploymentPayload {
+            employment: row.try_into()?,
+        })
+    }
+
+    /// Ends a stint: sets its end date (if known) and clears its current flag.
+    /// Needs an editor token.
+    async fn end_employment(
+        &self,
+        ctx: &Context<'_>,
+        input: EndEmploymentInput,
+    ) -> ApiResult<EmploymentPayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let id = node_id("input.id", &input.id, NodeKind::Employment)?;
+        let extra_sources =
+            super::node_ids("input.sourceIds", &input.source_ids, NodeKind::Source)?;
+        let (ended_on, ended_on_precision) = date_change(Some(date(input.ended_on)));
+        let changes = EmploymentChanges {
+            ended_on,
+            ended_on_precision,
+            is_current: Some(false),
+            ..EmploymentChanges::default()
+        };
+        let (author, version) = (caller.author(), input.version);
+        let mut conn = ctx.pool()?.get().await?;
+        let row = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                let Some(row) = writes::update_employment(conn, id, version, &changes).await?
+                else {
+                    return Err(stale_or_missing(
+                        NodeKind::Employment,
+                        writes::version_of_employment(conn, id).await?,
+                        version,
+                    ));
+                };
+                if !extra_sources.is_empty() {
+                    writes::cite_for_employment(conn, id, &extra_sources).await?;
+                }
+                Ok(row)
+            })
+            .await?;
+        Ok(EmploymentPayload {
+            employment: row.try_into()?,
+        })
+    }
+
+    /// Records a move in one change: ends the current stint `employmentId`
+    /// and starts the next one at `organizationId`, both citing the same
+    /// sources. Nothing is written unless both succeed. Needs an editor token.
+    async fn record_move(
+        &self,
+        ctx: &Context<'_>,
+        input: RecordMoveInput,
+    ) -> ApiResult<MovePayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let from_id = node_id(
+            "input.employmentId",
+            &input.employment_id,
+            NodeKind::Employment,
+        )?;
+        let organization_id = node_id(
+            "input.organizationId",
+            &input.organization_id,
+            NodeKind::Organization,
+        )?;
+        let ended = date(input.ended_on);
+        let started = date(input.started_on).or(ended);
+        validate::optional_text("input.title", input.title.as_deref(), MAX_NAME)?;
+        let sources = source_ids("input.sourceIds", &input.source_ids)?;
+        let (ended_on, ended_on_precision) = date_change(Some(ended));
+        let end = EmploymentChanges {
+            ended_on,
+            ended_on_precision,
+            is_current: Some(false),
+            ..EmploymentChanges::default()
+        };
+        let (started_on, started_on_precision) = date_columns(started);
+        let (author, version) = (caller.author(), input.version);
+        let (title, is_founder, is_leader) = (input.title, input.is_founder, input.is_leader);
+        let mut conn = ctx.pool()?.get().await?;
+        let (ended_row, started_row) = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                let current = db::employments::by_ids(conn, &[from_id]).await?;
+                let Some(current) = current.into_iter().next() else {
+                    return Err(ApiError::NotFound(
+                        "input.employmentId: no Employment has this id".into(),
+                    ));
+                };
+                if !current.is_current {
+                    return Err(ApiError::Conflict(
+                        "this stint has already ended: add the next stint with addEmployment"
+                            .into(),
+                    ));
+                }
+                let Some(ended_row) =
+                    writes::update_employment(conn, from_id, version, &end).await?
+                else {
+                    return Err(stale_or_missing(
+                        NodeKind::Employment,
+                        Some(current.version),
+                        version,
+                    ));
+                };
+                writes::cite_for_employment(conn, from_id, &sources).await?;
+                let next = NewEmployment {
+                    person_id: current.person_id,
+                    organization_id,
+                    title: title.as_deref(),
+                    is_founder,
+                    started_on,
+                    started_on_precision,
+                    ended_on: None,
+                    ended_on_precision: None,
+                    is_current: true,
+                    career_position: None,
+                    reported_years: None,
+                    is_leader,
+                };
+                let started_row = writes::insert_employment(conn, &next).await?;
+                writes::cite_for_employment(conn, started_row.id, &sources).await?;
+                Ok((ended_row, started_row))
+            })
+            .await?;
+        Ok(MovePayload {
+            ended: ended_row.try_into()?,
+            started: started_row.try_into()?,
+        })
+    }
+
+    /// Deletes a stint; the audit log keeps it. Needs an editor token.
+    async fn delete_employment(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteInput,
+    ) -> ApiResult<DeletePayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let id = node_id("input.id", &input.id, NodeKind::Employment)?;
+        let (author, version) = (caller.author(), input.version);
+        let mut conn = ctx.pool()?.get().await?;
+        conn.transaction(async |conn| -> ApiResult<_> {
+            writes::name_author(conn, &author).await?;
+            match writes::delete_employment(conn, id, version).await? {
+                Some(_) => Ok(()),
+                None => Err(stale_or_missing(
+                    NodeKind::Employment,
+                    writes::version_of_employment(conn, id).await?,
+                    version,
+                )),
+            }
+        })
+        .await?;
+        Ok(DeletePayload {
+            deleted_id: ids::encode(NodeKind::Employment, id),
+        })
+    }
+}

@@ -1,0 +1,125 @@
+//! The mutation root. Each entity's writes live in their own file; every
+//! resolver follows the same steps: check the token, validate the whole input
+//! (nothing written yet), then make the change in one transaction that names
+//! its author for the audit trail. Whatever the database refuses (a slug taken
+//! by a concurrent request, a cycle) is mapped once, in `error.rs`.
+
+mod admin;
+mod employment;
+mod organization;
+mod person;
+mod publication;
+mod source;
+
+pub use admin::AdminQuery;
+
+use async_graphql::{ID, InputObject, MaybeUndefined, MergedObject, SimpleObject};
+
+use super::error::{ApiError, ApiResult};
+use super::ids::{self, NodeKind};
+use crate::domain::PartialDate;
+use crate::domain::validate::FieldError;
+
+#[derive(MergedObject, Default)]
+pub struct Mutation(
+    organization::OrganizationMutations,
+    person::PersonMutations,
+    employment::EmploymentMutations,
+    publication::PublicationMutations,
+    source::SourceMutations,
+    admin::AdminMutations,
+);
+
+/// Which entity to delete, and the version you last read of it.
+#[derive(InputObject)]
+pub struct DeleteInput {
+    pub id: ID,
+    /// A stale version is refused with `CONFLICT`.
+    pub version: i32,
+}
+
+/// What a delete removed.
+#[derive(SimpleObject)]
+pub struct DeletePayload {
+    /// The global id of the deleted entity; its history stays in the audit log.
+    pub deleted_id: ID,
+}
+
+/// The database id behind a global id, which must be of `kind`.
+fn node_id(field: &str, id: &ID, kind: NodeKind) -> ApiResult<i64> {
+    match ids::decode(id) {
+        Ok((found, number)) if found == kind => Ok(number),
+        Ok((found, _)) => Err(FieldError::new(
+            field,
+            format!("is the id of a {}, not of a {}", found.name(), kind.name()),
+        )
+        .into()),
+        Err(_) => Err(FieldError::new(field, "is not an id this API gave out").into()),
+    }
+}
+
+fn node_ids(field: &str, values: &[ID], kind: NodeKind) -> ApiResult<Vec<i64>> {
+    values
+        .iter()
+        .enumerate()
+        .map(|(i, id)| node_id(&format!("{field}.{i}"), id, kind))
+        .collect()
+}
+
+/// At least one source, each a Source id: a fact without a source is not a fact.
+fn source_ids(field: &str, values: &[ID]) -> ApiResult<Vec<i64>> {
+    if values.is_empty() {
+        return Err(FieldError::new(field, "a fact needs at least one source").into());
+    }
+    node_ids(field, values, NodeKind::Source)
+}
+
+/// An update found no row with the id and version it was given: say which.
+fn stale_or_missing(kind: NodeKind, current: Option<i32>, seen: i32) -> ApiError {
+    match current {
+        None => ApiError::NotFound(format!("input.id: no {} has this id", kind.name())),
+        Some(current) => ApiError::Conflict(format!(
+            "the {} changed since version {seen} (it is at version {current} now): read it again and retry",
+            kind.name()
+        )),
+    }
+}
+
+/// A non-null field in an update: absent leaves it, null is refused.
+fn required<T>(field: &str, value: MaybeUndefined<T>) -> ApiResult<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => Ok(None),
+        MaybeUndefined::Null => Err(FieldError::new(field, "cannot be null").into()),
+        MaybeUndefined::Value(v) => Ok(Some(v)),
+    }
+}
+
+/// A nullable field in an update: absent leaves it, null clears it.
+fn nullable<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
+    match value {
+        MaybeUndefined::Undefined => None,
+        MaybeUndefined::Null => Some(None),
+        MaybeUndefined::Value(v) => Some(Some(v)),
+    }
+}
+
+/// A partial date as its two stored columns.
+fn date_columns(date: Option<PartialDate>) -> (Option<chrono::NaiveDate>, Option<&'static str>) {
+    match date {
+        Some(d) => (Some(d.first_day()), Some(d.precision().as_str())),
+        None => (None, None),
+    }
+}
+
+/// A partial-date change as changes of its two stored columns.
+fn date_change(
+    change: Option<Option<PartialDate>>,
+) -> (Option<Option<chrono::NaiveDate>>, Option<Option<String>>) {
+    match change {
+        None => (None, None),
+        Some(date) => {
+            let (day, precision) = date_columns(date);
+            (Some(day), Some(precision.map(str::to_owned)))
+        }
+    }
+}

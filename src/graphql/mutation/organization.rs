@@ -1,0 +1,190 @@
+//! Writes to organizations.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use diesel_async::AsyncConnection;
+
+use super::{
+    DeleteInput, DeletePayload, date_change, date_columns, node_id, nullable, required,
+    stale_or_missing,
+};
+use crate::auth::Role;
+use crate::db::organizations::NewOrganization;
+use crate::db::writes::{self, OrganizationChanges};
+use crate::domain::validate::{self, MAX_NAME};
+use crate::graphql::auth::require;
+use crate::graphql::context::ContextExt;
+use crate::graphql::error::ApiResult;
+use crate::graphql::ids::{self, NodeKind};
+use crate::graphql::organization::{Organization, OrganizationKind};
+use crate::graphql::scalars::PartialDateScalar;
+
+#[derive(InputObject)]
+pub struct CreateOrganizationInput {
+    /// Stable, URL-safe identifier: lowercase letters, digits, single hyphens.
+    pub slug: String,
+    pub name: String,
+    pub kind: OrganizationKind,
+    /// The organization this one is a unit of.
+    pub parent_id: Option<ID>,
+    /// ISO 3166-1 alpha-2 code, e.g. `FR`.
+    pub country: Option<String>,
+    pub website: Option<String>,
+    pub founded_on: Option<PartialDateScalar>,
+}
+
+/// Omit a field to leave it unchanged; send null to clear a nullable one.
+#[derive(InputObject)]
+pub struct UpdateOrganizationInput {
+    pub id: ID,
+    /// The version you last read; a stale one is refused with `CONFLICT`.
+    pub version: i32,
+    pub slug: MaybeUndefined<String>,
+    pub name: MaybeUndefined<String>,
+    pub kind: MaybeUndefined<OrganizationKind>,
+    /// Null makes it a top-level organization; a parent inside its own units
+    /// is refused.
+    pub parent_id: MaybeUndefined<ID>,
+    pub country: MaybeUndefined<String>,
+    pub website: MaybeUndefined<String>,
+    pub founded_on: MaybeUndefined<PartialDateScalar>,
+}
+
+#[derive(SimpleObject)]
+pub struct OrganizationPayload {
+    pub organization: Organization,
+}
+
+#[derive(Default)]
+pub struct OrganizationMutations;
+
+#[Object]
+impl OrganizationMutations {
+    /// Adds an organization, or a unit of one. Needs an editor token.
+    async fn create_organization(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateOrganizationInput,
+    ) -> ApiResult<OrganizationPayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        validate::slug("input.slug", &input.slug)?;
+        validate::text("input.name", &input.name, MAX_NAME)?;
+        validate::country("input.country", input.country.as_deref())?;
+        validate::optional_url("input.website", input.website.as_deref())?;
+        let parent_id = input
+            .parent_id
+            .as_ref()
+            .map(|id| node_id("input.parentId", id, NodeKind::Organization))
+            .transpose()?;
+        let (founded_on, founded_on_precision) = date_columns(input.founded_on.map(|d| d.0));
+        let new = NewOrganization {
+            slug: &input.slug,
+            name: &input.name,
+            kind: input.kind.as_db(),
+            parent_id,
+            country: input.country.as_deref(),
+            website: input.website.as_deref(),
+            founded_on,
+            founded_on_precision,
+        };
+        let author = caller.author();
+        let mut conn = ctx.pool()?.get().await?;
+        let row = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                Ok(writes::insert_organization(conn, &new).await?)
+            })
+            .await?;
+        Ok(OrganizationPayload {
+            organization: row.try_into()?,
+        })
+    }
+
+    /// Changes an organization. Needs an editor token.
+    async fn update_organization(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateOrganizationInput,
+    ) -> ApiResult<OrganizationPayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let id = node_id("input.id", &input.id, NodeKind::Organization)?;
+        let parent_id = match nullable(input.parent_id) {
+            Some(Some(parent)) => Some(Some(node_id(
+                "input.parentId",
+                &parent,
+                NodeKind::Organization,
+            )?)),
+            Some(None) => Some(None),
+            None => None,
+        };
+        let (founded_on, founded_on_precision) =
+            date_change(nullable(input.founded_on).map(|d| d.map(|d| d.0)));
+        let changes = OrganizationChanges {
+            slug: required("input.slug", input.slug)?,
+            name: required("input.name", input.name)?,
+            kind: required("input.kind", input.kind)?.map(|k| k.as_db().to_owned()),
+            parent_id,
+            country: nullable(input.country),
+            website: nullable(input.website),
+            founded_on,
+            founded_on_precision,
+        };
+        if let Some(slug) = &changes.slug {
+            validate::slug("input.slug", slug)?;
+        }
+        if let Some(name) = &changes.name {
+            validate::text("input.name", name, MAX_NAME)?;
+        }
+        if let Some(country) = &changes.country {
+            validate::country("input.country", country.as_deref())?;
+        }
+        if let Some(website) = &changes.website {
+            validate::optional_url("input.website", website.as_deref())?;
+        }
+        let (author, version) = (caller.author(), input.version);
+        let mut conn = ctx.pool()?.get().await?;
+        let row = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                match writes::update_organization(conn, id, version, &changes).await? {
+                    Some(row) => Ok(row),
+                    None => Err(stale_or_missing(
+                        NodeKind::Organization,
+                        writes::version_of_organization(conn, id).await?,
+                        version,
+                    )),
+                }
+            })
+            .await?;
+        Ok(OrganizationPayload {
+            organization: row.try_into()?,
+        })
+    }
+
+    /// Deletes an organization that has no units, stints or affiliations
+    /// left (`CONFLICT` otherwise). Needs an editor token.
+    async fn delete_organization(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteInput,
+    ) -> ApiResult<DeletePayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let id = node_id("input.id", &input.id, NodeKind::Organization)?;
+        let (author, version) = (caller.author(), input.version);
+        let mut conn = ctx.pool()?.get().await?;
+        conn.transaction(async |conn| -> ApiResult<_> {
+            writes::name_author(conn, &author).await?;
+            match writes::delete_organization(conn, id, version).await? {
+                Some(_) => Ok(()),
+                None => Err(stale_or_missing(
+                    NodeKind::Organization,
+                    writes::version_of_organization(conn, id).await?,
+                    version,
+                )),
+            }
+        })
+        .await?;
+        Ok(DeletePayload {
+            deleted_id: ids::encode(NodeKind::Organization, id),
+        })
+    }
+}

@@ -1,0 +1,149 @@
+//! Writes to people.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use diesel_async::AsyncConnection;
+
+use super::{DeleteInput, DeletePayload, node_id, nullable, required, stale_or_missing};
+use crate::auth::Role;
+use crate::db::people::NewPerson;
+use crate::db::writes::{self, PersonChanges};
+use crate::domain::validate::{self, MAX_BIO, MAX_NAME};
+use crate::graphql::auth::require;
+use crate::graphql::context::ContextExt;
+use crate::graphql::error::ApiResult;
+use crate::graphql::ids::{self, NodeKind};
+use crate::graphql::person::Person;
+
+#[derive(InputObject)]
+pub struct CreatePersonInput {
+    /// Stable, URL-safe identifier: lowercase letters, digits, single hyphens.
+    pub slug: String,
+    pub name: String,
+    /// Other spellings of the name ("Aurelien" for "Aurélien").
+    #[graphql(default)]
+    pub aliases: Vec<String>,
+    pub bio: Option<String>,
+}
+
+/// Omit a field to leave it unchanged; send null to clear a nullable one.
+#[derive(InputObject)]
+pub struct UpdatePersonInput {
+    pub id: ID,
+    /// The version you last read; a stale one is refused with `CONFLICT`.
+    pub version: i32,
+    pub slug: MaybeUndefined<String>,
+    pub name: MaybeUndefined<String>,
+    pub aliases: MaybeUndefined<Vec<String>>,
+    pub bio: MaybeUndefined<String>,
+}
+
+#[derive(SimpleObject)]
+pub struct PersonPayload {
+    pub person: Person,
+}
+
+#[derive(Default)]
+pub struct PersonMutations;
+
+#[Object]
+impl PersonMutations {
+    /// Adds a person. Needs an editor token.
+    async fn create_person(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePersonInput,
+    ) -> ApiResult<PersonPayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        validate::slug("input.slug", &input.slug)?;
+        validate::text("input.name", &input.name, MAX_NAME)?;
+        validate::aliases("input.aliases", &input.aliases)?;
+        validate::optional_text("input.bio", input.bio.as_deref(), MAX_BIO)?;
+        let new = NewPerson {
+            slug: &input.slug,
+            name: &input.name,
+            aliases: input.aliases.iter().map(String::as_str).collect(),
+            bio: input.bio.as_deref(),
+        };
+        let author = caller.author();
+        let mut conn = ctx.pool()?.get().await?;
+        let row = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                Ok(writes::insert_person(conn, &new).await?)
+            })
+            .await?;
+        Ok(PersonPayload { person: row.into() })
+    }
+
+    /// Changes a person. Needs an editor token.
+    async fn update_person(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePersonInput,
+    ) -> ApiResult<PersonPayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let id = node_id("input.id", &input.id, NodeKind::Person)?;
+        let changes = PersonChanges {
+            slug: required("input.slug", input.slug)?,
+            name: required("input.name", input.name)?,
+            aliases: required("input.aliases", input.aliases)?,
+            bio: nullable(input.bio),
+        };
+        if let Some(slug) = &changes.slug {
+            validate::slug("input.slug", slug)?;
+        }
+        if let Some(name) = &changes.name {
+            validate::text("input.name", name, MAX_NAME)?;
+        }
+        if let Some(aliases) = &changes.aliases {
+            validate::aliases("input.aliases", aliases)?;
+        }
+        if let Some(Some(bio)) = &changes.bio {
+            validate::text("input.bio", bio, MAX_BIO)?;
+        }
+        let (author, version) = (caller.author(), input.version);
+        let mut conn = ctx.pool()?.get().await?;
+        let row = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                match writes::update_person(conn, id, version, &changes).await? {
+                    Some(row) => Ok(row),
+                    None => Err(stale_or_missing(
+                        NodeKind::Person,
+                        writes::version_of_person(conn, id).await?,
+                        version,
+                    )),
+                }
+            })
+            .await?;
+        Ok(PersonPayload { person: row.into() })
+    }
+
+    /// Deletes a person with their stints and authorships; the audit log keeps
+    /// every deleted row. Needs an editor token.
+    async fn delete_person(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteInput,
+    ) -> ApiResult<DeletePayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let id = node_id("input.id", &input.id, NodeKind::Person)?;
+        let (author, version) = (caller.author(), input.version);
+        let mut conn = ctx.pool()?.get().await?;
+        conn.transaction(async |conn| -> ApiResult<_> {
+            writes::name_author(conn, &author).await?;
+            match writes::delete_person(conn, id, version).await? {
+                Some(_) => Ok(()),
+                None => Err(stale_or_missing(
+                    NodeKind::Person,
+                    writes::version_of_person(conn, id).await?,
+                    version,
+                )),
+            }
+        })
+        .await?;
+        Ok(DeletePayload {
+            deleted_id: ids::encode(NodeKind::Person, id),
+        })
+    }
+}

@@ -1,0 +1,328 @@
+//! Writes to publications and their author lists.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use diesel_async::AsyncConnection;
+
+use super::{
+    DeleteInput, DeletePayload, date_change, date_columns, node_id, nullable, required, source_ids,
+    stale_or_missing,
+};
+use crate::auth::Role;
+use crate::db::authorships::NewAuthorship;
+use crate::db::publications::NewPublication;
+use crate::db::writes::{self, AuthorshipChanges, PublicationChanges};
+use crate::domain::validate::{self, MAX_NAME, MAX_TITLE};
+use crate::graphql::auth::require;
+use crate::graphql::authorship::Authorship;
+use crate::graphql::context::ContextExt;
+use crate::graphql::error::ApiResult;
+use crate::graphql::ids::{self, NodeKind};
+use crate::graphql::publication::Publication;
+use crate::graphql::scalars::PartialDateScalar;
+
+/// Author positions beyond this are surely a mistake.
+const MAX_POSITION: i32 = 10_000;
+
+#[derive(InputObject)]
+pub struct CreatePublicationInput {
+    /// Stable, URL-safe identifier: lowercase letters, digits, single hyphens.
+    pub slug: String,
+    pub title: String,
+    pub published_on: Option<PartialDateScalar>,
+    pub venue: Option<String>,
+    pub url: Option<String>,
+}
+
+/// Omit a field to leave it unchanged; send null to clear a nullable one.
+#[derive(InputObject)]
+pub struct UpdatePublicationInput {
+    pub id: ID,
+    /// The version you last read; a stale one is refused with `CONFLICT`.
+    pub version: i32,
+    pub slug: MaybeUndefined<String>,
+    pub title: MaybeUndefined<String>,
+    pub published_on: MaybeUndefined<PartialDateScalar>,
+    pub venue: MaybeUndefined<String>,
+    pub url: MaybeUndefined<String>,
+}
+
+#[derive(InputObject)]
+pub struct AddAuthorshipInput {
+    pub publication_id: ID,
+    pub person_id: ID,
+    /// 1 for the first author; unique within the publication.
+    pub position: i32,
+    /// The organization the author gave at the time.
+    pub affiliation_id: Option<ID>,
+    /// The sources for this authorship: at least one.
+    pub source_ids: Vec<ID>,
+}
+
+/// Omit a field to leave it unchanged; send null to clear a nullable one.
+#[derive(InputObject)]
+pub struct UpdateAuthorshipInput {
+    pub id: ID,
+    /// The version you last read; a stale one is refused with `CONFLICT`.
+    pub version: i32,
+    pub person_id: MaybeUndefined<ID>,
+    pub position: MaybeUndefined<i32>,
+    pub affiliation_id: MaybeUndefined<ID>,
+    /// Replaces the cited sources (at least one).
+    pub source_ids: MaybeUndefined<Vec<ID>>,
+}
+
+#[derive(SimpleObject)]
+pub struct PublicationPayload {
+    pub publication: Publication,
+}
+
+#[derive(SimpleObject)]
+pub struct AuthorshipPayload {
+    pub authorship: Authorship,
+}
+
+fn check_position(position: i32) -> ApiResult<()> {
+    Ok(validate::positive(
+        "input.position",
+        Some(position),
+        MAX_POSITION,
+    )?)
+}
+
+#[derive(Default)]
+pub struct PublicationMutations;
+
+#[Object]
+impl PublicationMutations {
+    /// Adds a publication. Needs an editor token.
+    async fn create_publication(
+        &self,
+        ctx: &Context<'_>,
+        input: CreatePublicationInput,
+    ) -> ApiResult<PublicationPayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        validate::slug("input.slug", &input.slug)?;
+        validate::text("input.title", &input.title, MAX_TITLE)?;
+        validate::optional_text("input.venue", input.venue.as_deref(), MAX_NAME)?;
+        validate::optional_url("input.url", input.url.as_deref())?;
+        let (published_on, published_on_precision) = date_columns(input.published_on.map(|d| d.0));
+        let new = NewPublication {
+            slug: &input.slug,
+            title: &input.title,
+            published_on,
+            published_on_precision,
+            venue: input.venue.as_deref(),
+            url: input.url.as_deref(),
+        };
+        let author = caller.author();
+        let mut conn = ctx.pool()?.get().await?;
+        let row = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                Ok(writes::insert_publication(conn, &new).await?)
+            })
+            .await?;
+        Ok(PublicationPayload {
+            publication: row.try_into()?,
+        })
+    }
+
+    /// Changes a publication. Needs an editor token.
+    async fn update_publication(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdatePublicationInput,
+    ) -> ApiResult<PublicationPayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let id = node_id("input.id", &input.id, NodeKind::Publication)?;
+        let (published_on, published_on_precision) =
+            date_change(nullable(input.published_on).map(|d| d.map(|d| d.0)));
+        let changes = PublicationChanges {
+            slug: required("input.slug", input.slug)?,
+            title: required("input.title", input.title)?,
+            published_on,
+            published_on_precision,
+            venue: nullable(input.venue),
+            url: nullable(input.url),
+        };
+        if let Some(slug) = &changes.slug {
+            validate::slug("input.slug", slug)?;
+        }
+        if let Some(title) = &changes.title {
+            validate::text("input.title", title, MAX_TITLE)?;
+        }
+        if let Some(Some(venue)) = &changes.venue {
+            validate::text("input.venue", venue, MAX_NAME)?;
+        }
+        if let Some(Some(url)) = &changes.url {
+            validate::url("input.url", url)?;
+        }
+        let (author, version) = (caller.author(), input.version);
+        let mut conn = ctx.pool()?.get().await?;
+        let row = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                match writes::update_publication(conn, id, version, &changes).await? {
+                    Some(row) => Ok(row),
+                    None => Err(stale_or_missing(
+                        NodeKind::Publication,
+                        writes::version_of_publication(conn, id).await?,
+                        version,
+                    )),
+                }
+            })
+            .await?;
+        Ok(PublicationPayload {
+            publication: row.try_into()?,
+        })
+    }
+
+    /// Deletes a publication and its author list; the audit log keeps them.
+    /// Needs an editor token.
+    async fn delete_publication(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteInput,
+    ) -> ApiResult<DeletePayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let id = node_id("input.id", &input.id, NodeKind::Publication)?;
+        let (author, version) = (caller.author(), input.version);
+        let mut conn = ctx.pool()?.get().await?;
+        conn.transaction(async |conn| -> ApiResult<_> {
+            writes::name_author(conn, &author).await?;
+            match writes::delete_publication(conn, id, version).await? {
+                Some(_) => Ok(()),
+                None => Err(stale_or_missing(
+                    NodeKind::Publication,
+                    writes::version_of_publication(conn, id).await?,
+                    version,
+                )),
+            }
+        })
+        .await?;
+        Ok(DeletePayload {
+            deleted_id: ids::encode(NodeKind::Publication, id),
+        })
+    }
+
+    /// Adds a person to a publication's author list. Needs an editor token.
+    async fn add_authorship(
+        &self,
+        ctx: &Context<'_>,
+        input: AddAuthorshipInput,
+    ) -> ApiResult<AuthorshipPayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let new = NewAuthorship {
+            publication_id: node_id(
+                "input.publicationId",
+                &input.publication_id,
+                NodeKind::Publication,
+            )?,
+            person_id: node_id("input.personId", &input.person_id, NodeKind::Person)?,
+            position: input.position,
+            affiliation_id: input
+                .affiliation_id
+                .as_ref()
+                .map(|id| node_id("input.affiliationId", id, NodeKind::Organization))
+                .transpose()?,
+        };
+        check_position(input.position)?;
+        let sources = source_ids("input.sourceIds", &input.source_ids)?;
+        let author = caller.author();
+        let mut conn = ctx.pool()?.get().await?;
+        let row = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                let row = writes::insert_authorship(conn, &new).await?;
+                writes::cite_for_authorship(conn, row.id, &sources).await?;
+                Ok(row)
+            })
+            .await?;
+        Ok(AuthorshipPayload {
+            authorship: row.into(),
+        })
+    }
+
+    /// Changes an authorship. Needs an editor token.
+    async fn update_authorship(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateAuthorshipInput,
+    ) -> ApiResult<AuthorshipPayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let id = node_id("input.id", &input.id, NodeKind::Authorship)?;
+        let person_id = required("input.personId", input.person_id)?
+            .map(|id| node_id("input.personId", &id, NodeKind::Person))
+            .transpose()?;
+        let affiliation_id = match nullable(input.affiliation_id) {
+            Some(Some(id)) => Some(Some(node_id(
+                "input.affiliationId",
+                &id,
+                NodeKind::Organization,
+            )?)),
+            Some(None) => Some(None),
+            None => None,
+        };
+        let position = required("input.position", input.position)?;
+        if let Some(position) = position {
+            check_position(position)?;
+        }
+        let sources = required("input.sourceIds", input.source_ids)?
+            .map(|ids| source_ids("input.sourceIds", &ids))
+            .transpose()?;
+        let changes = AuthorshipChanges {
+            person_id,
+            position,
+            affiliation_id,
+        };
+        let (author, version) = (caller.author(), input.version);
+        let mut conn = ctx.pool()?.get().await?;
+        let row = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                let Some(row) = writes::update_authorship(conn, id, version, &changes).await?
+                else {
+                    return Err(stale_or_missing(
+                        NodeKind::Authorship,
+                        writes::version_of_authorship(conn, id).await?,
+                        version,
+                    ));
+                };
+                if let Some(sources) = &sources {
+                    writes::replace_authorship_sources(conn, id, sources).await?;
+                }
+                Ok(row)
+            })
+            .await?;
+        Ok(AuthorshipPayload {
+            authorship: row.into(),
+        })
+    }
+
+    /// Removes a person from a publication's author list. Needs an editor token.
+    async fn remove_authorship(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteInput,
+    ) -> ApiResult<DeletePayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let id = node_id("input.id", &input.id, NodeKind::Authorship)?;
+        let (author, version) = (caller.author(), input.version);
+        let mut conn = ctx.pool()?.get().await?;
+        conn.transaction(async |conn| -> ApiResult<_> {
+            writes::name_author(conn, &author).await?;
+            match writes::delete_authorship(conn, id, version).await? {
+                Some(_) => Ok(()),
+                None => Err(stale_or_missing(
+                    NodeKind::Authorship,
+                    writes::version_of_authorship(conn, id).await?,
+                    version,
+                )),
+            }
+        })
+        .await?;
+        Ok(DeletePayload {
+            deleted_id: ids::encode(NodeKind::Authorship, id),
+        })
+    }
+}

@@ -1,0 +1,156 @@
+//! Writes to sources.
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
+use diesel_async::AsyncConnection;
+
+use super::{
+    DeleteInput, DeletePayload, date_change, date_columns, node_id, nullable, required,
+    stale_or_missing,
+};
+use crate::auth::Role;
+use crate::db::sources::NewSource;
+use crate::db::writes::{self, SourceChanges};
+use crate::domain::validate::{self, MAX_NAME, MAX_TITLE};
+use crate::graphql::auth::require;
+use crate::graphql::context::ContextExt;
+use crate::graphql::error::ApiResult;
+use crate::graphql::ids::{self, NodeKind};
+use crate::graphql::scalars::PartialDateScalar;
+use crate::graphql::source::Source;
+
+#[derive(InputObject)]
+pub struct CreateSourceInput {
+    /// Where the fact can be checked; unique.
+    pub url: String,
+    pub title: Option<String>,
+    pub publisher: Option<String>,
+    pub published_on: Option<PartialDateScalar>,
+}
+
+/// Omit a field to leave it unchanged; send null to clear a nullable one.
+#[derive(InputObject)]
+pub struct UpdateSourceInput {
+    pub id: ID,
+    /// The version you last read; a stale one is refused with `CONFLICT`.
+    pub version: i32,
+    pub url: MaybeUndefined<String>,
+    pub title: MaybeUndefined<String>,
+    pub publisher: MaybeUndefined<String>,
+    pub published_on: MaybeUndefined<PartialDateScalar>,
+}
+
+#[derive(SimpleObject)]
+pub struct SourcePayload {
+    pub source: Source,
+}
+
+#[derive(Default)]
+pub struct SourceMutations;
+
+#[Object]
+impl SourceMutations {
+    /// Records a source that facts can cite. Needs an editor token.
+    async fn create_source(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateSourceInput,
+    ) -> ApiResult<SourcePayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        validate::url("input.url", &input.url)?;
+        validate::optional_text("input.title", input.title.as_deref(), MAX_TITLE)?;
+        validate::optional_text("input.publisher", input.publisher.as_deref(), MAX_NAME)?;
+        let (published_on, published_on_precision) = date_columns(input.published_on.map(|d| d.0));
+        let new = NewSource {
+            url: &input.url,
+            title: input.title.as_deref(),
+            publisher: input.publisher.as_deref(),
+            published_on,
+            published_on_precision,
+        };
+        let author = caller.author();
+        let mut conn = ctx.pool()?.get().await?;
+        let row = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                Ok(writes::insert_source(conn, &new).await?)
+            })
+            .await?;
+        Ok(SourcePayload {
+            source: row.try_into()?,
+        })
+    }
+
+    /// Corrects a source. Needs an editor token.
+    async fn update_source(
+        &self,
+        ctx: &Context<'_>,
+        input: UpdateSourceInput,
+    ) -> ApiResult<SourcePayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let id = node_id("input.id", &input.id, NodeKind::Source)?;
+        let (published_on, published_on_precision) =
+            date_change(nullable(input.published_on).map(|d| d.map(|d| d.0)));
+        let changes = SourceChanges {
+            url: required("input.url", input.url)?,
+            title: nullable(input.title),
+            publisher: nullable(input.publisher),
+            published_on,
+            published_on_precision,
+        };
+        if let Some(url) = &changes.url {
+            validate::url("input.url", url)?;
+        }
+        if let Some(Some(title)) = &changes.title {
+            validate::text("input.title", title, MAX_TITLE)?;
+        }
+        if let Some(Some(publisher)) = &changes.publisher {
+            validate::text("input.publisher", publisher, MAX_NAME)?;
+        }
+        let (author, version) = (caller.author(), input.version);
+        let mut conn = ctx.pool()?.get().await?;
+        let row = conn
+            .transaction(async |conn| -> ApiResult<_> {
+                writes::name_author(conn, &author).await?;
+                match writes::update_source(conn, id, version, &changes).await? {
+                    Some(row) => Ok(row),
+                    None => Err(stale_or_missing(
+                        NodeKind::Source,
+                        writes::version_of_source(conn, id).await?,
+                        version,
+                    )),
+                }
+            })
+            .await?;
+        Ok(SourcePayload {
+            source: row.try_into()?,
+        })
+    }
+
+    /// Deletes a source no fact cites any more (`CONFLICT` otherwise). Needs an
+    /// editor token.
+    async fn delete_source(
+        &self,
+        ctx: &Context<'_>,
+        input: DeleteInput,
+    ) -> ApiResult<DeletePayload> {
+        let caller = require(ctx, Role::Editor).await?;
+        let id = node_id("input.id", &input.id, NodeKind::Source)?;
+        let (author, version) = (caller.author(), input.version);
+        let mut conn = ctx.pool()?.get().await?;
+        conn.transaction(async |conn| -> ApiResult<_> {
+            writes::name_author(conn, &author).await?;
+            match writes::delete_source(conn, id, version).await? {
+                Some(_) => Ok(()),
+                None => Err(stale_or_missing(
+                    NodeKind::Source,
+                    writes::version_of_source(conn, id).await?,
+                    version,
+                )),
+            }
+        })
+        .await?;
+        Ok(DeletePayload {
+            deleted_id: ids::encode(NodeKind::Source, id),
+        })
+    }
+}
