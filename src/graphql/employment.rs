@@ -111,13 +111,13 @@ impl Employment {
 
     /// When the stint began, at the precision known; null when no source says.
     async fn started_on(&self) -> Option<PartialDateScalar> {
-        self.started_on.map(PartialDateScalar)
+        self.started_on.map(PartialDateScalar::from)
     }
 
     /// When the stint ended, at the precision known. Null for a current stint,
     /// and for one known to have ended on an unknown date (`isCurrent: false`).
     async fn ended_on(&self) -> Option<PartialDateScalar> {
-        self.ended_on.map(PartialDateScalar)
+        self.ended_on.map(PartialDateScalar::from)
     }
 
     /// Whether the stint is going on now.

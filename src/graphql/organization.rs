@@ -182,7 +182,7 @@ impl Organization {
 
     /// When it was founded, at the precision known.
     async fn founded_on(&self) -> Option<PartialDateScalar> {
-        self.founded_on.map(PartialDateScalar)
+        self.founded_on.map(PartialDateScalar::from)
     }
 
     /// People with a founder stint at this organization, by name.

@@ -67,7 +67,7 @@ impl Publication {
 
     /// When it was published, at the precision known.
     async fn published_on(&self) -> Option<PartialDateScalar> {
-        self.published_on.map(PartialDateScalar)
+        self.published_on.map(PartialDateScalar::from)
     }
 
     /// Where it appeared: a journal, a conference, "arXiv".

@@ -5,30 +5,50 @@ use async_graphql::{InputValueError, InputValueResult, Scalar, ScalarType, Value
 use chrono::NaiveDate;
 
 use crate::domain::partial_date::{self, PartialDate};
+use crate::domain::validate::FieldError;
 
 /// A date known to the year, month or day: `"2023"`, `"2023-04"` or
 /// `"2023-04-28"` (ISO 8601 reduced precision). Returned exactly at the
 /// precision known, never widened to a full date.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct PartialDateScalar(pub PartialDate);
+///
+/// As input, a string that is no date ("2024-02-30") is kept as given and
+/// refused by the resolver ([`PartialDateScalar::checked`]), so that the
+/// error can name the field it came in.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PartialDateScalar(Result<PartialDate, String>);
+
+impl From<PartialDate> for PartialDateScalar {
+    fn from(date: PartialDate) -> Self {
+        PartialDateScalar(Ok(date))
+    }
+}
+
+impl PartialDateScalar {
+    /// The date, or why it is none, for the input field `field`.
+    pub fn checked(&self, field: &str) -> Result<PartialDate, FieldError> {
+        self.0
+            .clone()
+            .map_err(|message| FieldError::new(field, message))
+    }
+}
 
 #[Scalar(name = "PartialDate")]
 impl ScalarType for PartialDateScalar {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
-            Value::String(s) => {
+            Value::String(s) => Ok(PartialDateScalar(
                 s.parse()
-                    .map(PartialDateScalar)
-                    .map_err(|e: partial_date::PartialDateError| {
-                        InputValueError::custom(e.to_string())
-                    })
-            }
+                    .map_err(|e: partial_date::PartialDateError| e.to_string()),
+            )),
             _ => Err(InputValueError::expected_type(value)),
         }
     }
 
     fn to_value(&self) -> Value {
-        Value::String(self.0.to_string())
+        match &self.0 {
+            Ok(date) => Value::String(date.to_string()),
+            Err(_) => Value::Null,
+        }
     }
 }
 

@@ -63,7 +63,7 @@ impl Source {
 
     /// When the source was published, at the precision known.
     async fn published_on(&self) -> Option<PartialDateScalar> {
-        self.published_on.map(PartialDateScalar)
+        self.published_on.map(PartialDateScalar::from)
     }
 }
 

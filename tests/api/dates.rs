@@ -129,8 +129,12 @@ struct EchoQuery;
 
 #[Object]
 impl EchoQuery {
-    async fn echo(&self, value: PartialDateScalar) -> PartialDateScalar {
-        value
+    /// Refuses an impossible date as the mutations do, naming the field.
+    async fn echo(
+        &self,
+        value: PartialDateScalar,
+    ) -> talentgraph::graphql::error::ApiResult<PartialDateScalar> {
+        Ok(value.checked("value")?.into())
     }
 
     async fn echo_day(&self, value: DateScalar) -> DateScalar {

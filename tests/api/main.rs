@@ -11,3 +11,4 @@ mod reads;
 mod schema_file;
 mod seed;
 mod support;
+mod writes;

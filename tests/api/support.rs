@@ -228,6 +228,34 @@ impl TestApp {
     }
 
     /// POSTs a query that must succeed and returns its `data`.
+    /// A fresh bearer token with `role` (`editor` or `admin`), as
+    /// `talentgraph token create` makes one.
+    pub async fn token(&self, role: &str) -> String {
+        let secret = talentgraph::auth::new_secret().expect("randomness");
+        talentgraph::db::tokens::insert(
+            &mut self.conn().await,
+            &format!("test {role}"),
+            role,
+            &talentgraph::auth::hash(&secret),
+        )
+        .await
+        .expect("insert a token");
+        secret
+    }
+
+    /// A GraphQL request with `Authorization: Bearer <token>`.
+    pub async fn graphql_as(&self, token: &str, query: &str, variables: Value) -> Value {
+        let response = self
+            .client
+            .post(self.url("/graphql"))
+            .bearer_auth(token)
+            .json(&json!({ "query": query, "variables": variables }))
+            .send()
+            .await
+            .expect("the request reaches the app");
+        response.json().await.expect("the response is JSON")
+    }
+
     pub async fn data(&self, query: &str) -> Value {
         let response = self.graphql(query).await;
         assert!(

@@ -5,14 +5,13 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObje
 use diesel_async::AsyncConnection;
 
 use super::{
-    DeleteInput, DeletePayload, date_change, date_columns, node_id, nullable, required, source_ids,
-    stale_or_missing,
+    DeleteInput, DeletePayload, checked_change, checked_date, date_change, date_columns, node_id,
+    nullable, required, source_ids, stale_or_missing,
 };
 use crate::auth::Role;
 use crate::db;
 use crate::db::employments::NewEmployment;
 use crate::db::writes::{self, EmploymentChanges};
-use crate::domain::PartialDate;
 use crate::domain::validate::{self, MAX_NAME};
 use crate::graphql::auth::require;
 use crate::graphql::context::ContextExt;
@@ -111,10 +110,6 @@ pub struct MovePayload {
     pub started: Employment,
 }
 
-fn date(value: Option<PartialDateScalar>) -> Option<PartialDate> {
-    value.map(|d| d.0)
-}
-
 #[derive(Default)]
 pub struct EmploymentMutations;
 
@@ -133,7 +128,8 @@ impl EmploymentMutations {
             &input.organization_id,
             NodeKind::Organization,
         )?;
-        let (started, ended) = (date(input.started_on), date(input.ended_on));
+        let started = checked_date("input.startedOn", input.started_on)?;
+        let ended = checked_date("input.endedOn", input.ended_on)?;
         let is_current = input.is_current.unwrap_or(ended.is_none());
         validate::optional_text("input.title", input.title.as_deref(), MAX_NAME)?;
         validate::date_order("input.endedOn", started, ended)?;
@@ -208,8 +204,10 @@ impl EmploymentMutations {
             .transpose()?;
         // End-before-start and "current with an end" span fields this input
         // may not carry: the database checks them against the merged row.
-        let (started_on, started_on_precision) = date_change(nullable(input.started_on).map(date));
-        let (ended_on, ended_on_precision) = date_change(nullable(input.ended_on).map(date));
+        let (started_on, started_on_precision) =
+            date_change(checked_change("input.startedOn", input.started_on)?);
+        let (ended_on, ended_on_precision) =
+            date_change(checked_change("input.endedOn", input.ended_on)?);
         let changes = EmploymentChanges {
             organization_id,
             title,
@@ -258,7 +256,8 @@ impl EmploymentMutations {
         let id = node_id("input.id", &input.id, NodeKind::Employment)?;
         let extra_sources =
             super::node_ids("input.sourceIds", &input.source_ids, NodeKind::Source)?;
-        let (ended_on, ended_on_precision) = date_change(Some(date(input.ended_on)));
+        let (ended_on, ended_on_precision) =
+            date_change(Some(checked_date("input.endedOn", input.ended_on)?));
         let changes = EmploymentChanges {
             ended_on,
             ended_on_precision,
@@ -308,8 +307,8 @@ impl EmploymentMutations {
             &input.organization_id,
             NodeKind::Organization,
         )?;
-        let ended = date(input.ended_on);
-        let started = date(input.started_on).or(ended);
+        let ended = checked_date("input.endedOn", input.ended_on)?;
+        let started = checked_date("input.startedOn", input.started_on)?.or(ended);
         validate::optional_text("input.title", input.title.as_deref(), MAX_NAME)?;
         let sources = source_ids("input.sourceIds", &input.source_ids)?;
         let (ended_on, ended_on_precision) = date_change(Some(ended));

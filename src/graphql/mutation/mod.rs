@@ -17,6 +17,7 @@ use async_graphql::{ID, InputObject, MaybeUndefined, MergedObject, SimpleObject}
 
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
+use super::scalars::PartialDateScalar;
 use crate::domain::PartialDate;
 use crate::domain::validate::FieldError;
 
@@ -101,6 +102,23 @@ fn nullable<T>(value: MaybeUndefined<T>) -> Option<Option<T>> {
         MaybeUndefined::Null => Some(None),
         MaybeUndefined::Value(v) => Some(Some(v)),
     }
+}
+
+/// An optional date input, refused with its field when it is no date.
+fn checked_date(field: &str, value: Option<PartialDateScalar>) -> ApiResult<Option<PartialDate>> {
+    Ok(value.map(|d| d.checked(field)).transpose()?)
+}
+
+/// A nullable date in an update, refused with its field when it is no date.
+fn checked_change(
+    field: &str,
+    value: MaybeUndefined<PartialDateScalar>,
+) -> ApiResult<Option<Option<PartialDate>>> {
+    Ok(match nullable(value) {
+        Some(Some(d)) => Some(Some(d.checked(field)?)),
+        Some(None) => Some(None),
+        None => None,
+    })
 }
 
 /// A partial date as its two stored columns.

@@ -4,8 +4,8 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObje
 use diesel_async::AsyncConnection;
 
 use super::{
-    DeleteInput, DeletePayload, date_change, date_columns, node_id, nullable, required,
-    stale_or_missing,
+    DeleteInput, DeletePayload, checked_change, checked_date, date_change, date_columns, node_id,
+    nullable, required, stale_or_missing,
 };
 use crate::auth::Role;
 use crate::db::organizations::NewOrganization;
@@ -75,7 +75,8 @@ impl OrganizationMutations {
             .as_ref()
             .map(|id| node_id("input.parentId", id, NodeKind::Organization))
             .transpose()?;
-        let (founded_on, founded_on_precision) = date_columns(input.founded_on.map(|d| d.0));
+        let (founded_on, founded_on_precision) =
+            date_columns(checked_date("input.foundedOn", input.founded_on)?);
         let new = NewOrganization {
             slug: &input.slug,
             name: &input.name,
@@ -117,7 +118,7 @@ impl OrganizationMutations {
             None => None,
         };
         let (founded_on, founded_on_precision) =
-            date_change(nullable(input.founded_on).map(|d| d.map(|d| d.0)));
+            date_change(checked_change("input.foundedOn", input.founded_on)?);
         let changes = OrganizationChanges {
             slug: required("input.slug", input.slug)?,
             name: required("input.name", input.name)?,

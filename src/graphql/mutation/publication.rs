@@ -4,8 +4,8 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObje
 use diesel_async::AsyncConnection;
 
 use super::{
-    DeleteInput, DeletePayload, date_change, date_columns, node_id, nullable, required, source_ids,
-    stale_or_missing,
+    DeleteInput, DeletePayload, checked_change, checked_date, date_change, date_columns, node_id,
+    nullable, required, source_ids, stale_or_missing,
 };
 use crate::auth::Role;
 use crate::db::authorships::NewAuthorship;
@@ -105,7 +105,8 @@ impl PublicationMutations {
         validate::text("input.title", &input.title, MAX_TITLE)?;
         validate::optional_text("input.venue", input.venue.as_deref(), MAX_NAME)?;
         validate::optional_url("input.url", input.url.as_deref())?;
-        let (published_on, published_on_precision) = date_columns(input.published_on.map(|d| d.0));
+        let (published_on, published_on_precision) =
+            date_columns(checked_date("input.publishedOn", input.published_on)?);
         let new = NewPublication {
             slug: &input.slug,
             title: &input.title,
@@ -136,7 +137,7 @@ impl PublicationMutations {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Publication)?;
         let (published_on, published_on_precision) =
-            date_change(nullable(input.published_on).map(|d| d.map(|d| d.0)));
+            date_change(checked_change("input.publishedOn", input.published_on)?);
         let changes = PublicationChanges {
             slug: required("input.slug", input.slug)?,
             title: required("input.title", input.title)?,

@@ -4,8 +4,8 @@ use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObje
 use diesel_async::AsyncConnection;
 
 use super::{
-    DeleteInput, DeletePayload, date_change, date_columns, node_id, nullable, required,
-    stale_or_missing,
+    DeleteInput, DeletePayload, checked_change, checked_date, date_change, date_columns, node_id,
+    nullable, required, stale_or_missing,
 };
 use crate::auth::Role;
 use crate::db::sources::NewSource;
@@ -59,7 +59,8 @@ impl SourceMutations {
         validate::url("input.url", &input.url)?;
         validate::optional_text("input.title", input.title.as_deref(), MAX_TITLE)?;
         validate::optional_text("input.publisher", input.publisher.as_deref(), MAX_NAME)?;
-        let (published_on, published_on_precision) = date_columns(input.published_on.map(|d| d.0));
+        let (published_on, published_on_precision) =
+            date_columns(checked_date("input.publishedOn", input.published_on)?);
         let new = NewSource {
             url: &input.url,
             title: input.title.as_deref(),
@@ -89,7 +90,7 @@ impl SourceMutations {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Source)?;
         let (published_on, published_on_precision) =
-            date_change(nullable(input.published_on).map(|d| d.map(|d| d.0)));
+            date_change(checked_change("input.publishedOn", input.published_on)?);
         let changes = SourceChanges {
             url: required("input.url", input.url)?,
             title: nullable(input.title),
