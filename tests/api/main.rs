@@ -6,6 +6,7 @@ mod article;
 mod batching;
 mod dates;
 mod http;
+mod interchange;
 mod pagination;
 mod reads;
 mod schema_file;

@@ -566,3 +566,118 @@ async fn deleting_what_is_still_used_is_a_conflict() {
     assert_eq!(error_codes(&response), ["CONFLICT"], "{response:#}");
     assert!(app.data(r#"{ organization(slug: "meta") { id } }"#).await["organization"].is_object());
 }
+
+#[tokio::test]
+async fn a_client_that_disconnects_mid_move_leaves_nothing_half_written() {
+    use diesel_async::{AsyncConnection, RunQueryDsl};
+    use tokio::io::AsyncWriteExt;
+
+    let app = TestApp::spawn_seeded().await;
+    let editor = app.token("editor").await;
+    let current = app
+        .data(r#"{ person(slug: "timothee-lacroix") { currentEmployments { id version } } }"#)
+        .await;
+    let current = current["person"]["currentEmployments"][0].clone();
+    let kyutai = id_of(&app, r#"{ organization(slug: "kyutai") { id } }"#).await;
+    let source = app
+        .graphql_as(
+            &editor,
+            CREATE_SOURCE,
+            json!({ "input": { "url": "https://example.org/gone" } }),
+        )
+        .await;
+    let source = data(&source)["createSource"]["source"]["id"].clone();
+    let stints_before = count(&app, "employments").await;
+
+    // Hold the move at its first write, so the client can leave mid-transaction.
+    let mut blocker = app.conn().await;
+    diesel::sql_query("BEGIN")
+        .execute(&mut blocker)
+        .await
+        .expect("begin");
+    diesel::sql_query("LOCK TABLE employments IN SHARE ROW EXCLUSIVE MODE")
+        .execute(&mut blocker)
+        .await
+        .expect("lock");
+
+    let body = json!({
+        "query": "mutation($input: RecordMoveInput!) { recordMove(input: $input) { started { id } } }",
+        "variables": { "input": { "employmentId": current["id"], "version": current["version"],
+                                  "organizationId": kyutai, "sourceIds": [source] } }
+    })
+    .to_string();
+    let address = app.address.trim_start_matches("http://").to_owned();
+    let mut socket = tokio::net::TcpStream::connect(&address)
+        .await
+        .expect("connect");
+    let request = format!(
+        "POST /graphql HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Authorization: Bearer {editor}\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    socket.write_all(request.as_bytes()).await.expect("send");
+
+    let mut watcher =
+        <diesel_async::AsyncPgConnection as AsyncConnection>::establish(&app.database_url)
+            .await
+            .expect("connect");
+    #[derive(diesel::QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut waited = false;
+    for _ in 0..200 {
+        let row: Waiting = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result(&mut watcher)
+        .await
+        .expect("activity");
+        if row.n > 0 {
+            waited = true;
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    assert!(
+        waited,
+        "the move reached the database and waits for the lock"
+    );
+
+    // The client goes away mid-transaction; then the lock is released.
+    drop(socket);
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    diesel::sql_query("COMMIT")
+        .execute(&mut blocker)
+        .await
+        .expect("unlock");
+    tokio::time::sleep(std::time::Duration::from_millis(500)).await;
+
+    let after = app
+        .data(r#"{ person(slug: "timothee-lacroix") { currentEmployments { organization { slug } } employments { isCurrent } } }"#)
+        .await;
+    let current_orgs: Vec<String> = after["person"]["currentEmployments"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .map(|e| e["organization"]["slug"].as_str().unwrap_or("").to_owned())
+        .collect();
+    let stints_after = count(&app, "employments").await;
+    // All or nothing: either both halves of the move landed or neither did.
+    let nothing = current_orgs == ["mistral"] && stints_after == stints_before;
+    let everything = current_orgs == ["kyutai"] && stints_after == stints_before + 1;
+    assert!(
+        nothing || everything,
+        "half a move: {after:#} with {stints_after} stints"
+    );
+
+    // And the app is fine afterwards.
+    assert!(
+        app.graphql(r#"{ person(slug: "timothee-lacroix") { slug } }"#)
+            .await
+            .get("errors")
+            .is_none()
+    );
+}
