@@ -681,3 +681,58 @@ async fn a_client_that_disconnects_mid_move_leaves_nothing_half_written() {
             .is_none()
     );
 }
+
+#[tokio::test]
+async fn citations_are_replaced_whole_and_a_cited_source_cannot_be_deleted() {
+    let app = TestApp::spawn_seeded().await;
+    let editor = app.token("editor").await;
+    let stint = app
+        .data(r#"{ person(slug: "arthur-mensch") { currentEmployments { id version sources { id url version } } } }"#)
+        .await;
+    let stint = stint["person"]["currentEmployments"][0].clone();
+    let old_source = stint["sources"][0].clone();
+    let new_source = app
+        .graphql_as(
+            &editor,
+            CREATE_SOURCE,
+            json!({ "input": { "url": "https://example.org/profile" } }),
+        )
+        .await;
+    let new_source = data(&new_source)["createSource"]["source"]["id"].clone();
+
+    const UPDATE: &str = "mutation($input: UpdateEmploymentInput!) {
+        updateEmployment(input: $input) { employment { version title sources { url } } } }";
+    let emptied = app
+        .graphql_as(
+            &editor,
+            UPDATE,
+            json!({ "input": { "id": stint["id"], "version": stint["version"], "sourceIds": [] } }),
+        )
+        .await;
+    assert_eq!(error_codes(&emptied), ["BAD_USER_INPUT"]);
+    assert_eq!(error_fields(&emptied), ["input.sourceIds"]);
+
+    let replaced = app
+        .graphql_as(
+            &editor,
+            UPDATE,
+            json!({ "input": { "id": stint["id"], "version": stint["version"], "title": "CEO", "sourceIds": [new_source] } }),
+        )
+        .await;
+    let employment = &data(&replaced)["updateEmployment"]["employment"];
+    assert_eq!(employment["title"], "CEO");
+    assert_eq!(
+        employment["sources"],
+        json!([{ "url": "https://example.org/profile" }])
+    );
+
+    // The article is still cited by other stints: it cannot go.
+    let refused = app
+        .graphql_as(
+            &editor,
+            "mutation($input: DeleteInput!) { deleteSource(input: $input) { deletedId } }",
+            json!({ "input": { "id": old_source["id"], "version": old_source["version"] } }),
+        )
+        .await;
+    assert_eq!(error_codes(&refused), ["CONFLICT"], "{refused:#}");
+}
