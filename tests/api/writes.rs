@@ -736,3 +736,42 @@ async fn citations_are_replaced_whole_and_a_cited_source_cannot_be_deleted() {
         .await;
     assert_eq!(error_codes(&refused), ["CONFLICT"], "{refused:#}");
 }
+
+#[tokio::test]
+async fn concurrent_updates_from_the_same_version_give_one_success_and_conflicts() {
+    let app = TestApp::spawn().await;
+    let editor = app.token("editor").await;
+    let created = app
+        .graphql_as(
+            &editor,
+            CREATE_PERSON,
+            json!({ "input": { "slug": "ada", "name": "Ada" } }),
+        )
+        .await;
+    let id = data(&created)["createPerson"]["person"]["id"].clone();
+    let attempts = (0..12).map(|i| {
+        app.graphql_as(
+            &editor,
+            UPDATE_PERSON,
+            json!({ "input": { "id": id, "version": 1, "name": format!("Ada {i}") } }),
+        )
+    });
+    let responses = futures_util::future::join_all(attempts).await;
+    let winners: Vec<&Value> = responses
+        .iter()
+        .filter(|r| r.get("errors").is_none())
+        .collect();
+    let mut codes: Vec<String> = responses.iter().flat_map(error_codes).collect();
+    codes.dedup();
+    assert_eq!(winners.len(), 1, "{responses:#?}");
+    assert_eq!(codes, ["CONFLICT"]);
+    let winner = &winners[0]["data"]["updatePerson"]["person"];
+    assert_eq!(winner["version"], 2);
+    let stored = app
+        .data(r#"{ person(slug: "ada") { name version } }"#)
+        .await;
+    assert_eq!(
+        stored["person"]["name"], winner["name"],
+        "the one accepted change is the one stored"
+    );
+}
