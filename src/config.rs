@@ -14,6 +14,103 @@ pub struct Config {
     pub db_pool_size: usize,
     /// `TALENTGRAPH_HTTP_WORKERS`: HTTP worker threads (default: one per CPU).
     pub http_workers: usize,
+    /// What the public HTTP face allows: introspection, playground, CORS, rate limits.
+    pub http: HttpConfig,
+}
+
+/// What the service exposes to the open internet, and how much of it a client may use.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct HttpConfig {
+    /// `TALENTGRAPH_INTROSPECTION`: schema introspection and "Did you mean …"
+    /// suggestions (on by default: the API is public and explorable).
+    pub introspection: bool,
+    /// `TALENTGRAPH_PLAYGROUND`: the GraphiQL playground at `/`.
+    pub playground: bool,
+    /// `TALENTGRAPH_CORS_ORIGINS`: origins (comma-separated, e.g.
+    /// `https://app.example.org`) whose pages may call the API from a browser;
+    /// empty means same-origin only. Credentials are never allowed.
+    pub cors_origins: Vec<String>,
+    /// `TALENTGRAPH_RATE_LIMIT_CAPACITY`: the cost points a client may spend in
+    /// a burst (see docs/limits.md); 0 switches rate limiting off.
+    pub rate_limit_capacity: u64,
+    /// `TALENTGRAPH_RATE_LIMIT_REFILL`: cost points a client regains per second.
+    pub rate_limit_refill_per_second: u64,
+    /// `TALENTGRAPH_TRUST_FORWARDED_FOR`: identify clients by the last address in
+    /// `X-Forwarded-For` (set it only behind a proxy that appends it).
+    pub trust_forwarded_for: bool,
+}
+
+pub const DEFAULT_RATE_LIMIT_CAPACITY: u64 = 1_000_000;
+pub const DEFAULT_RATE_LIMIT_REFILL: u64 = 100_000;
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            introspection: true,
+            playground: true,
+            cors_origins: Vec::new(),
+            rate_limit_capacity: DEFAULT_RATE_LIMIT_CAPACITY,
+            rate_limit_refill_per_second: DEFAULT_RATE_LIMIT_REFILL,
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+impl HttpConfig {
+    fn from_lookup(lookup: &impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let defaults = HttpConfig::default();
+        let flag = |name: &'static str, default: bool| -> Result<bool, ConfigError> {
+            match lookup(name).map(|v| v.trim().to_ascii_lowercase()) {
+                None => Ok(default),
+                Some(v) if ["1", "true", "yes", "on"].contains(&v.as_str()) => Ok(true),
+                Some(v) if ["0", "false", "no", "off"].contains(&v.as_str()) => Ok(false),
+                Some(value) => Err(ConfigError::Invalid {
+                    name,
+                    value,
+                    reason: "expected true or false".into(),
+                }),
+            }
+        };
+        let cors_origins = lookup("TALENTGRAPH_CORS_ORIGINS")
+            .unwrap_or_default()
+            .split(',')
+            .map(str::trim)
+            .filter(|o| !o.is_empty())
+            .map(|origin| {
+                // A wildcard would let any page read responses; list origins instead.
+                if origin == "*"
+                    || !(origin.starts_with("http://") || origin.starts_with("https://"))
+                {
+                    Err(ConfigError::Invalid {
+                        name: "TALENTGRAPH_CORS_ORIGINS",
+                        value: origin.to_owned(),
+                        reason: "list origins such as https://app.example.org; no wildcard".into(),
+                    })
+                } else {
+                    Ok(origin.trim_end_matches('/').to_owned())
+                }
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(HttpConfig {
+            introspection: flag("TALENTGRAPH_INTROSPECTION", defaults.introspection)?,
+            playground: flag("TALENTGRAPH_PLAYGROUND", defaults.playground)?,
+            cors_origins,
+            rate_limit_capacity: parse(
+                "TALENTGRAPH_RATE_LIMIT_CAPACITY",
+                lookup("TALENTGRAPH_RATE_LIMIT_CAPACITY"),
+                &defaults.rate_limit_capacity.to_string(),
+            )?,
+            rate_limit_refill_per_second: parse(
+                "TALENTGRAPH_RATE_LIMIT_REFILL",
+                lookup("TALENTGRAPH_RATE_LIMIT_REFILL"),
+                &defaults.rate_limit_refill_per_second.to_string(),
+            )?,
+            trust_forwarded_for: flag(
+                "TALENTGRAPH_TRUST_FORWARDED_FOR",
+                defaults.trust_forwarded_for,
+            )?,
+        })
+    }
 }
 
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/talentgraph";
@@ -66,11 +163,13 @@ impl Config {
             lookup("TALENTGRAPH_HTTP_WORKERS"),
             &default_workers.to_string(),
         )?;
+        let http = HttpConfig::from_lookup(&lookup)?;
         Ok(Config {
             database_url,
             listen,
             db_pool_size,
             http_workers: http_workers.max(1),
+            http,
         })
     }
 }
@@ -119,6 +218,30 @@ mod tests {
                 .starts_with("TALENTGRAPH_LISTEN=\"localhost\""),
             "{error}"
         );
+    }
+
+    #[test]
+    fn the_public_face_is_configurable_and_never_a_cors_wildcard() {
+        let defaults = config(&[]).expect("defaults are valid").http;
+        assert_eq!(defaults, HttpConfig::default());
+        assert!(defaults.introspection && defaults.playground);
+        let http = config(&[
+            ("TALENTGRAPH_INTROSPECTION", "false"),
+            ("TALENTGRAPH_PLAYGROUND", "off"),
+            (
+                "TALENTGRAPH_CORS_ORIGINS",
+                "https://a.example.org, http://localhost:3000/",
+            ),
+        ])
+        .expect("valid")
+        .http;
+        assert!(!http.introspection && !http.playground);
+        assert_eq!(
+            http.cors_origins,
+            ["https://a.example.org", "http://localhost:3000"]
+        );
+        assert!(config(&[("TALENTGRAPH_CORS_ORIGINS", "*")]).is_err());
+        assert!(config(&[("TALENTGRAPH_INTROSPECTION", "maybe")]).is_err());
     }
 
     #[test]

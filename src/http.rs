@@ -2,64 +2,80 @@
 //! `/healthz` and `/readyz`. Everything GraphQL happens in `graphql`; this
 //! module only turns HTTP into `async_graphql::Request` and back.
 
+mod cors;
+mod guard;
+mod negotiate;
+mod rate_limit;
+
+pub use cors::cors;
+pub use guard::Guard;
+
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse, web};
-use async_graphql::{BatchRequest, Request, Variables};
+use async_graphql::{Request, Variables};
 use diesel_async::RunQueryDsl;
+use futures_util::StreamExt as _;
 use serde::Deserialize;
 
+use crate::config::HttpConfig;
 use crate::db::DbPool;
 use crate::graphql::AppSchema;
 use crate::graphql::auth::Credentials;
+use crate::graphql::limits;
 use crate::graphql::loaders::request_loader;
+use guard::{code, refusal};
+use negotiate::{GRAPHQL_RESPONSE, JSON};
 
 /// The largest request body accepted: a generous query with variables fits.
 pub const MAX_BODY_BYTES: usize = 64 * 1024;
 
-const GRAPHQL_RESPONSE: &str = "application/graphql-response+json";
-const JSON: &str = "application/json";
-
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.app_data(web::PayloadConfig::new(MAX_BODY_BYTES))
-        .route("/graphql", web::post().to(graphql_post))
-        .route("/graphql", web::get().to(graphql_get))
-        .route("/healthz", web::get().to(healthz))
-        .route("/readyz", web::get().to(readyz))
-        .route("/", web::get().to(playground_page))
-        .route("/playground/{file}", web::get().to(playground_asset));
+    cfg.service(
+        web::resource("/graphql")
+            .route(web::post().to(graphql_post))
+            .route(web::get().to(graphql_get))
+            .default_service(web::to(graphql_other_method)),
+    )
+    .route("/healthz", web::get().to(healthz))
+    .route("/readyz", web::get().to(readyz))
+    .route("/", web::get().to(playground_page))
+    .route("/playground/{file}", web::get().to(playground_asset));
 }
 
-/// A request error in the GraphQL-over-HTTP shape, without executing anything.
-fn request_error(status: StatusCode, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type(JSON)
-        .json(serde_json::json!({
-            "errors": [{ "message": message, "extensions": { "code": "BAD_REQUEST" } }]
-        }))
-}
-
-/// `application/graphql-response+json` unless the client only accepts plain JSON.
-fn response_media_type(req: &HttpRequest) -> &'static str {
+/// The media type to answer in, or the 406 that says none is acceptable.
+fn negotiate(req: &HttpRequest) -> Result<&'static str, HttpResponse> {
     let accept = req
         .headers()
         .get(header::ACCEPT)
-        .and_then(|v| v.to_str().ok())
-        .unwrap_or("");
-    if accept.is_empty() || accept.contains(GRAPHQL_RESPONSE) || accept.contains("*/*") {
-        GRAPHQL_RESPONSE
-    } else {
-        JSON
-    }
+        .and_then(|v| v.to_str().ok());
+    negotiate::response_media_type(accept).ok_or_else(|| {
+        refusal(
+            StatusCode::NOT_ACCEPTABLE,
+            JSON,
+            code::NOT_ACCEPTABLE,
+            "accept application/graphql-response+json or application/json",
+        )
+    })
+}
+
+/// A malformed request (not a GraphQL one): always a 400.
+fn bad_request(media_type: &str, code: &str, message: &str) -> HttpResponse {
+    refusal(StatusCode::BAD_REQUEST, media_type, code, message)
 }
 
 async fn execute(
     req: &HttpRequest,
     schema: &AppSchema,
     pool: &DbPool,
-    request: Request,
+    guard: &Guard,
+    media_type: &'static str,
+    mut request: Request,
+    read_only: bool,
 ) -> HttpResponse {
-    let media_type = response_media_type(req);
+    if let Err(refused) = guard.admit(req, &mut request, media_type, read_only) {
+        return refused;
+    }
     let credentials = Credentials(
         req.headers()
             .get(header::AUTHORIZATION)
@@ -70,26 +86,109 @@ async fn execute(
         .execute(request.data(request_loader(pool.clone())).data(credentials))
         .await;
     // With the newer media type, a request that never executed (syntax or
-    // validation errors: no `data`) is a 400, as GraphQL-over-HTTP asks.
-    let status = if media_type == GRAPHQL_RESPONSE
+    // validation errors) is a 400 without a `data` entry, as GraphQL-over-HTTP asks.
+    if media_type == GRAPHQL_RESPONSE
         && response.data == async_graphql::Value::Null
         && response.is_err()
     {
-        StatusCode::BAD_REQUEST
-    } else {
-        StatusCode::OK
+        return HttpResponse::BadRequest()
+            .content_type(media_type)
+            .json(serde_json::json!({ "errors": response.errors }));
+    }
+    HttpResponse::Ok().content_type(media_type).json(response)
+}
+
+/// Reads the body up to [`MAX_BODY_BYTES`], refusing more with a 413 before
+/// buffering it.
+async fn read_body(
+    req: &HttpRequest,
+    mut payload: web::Payload,
+    media_type: &str,
+) -> Result<web::Bytes, HttpResponse> {
+    let too_large = || {
+        refusal(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            media_type,
+            code::REQUEST_TOO_LARGE,
+            &format!("the request body is larger than {MAX_BODY_BYTES} bytes"),
+        )
     };
-    HttpResponse::build(status)
-        .content_type(media_type)
-        .json(response)
+    let declared = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > MAX_BODY_BYTES) {
+        return Err(too_large());
+    }
+    let mut body = web::BytesMut::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|_| {
+            bad_request(
+                media_type,
+                code::BAD_REQUEST,
+                "the request body could not be read",
+            )
+        })?;
+        if body.len() + chunk.len() > MAX_BODY_BYTES {
+            return Err(too_large());
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body.freeze())
+}
+
+/// Variables as async-graphql takes them, once their nesting is checked.
+fn variables(value: serde_json::Value, media_type: &str) -> Result<Variables, HttpResponse> {
+    limits::check_variables(&value).map_err(|e| bad_request(media_type, e.code(), &e.message()))?;
+    Ok(Variables::from_json(value))
+}
+
+/// A JSON error: nesting past serde_json's own limit gets the nesting code.
+fn json_error(media_type: &str, what: &str, error: &serde_json::Error) -> HttpResponse {
+    if error.to_string().starts_with("recursion limit exceeded") {
+        let error = limits::LimitError::NestingTooDeep {
+            limit: limits::MAX_VARIABLE_NESTING,
+            what: "arrays and objects in the request",
+        };
+        return bad_request(media_type, error.code(), &error.message());
+    }
+    bad_request(
+        media_type,
+        code::BAD_REQUEST,
+        &format!(
+            "{what} is not valid JSON (line {}, column {})",
+            error.line(),
+            error.column()
+        ),
+    )
+}
+
+/// The body of a POST, as GraphQL-over-HTTP defines it.
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct PostBody {
+    query: String,
+    #[serde(default)]
+    operation_name: Option<String>,
+    #[serde(default)]
+    variables: Option<serde_json::Value>,
+    /// Not used, but it must be an object if given.
+    #[serde(default, rename = "extensions")]
+    _extensions: Option<serde_json::Map<String, serde_json::Value>>,
 }
 
 async fn graphql_post(
     req: HttpRequest,
-    body: web::Bytes,
+    payload: web::Payload,
     schema: web::Data<AppSchema>,
     pool: web::Data<DbPool>,
+    guard: web::Data<Guard>,
 ) -> HttpResponse {
+    let media_type = match negotiate(&req) {
+        Ok(media_type) => media_type,
+        Err(response) => return response,
+    };
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
@@ -102,33 +201,64 @@ async fn graphql_post(
         .next()
         .is_some_and(|t| t.trim().eq_ignore_ascii_case(JSON));
     if !is_json {
-        return request_error(
+        return refusal(
             StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            media_type,
+            code::UNSUPPORTED_MEDIA_TYPE,
             "send the request as application/json",
         );
     }
-    let request = match serde_json::from_slice::<BatchRequest>(&body) {
-        Ok(BatchRequest::Single(request)) => request,
-        Ok(BatchRequest::Batch(_)) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                "batched requests are not supported: send one operation per request",
-            );
-        }
-        Err(e) => {
-            return request_error(
-                StatusCode::BAD_REQUEST,
-                &format!("the body is not a GraphQL request: {e}"),
+    let body = match read_body(&req, payload, media_type).await {
+        Ok(body) => body,
+        Err(response) => return response,
+    };
+    let value = match serde_json::from_slice::<serde_json::Value>(&body) {
+        Ok(value) => value,
+        Err(e) => return json_error(media_type, "the body", &e),
+    };
+    if value.is_array() {
+        return bad_request(
+            media_type,
+            code::BATCH_NOT_SUPPORTED,
+            "batched requests are not supported: send one operation per request",
+        );
+    }
+    let body = match serde_json::from_value::<PostBody>(value) {
+        Ok(body) => body,
+        Err(_) => {
+            return bad_request(
+                media_type,
+                code::BAD_REQUEST,
+                "the body must be an object with a string `query`, and optionally \
+                 `operationName` (a string), `variables` and `extensions` (objects)",
             );
         }
     };
-    execute(&req, &schema, &pool, request).await
+    let mut request = Request::new(body.query);
+    if let Some(name) = body.operation_name {
+        request = request.operation_name(name);
+    }
+    match body.variables {
+        None | Some(serde_json::Value::Null) => {}
+        Some(value @ serde_json::Value::Object(_)) => match variables(value, media_type) {
+            Ok(variables) => request = request.variables(variables),
+            Err(response) => return response,
+        },
+        Some(_) => {
+            return bad_request(
+                media_type,
+                code::BAD_REQUEST,
+                "`variables` must be an object",
+            );
+        }
+    }
+    execute(&req, &schema, &pool, &guard, media_type, request, false).await
 }
 
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct GetParams {
-    query: String,
+    query: Option<String>,
     operation_name: Option<String>,
     variables: Option<String>,
 }
@@ -137,27 +267,64 @@ async fn graphql_get(
     req: HttpRequest,
     schema: web::Data<AppSchema>,
     pool: web::Data<DbPool>,
+    guard: web::Data<Guard>,
 ) -> HttpResponse {
+    let media_type = match negotiate(&req) {
+        Ok(media_type) => media_type,
+        Err(response) => return response,
+    };
     let params = match web::Query::<GetParams>::from_query(req.query_string()) {
         Ok(params) => params.into_inner(),
-        Err(e) => return request_error(StatusCode::BAD_REQUEST, &format!("bad query string: {e}")),
+        Err(_) => {
+            return bad_request(
+                media_type,
+                code::BAD_REQUEST,
+                "the query string is malformed",
+            );
+        }
     };
-    let mut request = Request::new(params.query);
+    let Some(query) = params.query else {
+        return bad_request(
+            media_type,
+            code::BAD_REQUEST,
+            "a `query` parameter is required",
+        );
+    };
+    let mut request = Request::new(query);
     if let Some(name) = params.operation_name {
         request = request.operation_name(name);
     }
-    if let Some(variables) = params.variables {
-        match serde_json::from_str::<serde_json::Value>(&variables) {
-            Ok(value) => request = request.variables(Variables::from_json(value)),
-            Err(e) => {
-                return request_error(
-                    StatusCode::BAD_REQUEST,
-                    &format!("`variables` is not JSON: {e}"),
+    if let Some(text) = params.variables {
+        match serde_json::from_str::<serde_json::Value>(&text) {
+            Ok(value @ serde_json::Value::Object(_)) => match variables(value, media_type) {
+                Ok(variables) => request = request.variables(variables),
+                Err(response) => return response,
+            },
+            Ok(_) => {
+                return bad_request(
+                    media_type,
+                    code::BAD_REQUEST,
+                    "`variables` must be an object",
                 );
             }
+            Err(e) => return json_error(media_type, "`variables`", &e),
         }
     }
-    execute(&req, &schema, &pool, request).await
+    execute(&req, &schema, &pool, &guard, media_type, request, true).await
+}
+
+/// Any method but GET and POST.
+async fn graphql_other_method() -> HttpResponse {
+    let mut response = refusal(
+        StatusCode::METHOD_NOT_ALLOWED,
+        JSON,
+        code::METHOD_NOT_ALLOWED,
+        "use POST, or GET for queries",
+    );
+    response
+        .headers_mut()
+        .insert(header::ALLOW, HeaderValue::from_static("GET, POST"));
+    response
 }
 
 /// The process is up.
@@ -218,15 +385,21 @@ const PLAYGROUND_FILES: &[(&str, &str, &[u8])] = &[
     ),
 ];
 
-async fn playground_page() -> HttpResponse {
+async fn playground_page(config: web::Data<HttpConfig>) -> HttpResponse {
+    if !config.playground {
+        return HttpResponse::NotFound()
+            .content_type("text/plain")
+            .body("not found");
+    }
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(&include_bytes!("../assets/playground/index.html")[..])
 }
 
-async fn playground_asset(file: web::Path<String>) -> HttpResponse {
+async fn playground_asset(file: web::Path<String>, config: web::Data<HttpConfig>) -> HttpResponse {
     match PLAYGROUND_FILES
         .iter()
+        .filter(|_| config.playground)
         .find(|(name, _, _)| *name == file.as_str())
     {
         Some((_, content_type, bytes)) => HttpResponse::Ok()

@@ -26,7 +26,9 @@ impl Application {
             config.db_pool_size,
             statements.clone(),
         )?;
-        let schema = graphql::build_schema(Some(pool.clone()));
+        let schema = graphql::build_schema_with(Some(pool.clone()), config.http.introspection);
+        let guard = web::Data::new(crate::http::Guard::new(&schema.sdl(), &config.http));
+        let http_config = web::Data::new(config.http.clone());
         let listener = TcpListener::bind(config.listen)?;
         let port = listener.local_addr()?.port();
         let schema = web::Data::new(schema);
@@ -35,6 +37,9 @@ impl Application {
             App::new()
                 .app_data(schema.clone())
                 .app_data(pool.clone())
+                .app_data(guard.clone())
+                .app_data(http_config.clone())
+                .wrap(crate::http::cors(&http_config.cors_origins))
                 .wrap(actix_web::middleware::Compress::default())
                 .configure(crate::http::configure)
         })

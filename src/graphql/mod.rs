@@ -8,6 +8,7 @@ pub mod context;
 pub mod employment;
 pub mod error;
 pub mod ids;
+pub mod limits;
 pub mod loaders;
 pub mod mutation;
 pub mod organization;
@@ -38,6 +39,12 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Builds the schema. `pool` is `None` only to print the SDL.
 pub fn build_schema(pool: Option<DbPool>) -> AppSchema {
+    build_schema_with(pool, true)
+}
+
+/// Builds the schema; without `introspection`, "Did you mean …" suggestions
+/// go too, since they would reveal field names one typo at a time.
+pub fn build_schema_with(pool: Option<DbPool>, introspection: bool) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         mutation::Mutation::default(),
@@ -50,6 +57,9 @@ pub fn build_schema(pool: Option<DbPool>) -> AppSchema {
     .limit_directives(8);
     if let Some(pool) = pool {
         builder = builder.data(pool);
+    }
+    if !introspection {
+        builder = builder.disable_introspection().disable_suggestions();
     }
     builder.finish()
 }

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
-use talentgraph::config::{Config, DEFAULT_DATABASE_URL};
+use talentgraph::config::{Config, DEFAULT_DATABASE_URL, HttpConfig};
 use talentgraph::db::{self, StatementCounter};
 use talentgraph::server::Application;
 use tokio::sync::OnceCell;
@@ -161,14 +161,21 @@ impl Drop for TestDatabase {
 impl TestApp {
     /// The app on an empty, migrated database.
     pub async fn spawn() -> Self {
+        Self::spawn_with(|_| {}).await
+    }
+
+    /// The app on an empty, migrated database, configured by `configure`.
+    pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
         let database = TestDatabase::create().await;
         let database_url = with_database(&server_url(), &database.name);
-        let config = Config {
+        let mut config = Config {
             database_url: database_url.clone(),
             listen: "127.0.0.1:0".parse().expect("valid address"),
             db_pool_size: 4,
             http_workers: 1,
+            http: HttpConfig::default(),
         };
+        configure(&mut config);
         let app = Application::build(&config).expect("the app builds");
         let address = format!("http://127.0.0.1:{}", app.port);
         let statements = app.statements.clone();

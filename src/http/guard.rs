@@ -1,0 +1,172 @@
+//! What every GraphQL request passes before async-graphql sees it: the
+//! nesting scan, one parse, the limits of `graphql::limits`, the GET-reads-only
+//! rule and the client's rate limit. Every refusal here runs no SQL.
+
+use std::net::IpAddr;
+
+use actix_web::http::StatusCode;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::{HttpRequest, HttpResponse};
+use async_graphql::Request;
+use async_graphql::parser::parse_query;
+use async_graphql::parser::types::OperationType;
+
+use super::negotiate::GRAPHQL_RESPONSE;
+use super::rate_limit::{ClientKey, RateLimiter};
+use crate::config::HttpConfig;
+use crate::graphql::limits::{self, CostModel, LimitError};
+
+/// Shared by every worker: built once from the schema and the configuration.
+pub struct Guard {
+    model: CostModel,
+    limiter: RateLimiter,
+    trust_forwarded_for: bool,
+}
+
+/// Codes of refusals made over HTTP rather than by a document's measure.
+pub mod code {
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
+    pub const REQUEST_TOO_LARGE: &str = "REQUEST_TOO_LARGE";
+    pub const BATCH_NOT_SUPPORTED: &str = "BATCH_NOT_SUPPORTED";
+    pub const METHOD_NOT_ALLOWED: &str = "METHOD_NOT_ALLOWED";
+    pub const NOT_ACCEPTABLE: &str = "NOT_ACCEPTABLE";
+    pub const UNSUPPORTED_MEDIA_TYPE: &str = "UNSUPPORTED_MEDIA_TYPE";
+    pub const RATE_LIMITED: &str = "RATE_LIMITED";
+}
+
+/// An error response in the GraphQL shape, without executing anything.
+pub fn refusal(status: StatusCode, media_type: &str, code: &str, message: &str) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type(media_type)
+        .json(serde_json::json!({
+            "errors": [{ "message": message, "extensions": { "code": code } }]
+        }))
+}
+
+/// A document refused before execution: like a validation error, a 400 with
+/// the newer media type and a 200 with plain JSON (GraphQL-over-HTTP).
+fn limit_refusal(media_type: &str, error: &LimitError) -> HttpResponse {
+    let status = if media_type == GRAPHQL_RESPONSE {
+        StatusCode::BAD_REQUEST
+    } else {
+        StatusCode::OK
+    };
+    refusal(status, media_type, error.code(), &error.message())
+}
+
+impl Guard {
+    pub fn new(sdl: &str, config: &HttpConfig) -> Self {
+        Guard {
+            model: CostModel::from_sdl(sdl),
+            limiter: RateLimiter::new(
+                config.rate_limit_capacity,
+                config.rate_limit_refill_per_second,
+            ),
+            trust_forwarded_for: config.trust_forwarded_for,
+        }
+    }
+
+    /// Checks `request`; on success it carries its parsed document, so
+    /// async-graphql does not parse it again.
+    pub fn admit(
+        &self,
+        req: &HttpRequest,
+        request: &mut Request,
+        media_type: &'static str,
+        read_only: bool,
+    ) -> Result<(), HttpResponse> {
+        let measured = self.measure(request, read_only);
+        let cost = match &measured {
+            Ok(Some(measure)) => measure.cost,
+            // Refusals and unparsable documents cost a point, so floods of them are limited too.
+            _ => 1,
+        };
+        if let Err(wait) = self.limiter.charge(self.client(req), cost) {
+            let seconds = wait.as_secs().max(1);
+            let mut response = refusal(
+                StatusCode::TOO_MANY_REQUESTS,
+                media_type,
+                code::RATE_LIMITED,
+                &format!("rate limit reached: try again in {seconds} s"),
+            );
+            if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, value);
+            }
+            return Err(response);
+        }
+        match measured {
+            Ok(_) => Ok(()),
+            Err(Refused::Limit(error)) => Err(limit_refusal(media_type, &error)),
+            Err(Refused::WriteOverGet) => {
+                let mut response = refusal(
+                    StatusCode::METHOD_NOT_ALLOWED,
+                    media_type,
+                    code::METHOD_NOT_ALLOWED,
+                    "GET only runs queries: send mutations with POST",
+                );
+                response
+                    .headers_mut()
+                    .insert(header::ALLOW, HeaderValue::from_static("POST"));
+                Err(response)
+            }
+        }
+    }
+
+    /// `Ok(None)`: a syntax error, left for async-graphql to report.
+    fn measure(
+        &self,
+        request: &mut Request,
+        read_only: bool,
+    ) -> Result<Option<limits::Measure>, Refused> {
+        limits::check_nesting(&request.query).map_err(Refused::Limit)?;
+        let Ok(document) = parse_query(&request.query) else {
+            return Ok(None);
+        };
+        let measure = self
+            .model
+            .measure(&document, &request.variables)
+            .map_err(Refused::Limit)?;
+        if read_only
+            && limits::operation_type(&document, request.operation_name.as_deref())
+                .is_some_and(|ty| ty != OperationType::Query)
+        {
+            return Err(Refused::WriteOverGet);
+        }
+        request.set_parsed_query(document);
+        Ok(Some(measure))
+    }
+
+    /// The bearer token if there is one, else the peer's address (or, behind
+    /// a trusted proxy, the address it says it served).
+    fn client(&self, req: &HttpRequest) -> ClientKey {
+        let token = req
+            .headers()
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
+            .map(str::trim)
+            .filter(|t| !t.is_empty());
+        if let Some(token) = token {
+            return self.limiter.token_key(token);
+        }
+        let forwarded = self
+            .trust_forwarded_for
+            .then(|| req.headers().get("x-forwarded-for"))
+            .flatten()
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.rsplit(',').next())
+            .and_then(|last| last.trim().parse::<IpAddr>().ok());
+        let address = forwarded
+            .or_else(|| req.peer_addr().map(|a| a.ip()))
+            .unwrap_or(IpAddr::from([0, 0, 0, 0]));
+        ClientKey::Address(address)
+    }
+}
+
+enum Refused {
+    Limit(LimitError),
+    WriteOverGet,
+}
