@@ -9,7 +9,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextValidation,
+    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
+    NextValidation,
 };
 use async_graphql::parser::types::ExecutableDocument;
 use async_graphql::{
@@ -27,6 +28,8 @@ pub mod code {
     pub const INTERNAL: &str = "INTERNAL";
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
+    /// The request itself is wrong (e.g. an `operationName` the document lacks).
+    pub const BAD_REQUEST: &str = "BAD_REQUEST";
 }
 
 /// An error as the client sees it. Deliberately not `Display`: async-graphql
@@ -265,6 +268,18 @@ fn is_input_error(error: &ServerError) -> bool {
 
 #[async_trait::async_trait]
 impl Extension for ErrorCodesExtension {
+    /// What no later hook saw: choosing the operation ("Unknown operation
+    /// named …", "Operation name required …") happens between validation and
+    /// execution.
+    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
+        let mut response = next.run(ctx).await;
+        response.errors = std::mem::take(&mut response.errors)
+            .into_iter()
+            .map(|e| with_code(e, code::BAD_REQUEST))
+            .collect();
+        response
+    }
+
     async fn parse_query(
         &self,
         ctx: &ExtensionContext<'_>,
