@@ -133,3 +133,25 @@ async fn a_cursor_not_from_the_list_is_bad_input() {
         );
     }
 }
+
+#[tokio::test]
+async fn every_list_taking_first_refuses_out_of_range_values() {
+    let app = TestApp::spawn_seeded().await;
+    for query in [
+        r#"{ organization(slug: "meta") { alumni(first: 101) { totalCount } } }"#,
+        r#"{ organization(slug: "meta") { alumni(first: -1) { totalCount } } }"#,
+        r#"{ organization(slug: "meta") { alumni(after: "not-a-cursor") { totalCount } } }"#,
+        r#"{ organization(slug: "meta") { talentFlows(first: 0) { count } } }"#,
+        r#"{ organization(slug: "meta") { talentFlows(first: 101) { count } } }"#,
+        r#"{ talentFlows(from: "meta", first: -5) { count } }"#,
+        r#"{ search(query: "meta", first: 0) { __typename } }"#,
+        r#"{ search(query: "meta", first: 51) { __typename } }"#,
+    ] {
+        let response = app.graphql(query).await;
+        assert_eq!(
+            error_codes(&response),
+            ["BAD_USER_INPUT"],
+            "{query}: {response}"
+        );
+    }
+}
