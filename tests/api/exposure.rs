@@ -137,4 +137,17 @@ async fn by_default_no_other_origin_may_call_from_a_browser() {
     let refused = preflight(&app, "https://app.example.org").await;
     assert!(refused.status().is_client_error(), "{}", refused.status());
     assert!(refused.headers().get(ACCESS_CONTROL_ALLOW_ORIGIN).is_none());
+
+    // Browsers send Origin on same-origin POSTs too (the playground's): they work.
+    let same_origin = app
+        .client
+        .post(app.url("/graphql"))
+        .header(ORIGIN, app.address.as_str())
+        .json(&json!({ "query": "{ __typename }" }))
+        .send()
+        .await
+        .expect("reachable");
+    assert_eq!(same_origin.status(), StatusCode::OK);
+    let body: serde_json::Value = same_origin.json().await.expect("JSON");
+    assert_eq!(body["data"]["__typename"], "Query");
 }
