@@ -34,7 +34,15 @@ pub struct RateLimiter {
     refill_per_second: f64,
     /// Keyed per process, so a token's hash is useless anywhere else.
     token_hasher: RandomState,
-    buckets: Mutex<HashMap<ClientKey, Bucket>>,
+    buckets: Mutex<Buckets>,
+}
+
+#[derive(Default)]
+struct Buckets {
+    by_client: HashMap<ClientKey, Bucket>,
+    /// Sweeping is O(clients): at most once a second, however many new
+    /// clients arrive while the map is full.
+    last_sweep: Option<Instant>,
 }
 
 impl RateLimiter {
@@ -44,7 +52,7 @@ impl RateLimiter {
             capacity: capacity as f64,
             refill_per_second: refill_per_second as f64,
             token_hasher: RandomState::new(),
-            buckets: Mutex::new(HashMap::new()),
+            buckets: Mutex::new(Buckets::default()),
         }
     }
 
@@ -66,17 +74,26 @@ impl RateLimiter {
             .buckets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if buckets.len() >= MAX_CLIENTS && !buckets.contains_key(&key) {
-            buckets.retain(|_, bucket| self.refilled(bucket, now) < self.capacity);
-            if buckets.len() >= MAX_CLIENTS {
+        let Buckets {
+            by_client,
+            last_sweep,
+        } = &mut *buckets;
+        if by_client.len() >= MAX_CLIENTS && !by_client.contains_key(&key) {
+            if last_sweep
+                .is_none_or(|at| now.saturating_duration_since(at) >= Duration::from_secs(1))
+            {
+                *last_sweep = Some(now);
+                by_client.retain(|_, bucket| self.refilled(bucket, now) < self.capacity);
+            }
+            if by_client.len() >= MAX_CLIENTS {
                 tracing::warn!(
-                    clients = buckets.len(),
+                    clients = by_client.len(),
                     "rate limiter full of active clients; not tracking a new one"
                 );
                 return Ok(());
             }
         }
-        let bucket = buckets.entry(key).or_insert(Bucket {
+        let bucket = by_client.entry(key).or_insert(Bucket {
             tokens: self.capacity,
             updated: now,
         });
@@ -106,6 +123,7 @@ impl RateLimiter {
         self.buckets
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .by_client
             .len()
     }
 }
