@@ -26,8 +26,8 @@
 use std::collections::HashMap;
 
 use async_graphql::parser::types::{
-    BaseType, DocumentOperations, ExecutableDocument, OperationType, Selection, SelectionSet,
-    TypeKind, TypeSystemDefinition,
+    BaseType, Directive, DocumentOperations, ExecutableDocument, OperationType, Selection,
+    SelectionSet, TypeKind, TypeSystemDefinition,
 };
 use async_graphql::parser::{Positioned, parse_schema};
 use async_graphql::{Name, Value, Variables};
@@ -53,6 +53,11 @@ pub const MAX_ALIASES: u64 = 50;
 pub const MAX_DIRECTIVES: u64 = 50;
 /// Most fields at the root of one operation.
 pub const MAX_ROOT_FIELDS: u64 = 20;
+/// Most arguments given to fields and directives (async-graphql's argument
+/// rules slow down quadratically with thousands of them).
+pub const MAX_ARGUMENTS: u64 = 500;
+/// Most variables declared, over all operations.
+pub const MAX_VARIABLES: u64 = 100;
 /// How many items a list without `first` is assumed to hold.
 pub const LIST_ESTIMATE: u64 = 10;
 
@@ -74,6 +79,10 @@ pub enum LimitError {
     TooManyDirectives { directives: u64 },
     /// Too many fields at an operation's root (`TOO_MANY_ROOT_FIELDS`).
     TooManyRootFields { fields: u64 },
+    /// Too many arguments (`TOO_MANY_ARGUMENTS`).
+    TooManyArguments { arguments: u64 },
+    /// Too many variables declared (`TOO_MANY_VARIABLES`).
+    TooManyVariables { variables: u64 },
     /// A fragment that spreads itself, directly or not (`GRAPHQL_VALIDATION_FAILED`).
     FragmentCycle { name: String },
 }
@@ -88,6 +97,8 @@ impl LimitError {
             LimitError::TooManyAliases { .. } => "TOO_MANY_ALIASES",
             LimitError::TooManyDirectives { .. } => "TOO_MANY_DIRECTIVES",
             LimitError::TooManyRootFields { .. } => "TOO_MANY_ROOT_FIELDS",
+            LimitError::TooManyArguments { .. } => "TOO_MANY_ARGUMENTS",
+            LimitError::TooManyVariables { .. } => "TOO_MANY_VARIABLES",
             LimitError::FragmentCycle { .. } => super::error::code::GRAPHQL_VALIDATION_FAILED,
         }
     }
@@ -114,6 +125,12 @@ impl LimitError {
             ),
             LimitError::TooManyRootFields { fields } => format!(
                 "an operation selects {fields} root fields; at most {MAX_ROOT_FIELDS} are allowed"
+            ),
+            LimitError::TooManyArguments { arguments } => format!(
+                "the query passes {arguments} arguments; at most {MAX_ARGUMENTS} are allowed"
+            ),
+            LimitError::TooManyVariables { variables } => format!(
+                "the document declares {variables} variables; at most {MAX_VARIABLES} are allowed"
             ),
             LimitError::FragmentCycle { name } => {
                 format!("fragment `{name}` spreads itself")
@@ -205,6 +222,8 @@ pub struct Measure {
     pub directives: u64,
     /// Most fields at the root of one operation.
     pub root_fields: u64,
+    pub arguments: u64,
+    pub variables: u64,
 }
 
 impl Measure {
@@ -226,6 +245,16 @@ impl Measure {
         if self.aliases > MAX_ALIASES {
             return Err(LimitError::TooManyAliases {
                 aliases: self.aliases,
+            });
+        }
+        if self.variables > MAX_VARIABLES {
+            return Err(LimitError::TooManyVariables {
+                variables: self.variables,
+            });
+        }
+        if self.arguments > MAX_ARGUMENTS {
+            return Err(LimitError::TooManyArguments {
+                arguments: self.arguments,
             });
         }
         if self.directives > MAX_DIRECTIVES {
@@ -254,6 +283,8 @@ struct Figures {
     cost: u64,
     aliases: u64,
     directives: u64,
+    /// Arguments of fields and directives.
+    arguments: u64,
     /// Fields at this set's own level (spreads and inline fragments merged).
     top_fields: u64,
 }
@@ -266,6 +297,7 @@ impl Figures {
         self.cost = self.cost.saturating_add(other.cost);
         self.aliases = self.aliases.saturating_add(other.aliases);
         self.directives = self.directives.saturating_add(other.directives);
+        self.arguments = self.arguments.saturating_add(other.arguments);
         self.top_fields = self.top_fields.saturating_add(other.top_fields);
     }
 }
@@ -374,6 +406,9 @@ impl CostModel {
                 .directives
                 .saturating_add(operation.directives.len() as u64);
             measure.root_fields = measure.root_fields.max(figures.top_fields);
+            measure.variables = measure
+                .variables
+                .saturating_add(operation.variable_definitions.len() as u64);
             total.add(&figures);
         }
         for (name, fragment) in &document.fragments {
@@ -388,6 +423,7 @@ impl CostModel {
         measure.cost = total.cost;
         measure.aliases = total.aliases;
         measure.directives = total.directives;
+        measure.arguments = total.arguments;
         measure.check()?;
         Ok(measure)
     }
@@ -480,6 +516,10 @@ impl Walker<'_> {
                         directives: children
                             .directives
                             .saturating_add(field.directives.len() as u64),
+                        arguments: children
+                            .arguments
+                            .saturating_add(field.arguments.len() as u64)
+                            .saturating_add(directive_arguments(&field.directives)),
                         top_fields: 1,
                     };
                     figures.add(&own);
@@ -495,6 +535,9 @@ impl Walker<'_> {
                     own.directives = own
                         .directives
                         .saturating_add(spread.node.directives.len() as u64);
+                    own.arguments = own
+                        .arguments
+                        .saturating_add(directive_arguments(&spread.node.directives));
                     figures.add(&own);
                 }
                 Selection::InlineFragment(inline) => {
@@ -509,6 +552,9 @@ impl Walker<'_> {
                     own.directives = own
                         .directives
                         .saturating_add(inline.directives.len() as u64);
+                    own.arguments = own
+                        .arguments
+                        .saturating_add(directive_arguments(&inline.directives));
                     figures.add(&own);
                 }
             }
@@ -542,6 +588,13 @@ impl Walker<'_> {
         let first = number.unwrap_or(i64::from(DEFAULT_PAGE_SIZE));
         u64::try_from(first.clamp(0, i64::from(MAX_PAGE_SIZE))).unwrap_or(0)
     }
+}
+
+fn directive_arguments(directives: &[Positioned<Directive>]) -> u64 {
+    directives
+        .iter()
+        .map(|d| d.node.arguments.len() as u64)
+        .fold(0, u64::saturating_add)
 }
 
 /// The type of the operation a request runs: the one named, or the only one.

@@ -111,6 +111,20 @@ async fn each_kind_of_excess_is_refused_with_its_own_code_and_no_sql() {
         // 2^25 fields if expanded; measured once per fragment instead.
         (doubling_fragments(25), "TOO_MANY_FIELDS"),
         (
+            format!(
+                r#"{{ organization(slug: "meta") {{ name({}) }} }}"#,
+                repeat(501, |_| "a: 1".to_owned())
+            ),
+            "TOO_MANY_ARGUMENTS",
+        ),
+        (
+            format!(
+                "query({}) {{ __typename }}",
+                repeat(101, |i| format!("$v{i}: Int"))
+            ),
+            "TOO_MANY_VARIABLES",
+        ),
+        (
             "{ ...A } fragment A on Query { ...B } fragment B on Query { ...A }".to_owned(),
             "GRAPHQL_VALIDATION_FAILED",
         ),
