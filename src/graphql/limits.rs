@@ -670,6 +670,27 @@ mod tests {
     }
 
     #[test]
+    fn the_figures_in_docs_limits_md_hold() {
+        let stints =
+            "nodes { title sources { url } person { name employments { organization { name } } } }";
+        let m = measure(&format!(
+            "{{ organizations(first: 30) {{ nodes {{ employments(first: 30) {{ {stints} }} }} }} }}"
+        ))
+        .expect("within limits");
+        assert_eq!(m.cost, 32_461);
+        let introspection =
+            "query { __schema { types { ...T } directives { name args { ...V } } } }
+            fragment T on __Type { kind name description
+              fields(includeDeprecated: true) { name args { ...V } type { ...R } isDeprecated }
+              inputFields { ...V } interfaces { ...R } possibleTypes { ...R }
+              enumValues(includeDeprecated: true) { name } }
+            fragment V on __InputValue { name type { ...R } defaultValue }
+            fragment R on __Type { kind name ofType { kind name ofType { kind name ofType {
+              kind name ofType { kind name ofType { kind name ofType { kind name } } } } } } }";
+        assert!(measure(introspection).expect("within limits").cost < 1_000);
+    }
+
+    #[test]
     fn doubling_fragments_are_measured_once_each() {
         let mut query = String::from(
             "{ organization(slug: \"meta\") { ...F0 } }\nfragment F25 on Organization { name }\n",
