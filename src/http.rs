@@ -73,15 +73,16 @@ async fn execute(
     mut request: Request,
     read_only: bool,
 ) -> HttpResponse {
-    if let Err(refused) = guard.admit(req, &mut request, media_type, read_only) {
-        return refused;
-    }
     let credentials = Credentials(
         req.headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     );
+    guard.verified().recognise(&credentials, pool).await;
+    if let Err(refused) = guard.admit(req, &mut request, media_type, read_only) {
+        return refused;
+    }
     let response = schema
         .execute(request.data(request_loader(pool.clone())).data(credentials))
         .await;

@@ -14,11 +14,13 @@ use async_graphql::parser::types::OperationType;
 use super::negotiate::GRAPHQL_RESPONSE;
 use super::rate_limit::{ClientKey, RateLimiter};
 use crate::config::HttpConfig;
+use crate::graphql::auth::VerifiedTokens;
 use crate::graphql::limits::{self, CostModel, LimitError};
 
 /// Shared by every worker: built once from the schema and the configuration.
 pub struct Guard {
     model: CostModel,
+    verified: VerifiedTokens,
     limiter: RateLimiter,
     trust_forwarded_for: bool,
 }
@@ -58,6 +60,7 @@ impl Guard {
     pub fn new(sdl: &str, config: &HttpConfig) -> Self {
         Guard {
             model: CostModel::from_sdl(sdl),
+            verified: VerifiedTokens::default(),
             limiter: RateLimiter::new(
                 config.rate_limit_capacity,
                 config.rate_limit_refill_per_second,
@@ -136,7 +139,12 @@ impl Guard {
         Ok(Some(measure))
     }
 
-    /// The bearer token if there is one, else the peer's address (or, behind
+    /// The tokens known to be valid, which [`Guard::client`] keys by.
+    pub fn verified(&self) -> &VerifiedTokens {
+        &self.verified
+    }
+
+    /// A valid bearer token if there is one, else the peer's address (or, behind
     /// a trusted proxy, the address it says it served).
     fn client(&self, req: &HttpRequest) -> ClientKey {
         let token = req
@@ -147,7 +155,7 @@ impl Guard {
             .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
             .map(|(_, token)| token.trim())
             .filter(|t| !t.is_empty());
-        if let Some(token) = token {
+        if let Some(token) = token.filter(|t| self.verified.contains(t)) {
             return self.limiter.token_key(token);
         }
         let forwarded = self

@@ -56,17 +56,23 @@ async fn a_client_past_its_budget_gets_429_with_retry_after_and_no_sql() {
 }
 
 #[tokio::test]
-async fn each_bearer_token_has_its_own_budget_and_forwarded_for_is_not_trusted_by_default() {
+async fn each_valid_token_has_its_own_budget_and_neither_forwarded_for_nor_invented_tokens_buy_one()
+{
     let app = limited(50, false).await;
     assert_eq!(send(&app, &[]).await.status(), StatusCode::OK);
     // A made-up X-Forwarded-For does not buy a fresh bucket.
     let spoofed = send(&app, &[("x-forwarded-for", "203.0.113.9")]).await;
     assert_eq!(spoofed.status(), StatusCode::TOO_MANY_REQUESTS);
-    for token in ["Bearer first-token", "Bearer second-token"] {
-        let with_token = send(&app, &[(AUTHORIZATION.as_str(), token)]).await;
-        assert_eq!(with_token.status(), StatusCode::OK, "{token}");
-        let again = send(&app, &[(AUTHORIZATION.as_str(), token)]).await;
-        assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS, "{token}");
+    // A made-up token does not either: it is charged to the address.
+    let invented = send(&app, &[(AUTHORIZATION.as_str(), "Bearer tg_made-up")]).await;
+    assert_eq!(invented.status(), StatusCode::TOO_MANY_REQUESTS);
+    // Each valid token has a budget of its own.
+    for role in ["editor", "admin"] {
+        let token = format!("Bearer {}", app.token(role).await);
+        let with_token = send(&app, &[(AUTHORIZATION.as_str(), &token)]).await;
+        assert_eq!(with_token.status(), StatusCode::OK, "{role}");
+        let again = send(&app, &[(AUTHORIZATION.as_str(), &token)]).await;
+        assert_eq!(again.status(), StatusCode::TOO_MANY_REQUESTS, "{role}");
     }
 }
 
