@@ -2,6 +2,7 @@
 //! `.env.example` lists every variable with its default.
 
 use std::net::SocketAddr;
+use std::time::Duration;
 
 /// Where the service listens and what it talks to.
 #[derive(Debug, Clone)]
@@ -16,6 +17,65 @@ pub struct Config {
     pub http_workers: usize,
     /// What the public HTTP face allows: introspection, playground, CORS, rate limits.
     pub http: HttpConfig,
+    /// `TALENTGRAPH_REQUEST_TIMEOUT_MS`: the most time one GraphQL request may run.
+    pub request_timeout: Duration,
+    /// Timeouts applied to the pool and to each of its connections.
+    pub db_timeouts: DbTimeouts,
+    /// `TALENTGRAPH_LOG_FORMAT`: `text` (default) or `json`, one object per line.
+    pub log_format: LogFormat,
+    /// `TALENTGRAPH_DEBUG_FAULTS`: lets tests make a resolver panic on purpose.
+    /// Honoured only by debug builds; a release binary ignores it.
+    pub debug_faults: bool,
+}
+
+/// How long the service waits on PostgreSQL. A zero PostgreSQL timeout
+/// switches that timeout off, as in PostgreSQL itself.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DbTimeouts {
+    /// `TALENTGRAPH_DB_STATEMENT_TIMEOUT_MS`: PostgreSQL's `statement_timeout`.
+    pub statement: Duration,
+    /// `TALENTGRAPH_DB_LOCK_TIMEOUT_MS`: PostgreSQL's `lock_timeout`.
+    pub lock: Duration,
+    /// `TALENTGRAPH_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS`: PostgreSQL's
+    /// `idle_in_transaction_session_timeout`.
+    pub idle_in_transaction: Duration,
+    /// `TALENTGRAPH_DB_CONNECT_TIMEOUT_MS`: the most time opening one connection may take.
+    pub connect: Duration,
+    /// `TALENTGRAPH_DB_POOL_WAIT_TIMEOUT_MS`: the most time a request waits for a
+    /// free connection when all are busy (then `SERVICE_BUSY`).
+    pub pool_wait: Duration,
+}
+
+impl Default for DbTimeouts {
+    fn default() -> Self {
+        DbTimeouts {
+            statement: Duration::from_millis(DEFAULT_DB_STATEMENT_TIMEOUT_MS),
+            lock: Duration::from_millis(DEFAULT_DB_LOCK_TIMEOUT_MS),
+            idle_in_transaction: Duration::from_millis(DEFAULT_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS),
+            connect: Duration::from_millis(DEFAULT_DB_CONNECT_TIMEOUT_MS),
+            pool_wait: Duration::from_millis(DEFAULT_DB_POOL_WAIT_TIMEOUT_MS),
+        }
+    }
+}
+
+/// The shape of log lines on stderr.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+impl std::str::FromStr for LogFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        match s.to_ascii_lowercase().as_str() {
+            "text" => Ok(LogFormat::Text),
+            "json" => Ok(LogFormat::Json),
+            _ => Err("expected `text` or `json`".to_owned()),
+        }
+    }
 }
 
 /// What the service exposes to the open internet, and how much of it a client may use.
@@ -116,6 +176,15 @@ impl HttpConfig {
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/talentgraph";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DB_POOL_SIZE: usize = 16;
+pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
+/// Well above the slowest analytic query on the benchmark's 100,000 people.
+pub const DEFAULT_DB_STATEMENT_TIMEOUT_MS: u64 = 5_000;
+/// Reads take no explicit locks: waiting this long means a migration or a
+/// manual `LOCK` is in the way, and the request should give up early.
+pub const DEFAULT_DB_LOCK_TIMEOUT_MS: u64 = 2_000;
+pub const DEFAULT_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS: u64 = 10_000;
+pub const DEFAULT_DB_CONNECT_TIMEOUT_MS: u64 = 2_000;
+pub const DEFAULT_DB_POOL_WAIT_TIMEOUT_MS: u64 = 2_000;
 
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
@@ -164,12 +233,69 @@ impl Config {
             &default_workers.to_string(),
         )?;
         let http = HttpConfig::from_lookup(&lookup)?;
+        let millis = |name: &'static str, default: u64, allow_zero: bool| {
+            let value: u64 = parse(name, lookup(name), &default.to_string())?;
+            if value == 0 && !allow_zero {
+                return Err(ConfigError::Invalid {
+                    name,
+                    value: "0".into(),
+                    reason: "must be at least 1".into(),
+                });
+            }
+            Ok(Duration::from_millis(value))
+        };
+        let request_timeout = millis(
+            "TALENTGRAPH_REQUEST_TIMEOUT_MS",
+            DEFAULT_REQUEST_TIMEOUT_MS,
+            false,
+        )?;
+        let db_timeouts = DbTimeouts {
+            statement: millis(
+                "TALENTGRAPH_DB_STATEMENT_TIMEOUT_MS",
+                DEFAULT_DB_STATEMENT_TIMEOUT_MS,
+                true,
+            )?,
+            lock: millis(
+                "TALENTGRAPH_DB_LOCK_TIMEOUT_MS",
+                DEFAULT_DB_LOCK_TIMEOUT_MS,
+                true,
+            )?,
+            idle_in_transaction: millis(
+                "TALENTGRAPH_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS",
+                DEFAULT_DB_IDLE_IN_TRANSACTION_TIMEOUT_MS,
+                true,
+            )?,
+            connect: millis(
+                "TALENTGRAPH_DB_CONNECT_TIMEOUT_MS",
+                DEFAULT_DB_CONNECT_TIMEOUT_MS,
+                false,
+            )?,
+            pool_wait: millis(
+                "TALENTGRAPH_DB_POOL_WAIT_TIMEOUT_MS",
+                DEFAULT_DB_POOL_WAIT_TIMEOUT_MS,
+                false,
+            )?,
+        };
+        let log_format = parse(
+            "TALENTGRAPH_LOG_FORMAT",
+            lookup("TALENTGRAPH_LOG_FORMAT"),
+            "text",
+        )?;
+        let debug_faults = parse(
+            "TALENTGRAPH_DEBUG_FAULTS",
+            lookup("TALENTGRAPH_DEBUG_FAULTS"),
+            "false",
+        )?;
         Ok(Config {
             database_url,
             listen,
             db_pool_size,
             http_workers: http_workers.max(1),
             http,
+            request_timeout,
+            db_timeouts,
+            log_format,
+            debug_faults,
         })
     }
 }
@@ -218,6 +344,22 @@ mod tests {
                 .starts_with("TALENTGRAPH_LISTEN=\"localhost\""),
             "{error}"
         );
+    }
+
+    #[test]
+    fn timeouts_are_read_in_milliseconds_and_zero_switches_postgres_ones_off() {
+        let read = config(&[
+            ("TALENTGRAPH_REQUEST_TIMEOUT_MS", "250"),
+            ("TALENTGRAPH_DB_STATEMENT_TIMEOUT_MS", "0"),
+            ("TALENTGRAPH_LOG_FORMAT", "JSON"),
+        ])
+        .expect("valid");
+        assert_eq!(read.request_timeout, Duration::from_millis(250));
+        assert_eq!(read.db_timeouts.statement, Duration::ZERO);
+        assert_eq!(read.log_format, LogFormat::Json);
+        assert!(config(&[("TALENTGRAPH_REQUEST_TIMEOUT_MS", "0")]).is_err());
+        assert!(config(&[("TALENTGRAPH_DB_POOL_WAIT_TIMEOUT_MS", "soon")]).is_err());
+        assert!(config(&[("TALENTGRAPH_LOG_FORMAT", "xml")]).is_err());
     }
 
     #[test]

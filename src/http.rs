@@ -83,9 +83,12 @@ async fn execute(
     if let Err(refused) = guard.admit(req, &mut request, media_type, read_only) {
         return refused;
     }
-    let response = schema
-        .execute(request.data(request_loader(pool.clone())).data(credentials))
-        .await;
+    let response = crate::observability::execute_graphql(
+        req,
+        schema,
+        request.data(request_loader(pool.clone())).data(credentials),
+    )
+    .await;
     // With the newer media type, a request that never executed (syntax or
     // validation errors) is a 400 without a `data` entry, as GraphQL-over-HTTP asks.
     if media_type == GRAPHQL_RESPONSE
@@ -333,15 +336,20 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-/// The database answers.
-async fn readyz(pool: web::Data<DbPool>) -> HttpResponse {
-    let ready = match pool.get().await {
-        Ok(mut conn) => diesel::sql_query("SELECT 1")
-            .execute(&mut *conn)
-            .await
-            .is_ok(),
-        Err(_) => false,
-    };
+/// The database is migrated and answers.
+async fn readyz(
+    pool: web::Data<DbPool>,
+    readiness: Option<web::Data<crate::server::Readiness>>,
+) -> HttpResponse {
+    let migrated = readiness.is_none_or(|r| r.is_ready());
+    let ready = migrated
+        && match pool.get().await {
+            Ok(mut conn) => diesel::sql_query("SELECT 1")
+                .execute(&mut *conn)
+                .await
+                .is_ok(),
+            Err(_) => false,
+        };
     if ready {
         HttpResponse::Ok().content_type("text/plain").body("ready")
     } else {

@@ -15,5 +15,6 @@ pub mod domain;
 pub mod graphql;
 pub mod http;
 pub mod interchange;
+pub mod observability;
 pub mod seed;
 pub mod server;

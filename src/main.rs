@@ -7,7 +7,8 @@ use talentgraph::auth::{self, Role};
 use talentgraph::config::Config;
 use talentgraph::db::writes::Author;
 use talentgraph::server::Application;
-use talentgraph::{db, graphql, interchange, seed};
+use talentgraph::server::{Readiness, spawn_database_preparation};
+use talentgraph::{db, graphql, interchange, observability, seed};
 
 #[derive(Parser)]
 #[command(
@@ -21,7 +22,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Apply pending migrations, then serve GraphQL and the playground (the default).
+    /// Serve GraphQL and the playground (the default), applying pending
+    /// migrations as soon as the database answers.
     Serve {
         /// Load the article's data set before serving (idempotent).
         #[arg(long)]
@@ -73,14 +75,8 @@ async fn main() -> anyhow::Result<()> {
         print!("{}", graphql::sdl());
         return Ok(());
     }
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
-        )
-        .init();
     let config = Config::from_env()?;
+    observability::init_tracing(config.log_format);
     match command {
         Command::Schema => Ok(()),
         Command::Migrate => prepare_database(&config).await,
@@ -101,11 +97,10 @@ async fn main() -> anyhow::Result<()> {
             run_export(&config).await
         }
         Command::Serve { seed } => {
-            prepare_database(&config).await?;
-            if seed {
-                run_seed(&config).await?;
-            }
-            let app = Application::build(&config)?;
+            // Serve at once, even while PostgreSQL is down: /readyz says when
+            // the database is migrated (and seeded) and the service usable.
+            let app = Application::build_with(&config, Readiness::default())?;
+            spawn_database_preparation(&config, seed, app.readiness.clone());
             tracing::info!(
                 port = app.port,
                 "serving the playground at http://{}",

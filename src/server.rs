@@ -1,29 +1,68 @@
 //! Builds the pool, the schema and the actix HTTP server on a bound listener.
 //! Binding happens before the server runs, so callers (and tests, on port 0)
 //! learn the real port.
+//!
+//! The server does not need the database to start: `serve` binds at once,
+//! answers `/readyz` with 503 and GraphQL with `DATABASE_UNAVAILABLE`, and
+//! creates and migrates the database in the background as soon as PostgreSQL
+//! answers ([`spawn_database_preparation`]).
 
 use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
 
 use actix_web::{App, HttpServer, web};
 
 use crate::config::Config;
 use crate::db::{self, StatementCounter};
-use crate::graphql;
+use crate::observability::{self, ExecutionGuard, Metrics};
+use crate::{graphql, seed};
 
 /// A server bound to its port, ready to run.
 pub struct Application {
     pub port: u16,
     pub statements: StatementCounter,
+    pub readiness: Readiness,
     server: actix_web::dev::Server,
 }
 
+/// Whether the database is created and migrated. Until it is, the service
+/// answers but is not ready.
+#[derive(Debug, Clone, Default)]
+pub struct Readiness(Arc<AtomicBool>);
+
+impl Readiness {
+    pub fn ready() -> Self {
+        let readiness = Readiness::default();
+        readiness.set_ready();
+        readiness
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.0.load(Ordering::Acquire)
+    }
+
+    pub fn set_ready(&self) {
+        self.0.store(true, Ordering::Release);
+    }
+}
+
 impl Application {
-    /// Binds `config.listen` (port 0 picks a free port) and builds the app.
+    /// Binds `config.listen` (port 0 picks a free port) and builds the app
+    /// for a database that is already migrated.
     pub fn build(config: &Config) -> anyhow::Result<Self> {
+        Self::build_with(config, Readiness::ready())
+    }
+
+    /// Like [`Application::build`], but not ready until `readiness` says so
+    /// (see [`spawn_database_preparation`]).
+    pub fn build_with(config: &Config, readiness: Readiness) -> anyhow::Result<Self> {
         let statements = StatementCounter::default();
         let pool = db::build_pool(
             &config.database_url,
             config.db_pool_size,
+            config.db_timeouts,
             statements.clone(),
         )?;
         let schema = graphql::build_schema_with(Some(pool.clone()), config.http.introspection);
@@ -33,15 +72,28 @@ impl Application {
         let port = listener.local_addr()?.port();
         let schema = web::Data::new(schema);
         let pool = web::Data::new(pool);
+        let metrics = web::Data::new(Metrics::new()?);
+        let execution_guard = web::Data::new(ExecutionGuard {
+            request_timeout: config.request_timeout,
+            readiness: readiness.clone(),
+            debug_faults: config.debug_faults,
+        });
         let server = HttpServer::new(move || {
             App::new()
                 .app_data(schema.clone())
                 .app_data(pool.clone())
                 .app_data(guard.clone())
                 .app_data(http_config.clone())
+                .app_data(metrics.clone())
+                .app_data(execution_guard.clone())
+                .app_data(web::Data::new(execution_guard.readiness.clone()))
                 .wrap(crate::http::cors(&http_config.cors_origins))
                 .wrap(actix_web::middleware::Compress::default())
+                .wrap(actix_web::middleware::from_fn(
+                    observability::track_requests,
+                ))
                 .configure(crate::http::configure)
+                .configure(observability::configure)
         })
         .workers(config.http_workers)
         .shutdown_timeout(5)
@@ -50,6 +102,7 @@ impl Application {
         Ok(Application {
             port,
             statements,
+            readiness,
             server,
         })
     }
@@ -58,4 +111,38 @@ impl Application {
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
     }
+}
+
+/// Creates and migrates the database (and loads the article's data set if
+/// `seed`), retrying until PostgreSQL answers, then marks the app ready.
+pub fn spawn_database_preparation(config: &Config, seed: bool, readiness: Readiness) {
+    let config = config.clone();
+    tokio::spawn(async move {
+        loop {
+            let applied =
+                db::prepare_until_ready(&config.database_url, config.db_timeouts.connect).await;
+            tracing::info!(count = applied.len(), ?applied, "migrations applied");
+            if !seed {
+                break;
+            }
+            match load_seed(&config).await {
+                Ok(report) => {
+                    tracing::info!(?report, "seeded the article's data set");
+                    break;
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "seeding failed, retrying");
+                    tokio::time::sleep(Duration::from_secs(2)).await;
+                }
+            }
+        }
+        readiness.set_ready();
+        tracing::info!("ready");
+    });
+}
+
+async fn load_seed(config: &Config) -> anyhow::Result<seed::SeedReport> {
+    use diesel_async::AsyncConnection;
+    let mut conn = diesel_async::AsyncPgConnection::establish(&config.database_url).await?;
+    Ok(seed::seed(&mut conn).await?)
 }

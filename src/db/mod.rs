@@ -32,6 +32,8 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncC
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
 
+use crate::config::DbTimeouts;
+
 pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn = Object<AsyncPgConnection>;
 
@@ -74,26 +76,33 @@ pub enum SetupError {
     Pool(#[from] diesel_async::pooled_connection::deadpool::BuildError),
     #[error("migrations failed: {0}")]
     Migrate(String),
+    #[error("PostgreSQL did not answer within {0:?}")]
+    Unresponsive(Duration),
 }
 
 /// Builds the pool. Connections are made lazily, so this succeeds while the
 /// database is down; `Fast` recycling skips a ping per checkout (a broken
-/// connection is detected on use and dropped by the pool).
+/// connection is detected on use and dropped by the pool, and one whose
+/// server went away is closed, so the next checkout replaces it).
+///
+/// Every wait is bounded: for a free connection (`pool_wait`), for a new one
+/// (`connect`), and inside PostgreSQL for a statement, a lock, and an idle
+/// transaction, so no request can hold a connection for ever.
 pub fn build_pool(
     database_url: &str,
     max_size: usize,
+    timeouts: DbTimeouts,
     counter: StatementCounter,
 ) -> Result<DbPool, SetupError> {
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     config.recycling_method = RecyclingMethod::Fast;
+    let session_setup = session_settings(&timeouts);
     config.custom_setup = Box::new(move |url| {
         let counter = counter.clone();
+        let session_setup = session_setup.clone();
         async move {
             let mut conn = AsyncPgConnection::establish(url).await?;
-            // An API's queries are short: JIT compilation costs more than it
-            // saves (seen: +1 s on a talent-flow query), and analytic sorts
-            // should stay in memory.
-            conn.batch_execute("SET jit = off; SET work_mem = '16MB'")
+            conn.batch_execute(&session_setup)
                 .await
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
             conn.set_instrumentation(CountStatements(counter));
@@ -104,11 +113,62 @@ pub fn build_pool(
     let manager = AsyncDieselConnectionManager::new_with_config(database_url, config);
     Ok(Pool::builder(manager)
         .max_size(max_size)
-        .wait_timeout(Some(Duration::from_secs(5)))
-        .create_timeout(Some(Duration::from_secs(5)))
-        .recycle_timeout(Some(Duration::from_secs(5)))
+        .wait_timeout(Some(timeouts.pool_wait))
+        .create_timeout(Some(timeouts.connect))
+        .recycle_timeout(Some(timeouts.connect))
         .runtime(deadpool::Runtime::Tokio1)
         .build()?)
+}
+
+/// The `SET`s each pooled connection starts with.
+fn session_settings(timeouts: &DbTimeouts) -> String {
+    // An API's queries are short: JIT compilation costs more than it saves
+    // (seen: +1 s on a talent-flow query), and analytic sorts should stay in
+    // memory.
+    format!(
+        "SET jit = off; SET work_mem = '16MB'; \
+         SET statement_timeout = {}; SET lock_timeout = {}; \
+         SET idle_in_transaction_session_timeout = {}",
+        timeouts.statement.as_millis(),
+        timeouts.lock.as_millis(),
+        timeouts.idle_in_transaction.as_millis(),
+    )
+}
+
+/// Whether PostgreSQL cancelled the statement for running or waiting too long
+/// (`statement_timeout`, `lock_timeout`).
+///
+/// diesel-async keeps the server's message but not its SQLSTATE (57014 and
+/// 55P03 both arrive as `Unknown`), so the message is all there is to go on;
+/// it is PostgreSQL's, in the server's `lc_messages` language (English by
+/// default).
+pub fn is_timeout(error: &diesel::result::Error) -> bool {
+    match error {
+        diesel::result::Error::DatabaseError(_, info) => {
+            let message = info.message();
+            message.starts_with("canceling statement due to statement timeout")
+                || message.starts_with("canceling statement due to lock timeout")
+        }
+        _ => false,
+    }
+}
+
+/// Whether the error means the connection to PostgreSQL is gone (a restart, a
+/// network failure, an administrator's `pg_terminate_backend`).
+pub fn is_connection_lost(error: &diesel::result::Error) -> bool {
+    use diesel::result::{DatabaseErrorKind, Error};
+    match error {
+        Error::DatabaseError(
+            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+            _,
+        ) => true,
+        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
+            let message = info.message();
+            message.starts_with("terminating connection")
+                || message.starts_with("the database system is")
+        }
+        _ => false,
+    }
 }
 
 /// Splits `postgres://…/name?opts` into the URL of the server's `postgres`
@@ -205,6 +265,29 @@ pub async fn run_migrations(database_url: &str) -> Result<Vec<String>, SetupErro
     .map_err(|e| SetupError::Migrate(format!("migration task failed: {e}")))?
 }
 
+/// Creates and migrates the database, retrying until PostgreSQL answers: the
+/// service starts (and says it is not ready) while the database is down.
+/// Returns the migrations applied.
+pub async fn prepare_until_ready(database_url: &str, connect_timeout: Duration) -> Vec<String> {
+    let mut delay = Duration::from_millis(200);
+    loop {
+        let attempt = async {
+            tokio::time::timeout(connect_timeout, create_database_if_missing(database_url))
+                .await
+                .map_err(|_| SetupError::Unresponsive(connect_timeout))??;
+            run_migrations(database_url).await
+        };
+        match attempt.await {
+            Ok(applied) => return applied,
+            Err(error) => {
+                tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "database not ready");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+        }
+    }
+}
+
 /// Whether an error from the pool means "the database is not reachable".
 pub fn is_unavailable(error: &PoolError) -> bool {
     !matches!(error, PoolError::PostCreateHook(_))
@@ -224,6 +307,21 @@ mod tests {
             "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
         );
         assert_eq!(name, "talentgraph");
+    }
+
+    #[test]
+    fn each_connection_bounds_statements_locks_and_idle_transactions() {
+        let settings = session_settings(&DbTimeouts {
+            statement: Duration::from_millis(1500),
+            lock: Duration::ZERO,
+            ..DbTimeouts::default()
+        });
+        assert!(settings.contains("statement_timeout = 1500;"), "{settings}");
+        assert!(settings.contains("lock_timeout = 0;"), "{settings}");
+        assert!(
+            settings.contains("idle_in_transaction_session_timeout = 10000"),
+            "{settings}"
+        );
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub mod code {
     pub const UNAUTHENTICATED: &str = "UNAUTHENTICATED";
     pub const FORBIDDEN: &str = "FORBIDDEN";
     pub const DATABASE_UNAVAILABLE: &str = "DATABASE_UNAVAILABLE";
+    /// The request, or one of its statements, ran past its time limit.
+    pub const TIMEOUT: &str = "TIMEOUT";
+    /// Every database connection stayed busy for the whole pool wait.
+    pub const SERVICE_BUSY: &str = "SERVICE_BUSY";
     pub const INTERNAL: &str = "INTERNAL";
     pub const GRAPHQL_PARSE_FAILED: &str = "GRAPHQL_PARSE_FAILED";
     pub const GRAPHQL_VALIDATION_FAILED: &str = "GRAPHQL_VALIDATION_FAILED";
@@ -52,6 +56,10 @@ pub enum ApiError {
     /// A valid token whose role does not allow this.
     Forbidden(String),
     DatabaseUnavailable,
+    /// A statement hit `statement_timeout` or `lock_timeout`.
+    Timeout,
+    /// No connection came free within the pool's wait timeout.
+    ServiceBusy,
     /// Holds the reference under which the cause was logged.
     Internal(String),
 }
@@ -65,6 +73,8 @@ impl ApiError {
             ApiError::Unauthenticated => code::UNAUTHENTICATED,
             ApiError::Forbidden(_) => code::FORBIDDEN,
             ApiError::DatabaseUnavailable => code::DATABASE_UNAVAILABLE,
+            ApiError::Timeout => code::TIMEOUT,
+            ApiError::ServiceBusy => code::SERVICE_BUSY,
             ApiError::Internal(_) => code::INTERNAL,
         }
     }
@@ -82,13 +92,16 @@ impl ApiError {
             ApiError::DatabaseUnavailable => {
                 "the database is unavailable, try again shortly".to_owned()
             }
+            ApiError::Timeout => "the request took too long and was cancelled".to_owned(),
+            ApiError::ServiceBusy => "the service is busy, try again shortly".to_owned(),
             ApiError::Internal(reference) => format!("internal error (reference {reference})"),
         }
     }
 
-    /// Logs `cause` under a fresh reference and returns the error the client sees.
+    /// Logs `cause` under the request's id (a fresh reference outside a
+    /// request) and returns the error the client sees.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
-        let reference = new_reference();
+        let reference = crate::observability::current_request_id().unwrap_or_else(new_reference);
         tracing::error!(%reference, error = %cause, "internal error");
         ApiError::Internal(reference)
     }
@@ -110,11 +123,15 @@ fn new_reference() -> String {
 impl From<diesel::result::Error> for ApiError {
     fn from(error: diesel::result::Error) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
+        if crate::db::is_timeout(&error) {
+            tracing::warn!(%error, "statement cancelled");
+            return ApiError::Timeout;
+        }
+        if crate::db::is_connection_lost(&error) {
+            tracing::warn!(%error, "database connection lost");
+            return ApiError::DatabaseUnavailable;
+        }
         match &error {
-            Error::DatabaseError(DatabaseErrorKind::ClosedConnection, _) => {
-                tracing::warn!(%error, "database connection lost");
-                ApiError::DatabaseUnavailable
-            }
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => ApiError::Conflict(
                 "a concurrent change got there first; read again and retry".to_owned(),
             ),
@@ -204,6 +221,12 @@ fn refused_by_constraint(constraint: &str, refusing_delete: bool) -> Option<ApiE
 
 impl From<diesel_async::pooled_connection::deadpool::PoolError> for ApiError {
     fn from(error: diesel_async::pooled_connection::deadpool::PoolError) -> Self {
+        use deadpool::managed::TimeoutType;
+        use diesel_async::pooled_connection::deadpool::PoolError;
+        if let PoolError::Timeout(TimeoutType::Wait) = error {
+            tracing::warn!("every database connection is busy");
+            return ApiError::ServiceBusy;
+        }
         tracing::warn!(%error, "no database connection");
         ApiError::DatabaseUnavailable
     }

@@ -31,8 +31,12 @@ pub type DbLoader = DataLoader<Db, HashMapCache>;
 pub fn request_loader(pool: DbPool) -> DbLoader {
     // One statement per relation and level whatever the list size: the
     // default batch of 1,000 keys would split long lists into several.
-    DataLoader::with_cache(Db { pool }, tokio::spawn, HashMapCache::default())
-        .max_batch_size(usize::MAX)
+    DataLoader::with_cache(
+        Db { pool },
+        crate::observability::spawn_in_request,
+        HashMapCache::default(),
+    )
+    .max_batch_size(usize::MAX)
 }
 
 impl Db {

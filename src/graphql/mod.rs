@@ -51,6 +51,8 @@ pub fn build_schema_with(pool: Option<DbPool>, introspection: bool) -> AppSchema
         EmptySubscription,
     )
     .extension(error::ErrorCodes)
+    .extension(crate::observability::OperationName)
+    .extension(crate::observability::DebugFaultInjection)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(MAX_DEPTH * 2)

@@ -19,10 +19,10 @@ pub fn response_media_type(accept: Option<&str>) -> Option<&'static str> {
         let media = parts.next().unwrap_or("").trim().to_ascii_lowercase();
         let mut quality = 1.0_f32;
         for parameter in parts {
-            if let Some((name, value)) = parameter.split_once('=') {
-                if name.trim().eq_ignore_ascii_case("q") {
-                    quality = value.trim().parse().unwrap_or(0.0);
-                }
+            if let Some((name, value)) = parameter.split_once('=')
+                && name.trim().eq_ignore_ascii_case("q")
+            {
+                quality = value.trim().parse().unwrap_or(0.0);
             }
         }
         // Specific ranges beat wildcards at equal quality.

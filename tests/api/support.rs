@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
-use talentgraph::config::{Config, DEFAULT_DATABASE_URL, HttpConfig};
+use talentgraph::config::{Config, DEFAULT_DATABASE_URL};
 use talentgraph::db::{self, StatementCounter};
 use talentgraph::server::Application;
 use tokio::sync::OnceCell;
@@ -24,6 +24,16 @@ pub struct TestApp {
 fn server_url() -> String {
     let _ = dotenvy::dotenv();
     std::env::var("DATABASE_URL").unwrap_or_else(|_| DEFAULT_DATABASE_URL.to_owned())
+}
+
+/// The defaults, serving `database_url` on a free port with a small pool.
+pub fn test_config(database_url: &str) -> Config {
+    let mut config = Config::from_lookup(|_| None).expect("the defaults are valid");
+    config.database_url = database_url.to_owned();
+    config.listen = "127.0.0.1:0".parse().expect("valid address");
+    config.db_pool_size = 4;
+    config.http_workers = 1;
+    config
 }
 
 /// `url` with its database name replaced by `name`.
@@ -164,17 +174,12 @@ impl TestApp {
         Self::spawn_with(|_| {}).await
     }
 
-    /// The app on an empty, migrated database, configured by `configure`.
+    /// The app on an empty, migrated database, with `configure` adjusting the
+    /// test defaults (4 connections, 1 worker, the rest as in production).
     pub async fn spawn_with(configure: impl FnOnce(&mut Config)) -> Self {
         let database = TestDatabase::create().await;
         let database_url = with_database(&server_url(), &database.name);
-        let mut config = Config {
-            database_url: database_url.clone(),
-            listen: "127.0.0.1:0".parse().expect("valid address"),
-            db_pool_size: 4,
-            http_workers: 1,
-            http: HttpConfig::default(),
-        };
+        let mut config = test_config(&database_url);
         configure(&mut config);
         let app = Application::build(&config).expect("the app builds");
         let address = format!("http://127.0.0.1:{}", app.port);

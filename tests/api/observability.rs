@@ -1,0 +1,147 @@
+//! What an operator sees: the `X-Request-Id` header, `INTERNAL` errors that
+//! carry it (a panicking resolver included), and Prometheus metrics.
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::support::{TestApp, error_codes};
+
+const READ_ORGANIZATIONS: &str = "{ organizations(first: 1) { totalCount } }";
+
+async fn post(app: &TestApp, query: &str, request_id: Option<&str>) -> (String, Value) {
+    let mut request = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!({ "query": query }));
+    if let Some(id) = request_id {
+        request = request.header("x-request-id", id);
+    }
+    let response = request.send().await.expect("the app answers");
+    let id = response.headers()["x-request-id"]
+        .to_str()
+        .expect("an ASCII id")
+        .to_owned();
+    (id, response.json().await.expect("a JSON body"))
+}
+
+#[tokio::test]
+async fn every_response_carries_a_request_id_keeping_a_sane_incoming_one() {
+    let app = TestApp::spawn().await;
+    let (kept, _) = post(&app, READ_ORGANIZATIONS, Some("lb-7f3a.2")).await;
+    assert_eq!(kept, "lb-7f3a.2");
+
+    let (first, _) = post(&app, READ_ORGANIZATIONS, None).await;
+    let (second, _) = post(&app, READ_ORGANIZATIONS, Some("no spaces <allowed>")).await;
+    for generated in [&first, &second] {
+        assert_eq!(generated.len(), 32, "{generated}");
+        assert!(
+            generated.chars().all(|c| c.is_ascii_hexdigit()),
+            "{generated}"
+        );
+    }
+    assert_ne!(first, second);
+
+    let health = app
+        .client
+        .get(app.url("/healthz"))
+        .send()
+        .await
+        .expect("reachable");
+    assert!(health.headers().contains_key("x-request-id"));
+}
+
+#[tokio::test]
+async fn a_panicking_resolver_is_answered_with_internal_and_the_request_id() {
+    let app = TestApp::spawn_with(|config| config.debug_faults = true).await;
+    let (id, response) = post(
+        &app,
+        "{ _debugPanic: organizations(first: 1) { totalCount } }",
+        Some("panic-probe-1"),
+    )
+    .await;
+    assert_eq!(id, "panic-probe-1");
+    assert_eq!(error_codes(&response), ["INTERNAL"], "{response:#}");
+    assert_eq!(
+        response["errors"][0]["extensions"]["requestId"],
+        "panic-probe-1"
+    );
+    let text = response.to_string();
+    for leak in ["panicked", "_debugPanic:", ".rs:", "talentgraph::"] {
+        assert!(!text.contains(leak), "{leak} leaked: {text}");
+    }
+    // The worker survived: the same app answers the next request.
+    let data = app.data(READ_ORGANIZATIONS).await;
+    assert_eq!(data["organizations"]["totalCount"], 0);
+}
+
+#[tokio::test]
+async fn the_panic_alias_does_nothing_unless_faults_are_switched_on() {
+    let app = TestApp::spawn().await;
+    let data = app
+        .data("{ _debugPanic: organizations(first: 1) { totalCount } }")
+        .await;
+    assert_eq!(data["_debugPanic"]["totalCount"], 0);
+}
+
+/// The value of the sample whose name and labels are exactly `series`.
+fn sample(metrics: &str, series: &str) -> f64 {
+    metrics
+        .lines()
+        .find_map(|line| {
+            let (name, value) = line.rsplit_once(' ')?;
+            (name == series).then(|| value.parse().ok())?
+        })
+        .unwrap_or(0.0)
+}
+
+async fn scrape(app: &TestApp) -> String {
+    let response = app
+        .client
+        .get(app.url("/metrics"))
+        .send()
+        .await
+        .expect("reachable");
+    assert_eq!(response.status(), StatusCode::OK);
+    assert!(
+        response.headers()["content-type"]
+            .to_str()
+            .unwrap_or_default()
+            .starts_with("text/plain; version=0.0.4")
+    );
+    response.text().await.expect("text")
+}
+
+#[tokio::test]
+async fn metrics_count_requests_errors_by_code_latency_and_pool_usage() {
+    let app = TestApp::spawn().await;
+    let ok = r#"talentgraph_http_requests_total{route="/graphql",status="200"}"#;
+    let parse_failed = r#"talentgraph_graphql_errors_total{code="GRAPHQL_PARSE_FAILED"}"#;
+    let latency = r#"talentgraph_http_request_duration_seconds_count{route="/graphql"}"#;
+    let before = scrape(&app).await;
+
+    app.data(READ_ORGANIZATIONS).await;
+    app.data(READ_ORGANIZATIONS).await;
+    let broken = app.graphql("{ organizations(first: 1) {").await;
+    assert_eq!(error_codes(&broken), ["GRAPHQL_PARSE_FAILED"]);
+
+    let after = scrape(&app).await;
+    assert_eq!(sample(&after, ok) - sample(&before, ok), 2.0, "{after}");
+    assert_eq!(
+        sample(&after, parse_failed) - sample(&before, parse_failed),
+        1.0,
+        "{after}"
+    );
+    assert_eq!(
+        sample(&after, latency) - sample(&before, latency),
+        3.0,
+        "{after}"
+    );
+    assert_eq!(
+        sample(&after, "talentgraph_db_pool_max_size"),
+        4.0,
+        "{after}"
+    );
+    assert!(sample(&after, "talentgraph_db_pool_size") >= 1.0, "{after}");
+    assert!(after.contains("talentgraph_db_pool_available "), "{after}");
+    assert!(after.contains("talentgraph_db_pool_waiting "), "{after}");
+}
