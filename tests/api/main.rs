@@ -4,8 +4,11 @@
 mod analytics;
 mod article;
 mod batching;
+mod binary;
+mod cluster;
 mod dates;
 mod exposure;
+mod faults;
 mod fuzz;
 mod http;
 mod interchange;

@@ -145,3 +145,54 @@ async fn metrics_count_requests_errors_by_code_latency_and_pool_usage() {
     assert!(after.contains("talentgraph_db_pool_available "), "{after}");
     assert!(after.contains("talentgraph_db_pool_waiting "), "{after}");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_binary_logs_one_json_line_per_request_with_its_id_operation_and_duration() {
+    let app = TestApp::spawn().await;
+    let binary = crate::binary::Binary::serve(&[
+        ("DATABASE_URL", &app.database_url),
+        ("TALENTGRAPH_LOG_FORMAT", "json"),
+    ]);
+    binary.wait_until_serving(&app.client).await;
+    let response = app
+        .client
+        .post(binary.url("/graphql"))
+        .header("x-request-id", "log-probe-1")
+        .json(&json!({ "query": "query Counting { organizations(first: 1) { totalCount } }" }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.headers()["x-request-id"], "log-probe-1");
+
+    let mut lines = Vec::new();
+    for _ in 0..100 {
+        lines = binary
+            .log_lines()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .filter(|line| {
+                line["span"]["request_id"] == "log-probe-1" && line["message"] == "request"
+            })
+            .collect();
+        if !lines.is_empty() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    assert_eq!(
+        lines.len(),
+        1,
+        "one line for the request:\n{}",
+        binary.log()
+    );
+    let line = &lines[0];
+    assert_eq!(line["level"], "INFO");
+    assert_eq!(line["span"]["operation"], "Counting", "{line}");
+    assert_eq!(line["span"]["method"], "POST", "{line}");
+    assert_eq!(line["span"]["path"], "/graphql", "{line}");
+    assert_eq!(line["status"], 200, "{line}");
+    assert!(
+        line["duration_ms"].as_f64().is_some_and(|ms| ms >= 0.0),
+        "{line}"
+    );
+}

@@ -1,0 +1,159 @@
+//! A throwaway PostgreSQL cluster for fault tests: its own data directory
+//! and a free port, started and stopped at will, removed on drop.
+//!
+//! initdb refuses to run as root, so as root every command runs as the
+//! `postgres` system user (through `runuser`).
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::atomic::{AtomicU32, Ordering};
+
+pub struct Cluster {
+    pub port: u16,
+    dir: PathBuf,
+    bin: PathBuf,
+    as_postgres: bool,
+}
+
+/// A port nothing listens on right now.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// The newest installed PostgreSQL's programs.
+fn postgres_bin() -> PathBuf {
+    let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
+        .expect("PostgreSQL is installed under /usr/lib/postgresql")
+        .flatten()
+        .filter_map(|entry| {
+            let version = entry.file_name().to_str()?.parse().ok()?;
+            Some((version, entry.path().join("bin")))
+        })
+        .filter(|(_, bin)| bin.join("initdb").exists())
+        .collect();
+    versions.sort();
+    versions.pop().expect("an initdb").1
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| String::from_utf8_lossy(&out.stdout).trim() == "0")
+}
+
+impl Cluster {
+    /// Creates the cluster (not started) on a free port.
+    pub fn init() -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "talentgraph_fault_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let cluster = Cluster {
+            port: free_port(),
+            dir,
+            bin: postgres_bin(),
+            as_postgres: is_root(),
+        };
+        let _ = std::fs::remove_dir_all(&cluster.dir);
+        cluster.run("mkdir", &["-p", &cluster.path(&cluster.dir)]);
+        let initdb = cluster.bin.join("initdb");
+        cluster.run(
+            &cluster.path(&initdb),
+            &[
+                "-D",
+                &cluster.path(&cluster.data()),
+                "-U",
+                "postgres",
+                "-A",
+                "trust",
+                "--no-sync",
+            ],
+        );
+        cluster
+    }
+
+    pub fn url(&self, database: &str) -> String {
+        format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
+    }
+
+    pub fn start(&self) {
+        let options = format!(
+            "-p {} -k {} -c listen_addresses=127.0.0.1 -c fsync=off",
+            self.port,
+            self.path(&self.dir)
+        );
+        let log = self.dir.join("server.log");
+        self.pg_ctl(&[
+            "start",
+            "-w",
+            "-t",
+            "60",
+            "-o",
+            &options,
+            "-l",
+            &self.path(&log),
+        ]);
+    }
+
+    /// A fast shutdown: open connections are terminated, as in a restart.
+    pub fn stop(&self) {
+        self.pg_ctl(&["stop", "-w", "-t", "60", "-m", "fast"]);
+    }
+
+    fn data(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    fn pg_ctl(&self, args: &[&str]) {
+        let data = self.path(&self.data());
+        let mut all = vec!["-D", &data];
+        all.extend_from_slice(args);
+        self.run(&self.path(&self.bin.join("pg_ctl")), &all);
+    }
+
+    fn path(&self, path: &Path) -> String {
+        path.to_str().expect("a UTF-8 path").to_owned()
+    }
+
+    fn command(&self, program: &str, args: &[&str]) -> Command {
+        if self.as_postgres {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--", program]).args(args);
+            command
+        } else {
+            let mut command = Command::new(program);
+            command.args(args);
+            command
+        }
+    }
+
+    fn run(&self, program: &str, args: &[&str]) {
+        let output = self
+            .command(program, args)
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
+        assert!(
+            output.status.success(),
+            "{program} {args:?} failed: {}{}",
+            String::from_utf8_lossy(&output.stdout),
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let data = self.path(&self.data());
+        let pg_ctl = self.path(&self.bin.join("pg_ctl"));
+        let _ = self
+            .command(&pg_ctl, &["-D", &data, "stop", "-m", "immediate"])
+            .output();
+        let _ = self.command("rm", &["-rf", &self.path(&self.dir)]).output();
+    }
+}
