@@ -228,6 +228,7 @@ pub async fn track_requests(
         method = %req.method(),
         path = %req.path(),
         operation = tracing::field::Empty,
+        errors = tracing::field::Empty,
     );
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let result = REQUEST_ID
@@ -385,6 +386,19 @@ pub async fn execute_graphql(
     }
     if let Some(metrics) = req.app_data::<web::Data<Metrics>>() {
         metrics.count_errors(&response);
+    }
+    if !response.errors.is_empty() {
+        let codes: Vec<String> = response
+            .errors
+            .iter()
+            .map(
+                |e| match e.extensions.as_ref().and_then(|x| x.get("code")) {
+                    Some(async_graphql::Value::String(code)) => code.clone(),
+                    _ => "NONE".to_owned(),
+                },
+            )
+            .collect();
+        tracing::Span::current().record("errors", codes.join(",").as_str());
     }
     response
 }

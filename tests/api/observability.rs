@@ -196,3 +196,58 @@ async fn the_binary_logs_one_json_line_per_request_with_its_id_operation_and_dur
         "{line}"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unexpected_database_error_is_internal_with_the_request_id_and_logged_under_it() {
+    let app = TestApp::spawn().await;
+    let binary = crate::binary::Binary::serve(&[
+        ("DATABASE_URL", &app.database_url),
+        ("TALENTGRAPH_LOG_FORMAT", "json"),
+    ]);
+    binary.wait_until_serving(&app.client).await;
+    // A table gone from under the app: a failure no code path expects.
+    app.sql("ALTER TABLE organizations RENAME TO organizations_gone")
+        .await;
+    let response = app
+        .client
+        .post(binary.url("/graphql"))
+        .header("x-request-id", "broken-1")
+        .json(&json!({ "query": READ_ORGANIZATIONS }))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(response.headers()["x-request-id"], "broken-1");
+    let body: Value = response.json().await.expect("JSON");
+    assert_eq!(error_codes(&body), ["INTERNAL"], "{body:#}");
+    assert_eq!(body["errors"][0]["extensions"]["requestId"], "broken-1");
+    let text = body.to_string();
+    for leak in [
+        "relation",
+        "organizations_gone",
+        "SELECT",
+        "diesel",
+        "DatabaseError",
+    ] {
+        assert!(!text.contains(leak), "{leak} leaked: {text}");
+    }
+
+    let mut cause = None;
+    for _ in 0..100 {
+        cause = binary
+            .log_lines()
+            .iter()
+            .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+            .find(|line| line["level"] == "ERROR" && line["reference"] == "broken-1");
+        if cause.is_some() {
+            break;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    let cause = cause.unwrap_or_else(|| panic!("no logged cause:\n{}", binary.log()));
+    assert!(
+        cause["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("does not exist")),
+        "the log keeps the cause: {cause}"
+    );
+}
