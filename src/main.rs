@@ -99,6 +99,8 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve { seed } => {
             // Serve at once, even while PostgreSQL is down: /readyz says when
             // the database is migrated (and seeded) and the service usable.
+            // A malformed URL will never work: refuse it now, not in a retry loop.
+            db::maintenance_url(&config.database_url)?;
             let app = Application::build_with(&config, Readiness::default())?;
             spawn_database_preparation(&config, seed, app.readiness.clone());
             tracing::info!(

@@ -279,8 +279,16 @@ pub async fn prepare_until_ready(database_url: &str, connect_timeout: Duration) 
         };
         match attempt.await {
             Ok(applied) => return applied,
-            Err(error) => {
+            // PostgreSQL not (yet) reachable is expected; anything else (a
+            // migration that fails) needs a person, but may be a race with
+            // another instance migrating, so it is retried too.
+            Err(error @ (SetupError::Connect(_) | SetupError::Unresponsive(_))) => {
                 tracing::warn!(%error, retry_in_ms = delay.as_millis() as u64, "database not ready");
+                tokio::time::sleep(delay).await;
+                delay = (delay * 2).min(Duration::from_secs(5));
+            }
+            Err(error) => {
+                tracing::error!(%error, retry_in_ms = delay.as_millis() as u64, "database setup failed");
                 tokio::time::sleep(delay).await;
                 delay = (delay * 2).min(Duration::from_secs(5));
             }
