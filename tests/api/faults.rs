@@ -231,3 +231,32 @@ async fn an_exhausted_pool_makes_a_request_wait_a_bounded_time_then_answer_servi
     assert_eq!(held["data"]["organizations"]["totalCount"], 0, "{held:#}");
     app.data(READ_ORGANIZATIONS).await;
 }
+
+#[tokio::test]
+async fn a_database_that_accepts_but_never_answers_is_unavailable_after_the_connect_timeout() {
+    // The kernel completes the TCP handshake on a bound socket's backlog, so
+    // the app connects, sends its startup message, and hears nothing back:
+    // a hung server, as far as a client can tell.
+    let silent = std::net::TcpListener::bind("127.0.0.1:0").expect("a socket");
+    let port = silent.local_addr().expect("its port").port();
+    let mut config = test_config(&format!("postgres://postgres@127.0.0.1:{port}/talentgraph"));
+    config.db_timeouts.connect = Duration::from_millis(300);
+    let app = Application::build(&config).expect("the app builds");
+    let base = format!("http://127.0.0.1:{}", app.port);
+    tokio::spawn(app.run());
+
+    let client = impatient_client();
+    let response = ask(&client, &base, READ_ORGANIZATIONS)
+        .await
+        .expect("an answer within the client's patience, not a hang");
+    assert_eq!(
+        error_codes(&response),
+        ["DATABASE_UNAVAILABLE"],
+        "{response:#}"
+    );
+    assert_eq!(
+        status(&client, format!("{base}/readyz")).await,
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    drop(silent);
+}
