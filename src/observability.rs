@@ -165,16 +165,9 @@ impl Metrics {
 
     fn count_errors(&self, response: &Response) {
         for error in &response.errors {
-            let code = error
-                .extensions
-                .as_ref()
-                .and_then(|e| e.get("code"))
-                .and_then(|v| match v {
-                    async_graphql::Value::String(s) => Some(s.as_str()),
-                    _ => None,
-                })
-                .unwrap_or("NONE");
-            self.graphql_errors.with_label_values(&[code]).inc();
+            self.graphql_errors
+                .with_label_values(&[error_code(error)])
+                .inc();
         }
     }
 
@@ -388,19 +381,19 @@ pub async fn execute_graphql(
         metrics.count_errors(&response);
     }
     if !response.errors.is_empty() {
-        let codes: Vec<String> = response
-            .errors
-            .iter()
-            .map(
-                |e| match e.extensions.as_ref().and_then(|x| x.get("code")) {
-                    Some(async_graphql::Value::String(code)) => code.clone(),
-                    _ => "NONE".to_owned(),
-                },
-            )
-            .collect();
+        let codes: Vec<&str> = response.errors.iter().map(error_code).collect();
         tracing::Span::current().record("errors", codes.join(",").as_str());
     }
     response
+}
+
+/// An error's `extensions.code` (`NONE` if it has none, which `ErrorCodes`
+/// should make impossible).
+fn error_code(error: &ServerError) -> &str {
+    match error.extensions.as_ref().and_then(|e| e.get("code")) {
+        Some(async_graphql::Value::String(code)) => code,
+        _ => "NONE",
+    }
 }
 
 /// An error raised outside any resolver, as the client sees it.
