@@ -246,8 +246,22 @@ pub async fn track_requests(
         .request()
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
+    let refused = response
+        .response()
+        .extensions()
+        .get::<RefusedWith>()
+        .map(|r| r.0.clone());
+    if let Some(code) = &refused {
+        span.record("errors", code.as_str());
+    }
     if let Some(metrics) = metrics {
         metrics.observe(&route, status, elapsed);
+        if let Some(code) = &refused {
+            metrics
+                .graphql_errors
+                .with_label_values(&[code.as_str()])
+                .inc();
+        }
     }
     span.in_scope(|| {
         tracing::info!(
@@ -258,6 +272,12 @@ pub async fn track_requests(
     });
     Ok(response)
 }
+
+/// Marks a response that refused a request before execution (limits, rate
+/// limits, malformed bodies) with its `extensions.code`, so the refusal is
+/// counted in `talentgraph_graphql_errors_total` and logged with the request.
+#[derive(Debug, Clone)]
+pub struct RefusedWith(pub String);
 
 /// Puts the executed operation's name into the request's log span.
 pub struct OperationName;

@@ -38,11 +38,17 @@ pub mod code {
 
 /// An error response in the GraphQL shape, without executing anything.
 pub fn refusal(status: StatusCode, media_type: &str, code: &str, message: &str) -> HttpResponse {
-    HttpResponse::build(status)
-        .content_type(media_type)
-        .json(serde_json::json!({
-            "errors": [{ "message": message, "extensions": { "code": code } }]
-        }))
+    let mut response =
+        HttpResponse::build(status)
+            .content_type(media_type)
+            .json(serde_json::json!({
+                "errors": [{ "message": message, "extensions": { "code": code } }]
+            }));
+    // So that the metrics and the request's log line count it like any error.
+    response
+        .extensions_mut()
+        .insert(crate::observability::RefusedWith(code.to_owned()));
+    response
 }
 
 /// A document refused before execution: like a validation error, a 400 with
