@@ -61,6 +61,19 @@ impl Binary {
         panic!("the binary never served /healthz; its log:\n{}", self.log());
     }
 
+    /// Waits (bounded) until `/readyz` answers 200: the database is migrated.
+    pub async fn wait_until_ready(&self, client: &reqwest::Client) {
+        for _ in 0..300 {
+            if let Ok(response) = client.get(self.url("/readyz")).send().await
+                && response.status().is_success()
+            {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        panic!("the binary never became ready; its log:\n{}", self.log());
+    }
+
     pub fn log_lines(&self) -> Vec<String> {
         self.stderr.lock().expect("log lines").clone()
     }

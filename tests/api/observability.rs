@@ -94,6 +94,15 @@ fn sample(metrics: &str, series: &str) -> f64 {
         .unwrap_or(0.0)
 }
 
+/// Requests to /graphql counted, whatever their status.
+fn graphql_requests(metrics: &str) -> f64 {
+    metrics
+        .lines()
+        .filter(|line| line.starts_with(r#"talentgraph_http_requests_total{route="/graphql","#))
+        .filter_map(|line| line.rsplit_once(' ')?.1.parse::<f64>().ok())
+        .sum()
+}
+
 async fn scrape(app: &TestApp) -> String {
     let response = app
         .client
@@ -114,7 +123,6 @@ async fn scrape(app: &TestApp) -> String {
 #[tokio::test]
 async fn metrics_count_requests_errors_by_code_latency_and_pool_usage() {
     let app = TestApp::spawn().await;
-    let ok = r#"talentgraph_http_requests_total{route="/graphql",status="200"}"#;
     let parse_failed = r#"talentgraph_graphql_errors_total{code="GRAPHQL_PARSE_FAILED"}"#;
     let latency = r#"talentgraph_http_request_duration_seconds_count{route="/graphql"}"#;
     let before = scrape(&app).await;
@@ -124,8 +132,24 @@ async fn metrics_count_requests_errors_by_code_latency_and_pool_usage() {
     let broken = app.graphql("{ organizations(first: 1) {").await;
     assert_eq!(error_codes(&broken), ["GRAPHQL_PARSE_FAILED"]);
 
+    // Refused before execution: counted by its code all the same.
+    let batch = app
+        .client
+        .post(app.url("/graphql"))
+        .json(&json!([{ "query": READ_ORGANIZATIONS }]))
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(batch.status(), StatusCode::BAD_REQUEST);
+
     let after = scrape(&app).await;
-    assert_eq!(sample(&after, ok) - sample(&before, ok), 2.0, "{after}");
+    assert_eq!(
+        graphql_requests(&after) - graphql_requests(&before),
+        4.0,
+        "{after}"
+    );
+    let batch_refused = r#"talentgraph_graphql_errors_total{code="BATCH_NOT_SUPPORTED"}"#;
+    assert_eq!(sample(&after, batch_refused), 1.0, "{after}");
     assert_eq!(
         sample(&after, parse_failed) - sample(&before, parse_failed),
         1.0,
@@ -133,7 +157,7 @@ async fn metrics_count_requests_errors_by_code_latency_and_pool_usage() {
     );
     assert_eq!(
         sample(&after, latency) - sample(&before, latency),
-        3.0,
+        4.0,
         "{after}"
     );
     assert_eq!(
@@ -153,7 +177,7 @@ async fn the_binary_logs_one_json_line_per_request_with_its_id_operation_and_dur
         ("DATABASE_URL", &app.database_url),
         ("TALENTGRAPH_LOG_FORMAT", "json"),
     ]);
-    binary.wait_until_serving(&app.client).await;
+    binary.wait_until_ready(&app.client).await;
     let response = app
         .client
         .post(binary.url("/graphql"))
@@ -204,7 +228,7 @@ async fn an_unexpected_database_error_is_internal_with_the_request_id_and_logged
         ("DATABASE_URL", &app.database_url),
         ("TALENTGRAPH_LOG_FORMAT", "json"),
     ]);
-    binary.wait_until_serving(&app.client).await;
+    binary.wait_until_ready(&app.client).await;
     // A table gone from under the app: a failure no code path expects.
     app.sql("ALTER TABLE organizations RENAME TO organizations_gone")
         .await;
