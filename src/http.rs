@@ -79,8 +79,10 @@ async fn execute(
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     );
-    guard.verified().recognise(&credentials, pool).await;
-    if let Err(refused) = guard.admit(req, &mut request, media_type, read_only) {
+    if let Err(refused) = guard
+        .admit(req, &mut request, media_type, read_only, &credentials, pool)
+        .await
+    {
         return refused;
     }
     let response = crate::observability::execute_graphql(

@@ -14,7 +14,8 @@ use async_graphql::parser::types::OperationType;
 use super::negotiate::GRAPHQL_RESPONSE;
 use super::rate_limit::{ClientKey, RateLimiter};
 use crate::config::HttpConfig;
-use crate::graphql::auth::VerifiedTokens;
+use crate::db::DbPool;
+use crate::graphql::auth::{Credentials, VerifiedTokens};
 use crate::graphql::limits::{self, CostModel, LimitError};
 
 /// Shared by every worker: built once from the schema and the configuration.
@@ -77,14 +78,21 @@ impl Guard {
 
     /// Checks `request`; on success it carries its parsed document, so
     /// async-graphql does not parse it again.
-    pub fn admit(
+    pub async fn admit(
         &self,
         req: &HttpRequest,
         request: &mut Request,
         media_type: &'static str,
         read_only: bool,
+        credentials: &Credentials,
+        pool: &DbPool,
     ) -> Result<(), HttpResponse> {
         let measured = self.measure(request, read_only);
+        // Only a request that will run may cost a token lookup: a refused one
+        // issues no SQL, and is charged to whatever client it is known as.
+        if measured.is_ok() {
+            self.verified.recognise(credentials, pool).await;
+        }
         let cost = match &measured {
             Ok(Some(measure)) => measure.cost,
             // Refusals and unparsable documents cost a point, so floods of them are limited too.
