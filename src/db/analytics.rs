@@ -91,6 +91,9 @@ pub struct FlowQuery {
     pub until: Option<NaiveDate>,
     /// Keep only the largest flows of each `from` (outbound) or `to` organization.
     pub first: Option<i64>,
+    /// Return who moved, not only how many: thousands of flows carry tens of
+    /// thousands of ids, for nothing when the query does not ask for people.
+    pub with_people: bool,
 }
 
 #[derive(Debug, Clone, QueryableByName)]
@@ -99,6 +102,10 @@ pub struct FlowRow {
     pub from_id: i64,
     #[diesel(sql_type = BigInt)]
     pub to_id: i64,
+    /// How many distinct people made the move.
+    #[diesel(sql_type = BigInt)]
+    pub person_count: i64,
+    /// Who they are, when the query asked (`FlowQuery::with_people`); else empty.
     #[diesel(sql_type = Array<BigInt>)]
     pub person_ids: Vec<i64>,
     /// The organization at the end the query does not name, read along
@@ -154,17 +161,23 @@ pub async fn talent_flows(
             UNION ALL
                 SELECT m.person_id, m.from_id, m.joined_id FROM dated m WHERE $2::bigint[] IS NULL
         ),
+        -- Distinct movers first, hashed, then counted: count(DISTINCT) would
+        -- sort every group's rows.
+        movers AS (
+            SELECT DISTINCT from_id, to_id, person_id FROM labelled
+        ),
         flows AS (
-            SELECT from_id, to_id, array_agg(DISTINCT person_id) AS person_ids
-            FROM labelled GROUP BY from_id, to_id
+            SELECT from_id, to_id, count(*) AS person_count,
+                COALESCE(array_agg(person_id) FILTER (WHERE $7), '{{}}') AS person_ids
+            FROM movers GROUP BY from_id, to_id
         ),
         ranked AS (
             SELECT f.*, row_number() OVER (
                 PARTITION BY CASE WHEN $6 THEN f.from_id ELSE f.to_id END
-                ORDER BY cardinality(f.person_ids) DESC, o.name, o.id) AS rank
+                ORDER BY f.person_count DESC, o.name, o.id) AS rank
             FROM flows f JOIN organizations o ON o.id = CASE WHEN $6 THEN f.to_id ELSE f.from_id END
         )
-        SELECT r.from_id, r.to_id, r.person_ids, other.*
+        SELECT r.from_id, r.to_id, r.person_count, r.person_ids, other.*
         FROM ranked r JOIN organizations other ON other.id = CASE WHEN $6 THEN r.to_id ELSE r.from_id END
         WHERE $5::bigint IS NULL OR r.rank <= $5
         ORDER BY CASE WHEN $6 THEN r.from_id ELSE r.to_id END, r.rank",
@@ -178,6 +191,7 @@ pub async fn talent_flows(
         .bind::<Nullable<BigInt>, _>(query.first)
         // Flows are ranked per organization at the end the query names.
         .bind::<diesel::sql_types::Bool, _>(query.from.is_some() || query.to.is_none())
+        .bind::<diesel::sql_types::Bool, _>(query.with_people)
         .load(conn)
         .await
 }

@@ -346,6 +346,7 @@ pub struct FlowsKey {
     pub since: Option<NaiveDate>,
     pub until: Option<NaiveDate>,
     pub first: Option<i64>,
+    pub with_people: bool,
 }
 
 /// The authors of a publication affiliated with an organization (or its units).
@@ -470,6 +471,7 @@ impl Loader<FlowsKey> for Db {
                 since: shared.since,
                 until: shared.until,
                 first: shared.first,
+                with_people: shared.with_people,
             };
             for row in db::analytics::talent_flows(&mut conn, &query).await? {
                 let key = FlowsKey {

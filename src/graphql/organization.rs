@@ -16,7 +16,7 @@ use super::pagination::{Cursor, MAX_PAGE_SIZE, TotalCount, keyset_page, page_siz
 use super::person::{Certainty, EmploymentStatus, Person, at_day};
 use super::query::PersonConnection;
 use super::scalars::{DateScalar, PartialDateScalar};
-use super::talent_flow::{FlowDirection, TalentFlow};
+use super::talent_flow::{FlowDirection, TalentFlow, wants_people};
 use crate::db::employments::{EmploymentRow, ListingCursor, OrganizationScope};
 use crate::db::organizations::OrganizationRow;
 use crate::domain::PartialDate;
@@ -255,10 +255,13 @@ impl Organization {
             since,
             until,
             first: flow_limit(first)?,
+            with_people: wants_people(ctx),
         };
         // Ranked by the database.
         let rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
-        rows.into_iter().map(TalentFlow::try_from).collect()
+        rows.into_iter()
+            .map(|row| TalentFlow::from_row(row, key.with_people))
+            .collect()
     }
 
     /// Stints at this organization (and, unless `includeUnits: false`, at its

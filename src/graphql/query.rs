@@ -19,7 +19,7 @@ use super::publication::Publication;
 use super::scalars::DateScalar;
 use super::search::{DEFAULT_RESULTS, MAX_RESULTS, SearchResult};
 use super::source::Source;
-use super::talent_flow::TalentFlow;
+use super::talent_flow::{TalentFlow, wants_people};
 use crate::db;
 use crate::db::analytics::FlowQuery;
 use crate::db::search::RankCursor;
@@ -243,10 +243,13 @@ impl Query {
             since,
             until,
             first,
+            with_people: wants_people(ctx),
         };
         // Ranked by the database.
         let rows = db::analytics::talent_flows(&mut *ctx.pool()?.get().await?, &query).await?;
-        rows.into_iter().map(TalentFlow::try_from).collect()
+        rows.into_iter()
+            .map(|row| TalentFlow::from_row(row, query.with_people))
+            .collect()
     }
 
     /// People, organizations and publications whose names (or aliases,

@@ -69,7 +69,8 @@ impl CohortRetention {
             .map(|(to_id, person_ids)| TalentFlow {
                 from_id: self.organization.id,
                 to_id,
-                person_ids,
+                count: person_ids.len() as i64,
+                person_ids: Some(person_ids),
                 known_end: Some(self.organization.clone()),
             })
             .collect();
@@ -80,7 +81,7 @@ impl CohortRetention {
             .await?;
         flows.sort_by_cached_key(|f| {
             let name = names.get(&OrganizationId(f.to_id)).map(|o| o.name.clone());
-            (std::cmp::Reverse(f.person_ids.len()), name, f.to_id)
+            (std::cmp::Reverse(f.count), name, f.to_id)
         });
         Ok(flows)
     }

@@ -23,25 +23,31 @@ pub enum FlowDirection {
 pub struct TalentFlow {
     pub from_id: i64,
     pub to_id: i64,
-    pub person_ids: Vec<i64>,
+    pub count: i64,
+    /// Who moved; `None` when the query did not select `people` (see
+    /// [`wants_people`]), so none were loaded.
+    pub person_ids: Option<Vec<i64>>,
     /// One end, when it came with the flow; the other is loaded.
     pub known_end: Option<Organization>,
 }
 
-impl TryFrom<FlowRow> for TalentFlow {
-    type Error = ApiError;
-
-    fn try_from(row: FlowRow) -> ApiResult<Self> {
-        Ok(TalentFlow {
-            from_id: row.from_id,
-            to_id: row.to_id,
-            person_ids: row.person_ids,
-            known_end: Some(Organization::try_from(row.other_end)?),
-        })
-    }
+/// Whether the flows being resolved have `people` selected: loading every
+/// mover of thousands of flows costs more than the rest of the answer.
+pub fn wants_people(ctx: &Context<'_>) -> bool {
+    ctx.look_ahead().field("people").exists()
 }
 
 impl TalentFlow {
+    pub fn from_row(row: FlowRow, with_people: bool) -> ApiResult<Self> {
+        Ok(TalentFlow {
+            from_id: row.from_id,
+            to_id: row.to_id,
+            count: row.person_count,
+            person_ids: Some(row.person_ids).filter(|_| with_people),
+            known_end: Some(Organization::try_from(row.other_end)?),
+        })
+    }
+
     async fn end(&self, ctx: &Context<'_>, id: i64) -> ApiResult<Organization> {
         match &self.known_end {
             Some(known) if known.id == id => Ok(known.clone()),
@@ -72,12 +78,17 @@ impl TalentFlow {
 
     /// How many distinct people made this move.
     async fn count(&self) -> i32 {
-        i32::try_from(self.person_ids.len()).unwrap_or(i32::MAX)
+        i32::try_from(self.count).unwrap_or(i32::MAX)
     }
 
     /// The people who made it, by name.
     async fn people(&self, ctx: &Context<'_>) -> ApiResult<Vec<Person>> {
-        people_by_name(ctx, &self.person_ids).await
+        let ids = self.person_ids.as_deref().ok_or_else(|| {
+            ApiError::internal(
+                "talent flow people asked for but not loaded (look-ahead missed them)",
+            )
+        })?;
+        people_by_name(ctx, ids).await
     }
 }
 
