@@ -181,18 +181,34 @@ pub async fn listing_pages(
         "{SCOPE_CTE}
         SELECT roots.root_id, stint.*
         FROM roots CROSS JOIN LATERAL (
-            -- Pick the page from the covering index, then read only its rows.
-            SELECT e.id FROM employments e
-            WHERE e.organization_id = ANY(roots.organization_ids)
-              AND {SCOPE_FILTER}
-              AND ($7::bigint IS NULL
-                   OR (COALESCE(e.started_on, 'infinity'::date), e.id)
-                      > (COALESCE($6::date, 'infinity'::date), $7::bigint))
-            ORDER BY COALESCE(e.started_on, 'infinity'::date), e.id
+            -- Each organization's first rows straight from the index on
+            -- (organization_id, started_on, id), in its order (unknown starts
+            -- are NULL, last), dated and undated apart so that the cursor is
+            -- an index condition; then the roots' pages are merged. Only the
+            -- page's rows touch the table.
+            SELECT first.id FROM unnest(roots.organization_ids) AS u(organization_id)
+            CROSS JOIN LATERAL (
+                (SELECT e.id, e.started_on FROM employments e
+                WHERE e.organization_id = u.organization_id AND e.started_on IS NOT NULL
+                  AND {SCOPE_FILTER}
+                  AND ($7::bigint IS NULL
+                       OR ($6::date IS NOT NULL AND (e.started_on, e.id) > ($6::date, $7::bigint)))
+                ORDER BY e.started_on, e.id
+                LIMIT $8)
+                UNION ALL
+                (SELECT e.id, e.started_on FROM employments e
+                WHERE e.organization_id = u.organization_id AND e.started_on IS NULL
+                  AND {SCOPE_FILTER}
+                  AND ($7::bigint IS NULL OR $6::date IS NOT NULL OR e.id > $7::bigint)
+                -- All NULL: by id, but said so that the index order serves it.
+                ORDER BY e.started_on, e.id
+                LIMIT $8)
+            ) first
+            ORDER BY first.started_on NULLS LAST, first.id
             LIMIT $8
         ) page
         JOIN employments stint ON stint.id = page.id
-        ORDER BY roots.root_id, COALESCE(stint.started_on, 'infinity'::date), stint.id"
+        ORDER BY roots.root_id, stint.started_on NULLS LAST, stint.id"
     );
     diesel::sql_query(sql)
         .bind::<Array<BigInt>, _>(root_ids)
