@@ -10,6 +10,12 @@ use talentgraph::server::Application;
 use talentgraph::server::{Readiness, spawn_database_preparation};
 use talentgraph::{db, graphql, interchange, observability, seed};
 
+// Resolving a GraphQL response allocates a small object per field and per
+// value; glibc's malloc took a quarter of the server's CPU on large answers
+// (perf), mimalloc far less, with a smaller resident size under load.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
 #[command(
     version,
