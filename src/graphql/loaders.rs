@@ -31,12 +31,19 @@ pub type DbLoader = DataLoader<Db, HashMapCache>;
 pub fn request_loader(pool: DbPool) -> DbLoader {
     // One statement per relation and level whatever the list size: the
     // default batch of 1,000 keys would split long lists into several.
+    //
+    // No delay: the default waits 1 ms before each batch, which added 1 ms
+    // per level of a query (2 ms of a 3.5 ms person lookup). Waiting is not
+    // needed to collect keys: on the request's single-threaded worker, the
+    // spawned batch first runs once every sibling resolver of the level has
+    // been polled and has asked for its key.
     DataLoader::with_cache(
         Db { pool },
         crate::observability::spawn_in_request,
         HashMapCache::default(),
     )
     .max_batch_size(usize::MAX)
+    .delay(std::time::Duration::ZERO)
 }
 
 impl Db {
