@@ -11,8 +11,8 @@ use talentgraph::server::{Readiness, spawn_database_preparation};
 use talentgraph::{db, graphql, interchange, observability, seed};
 
 // Resolving a GraphQL response allocates a small object per field and per
-// value; glibc's malloc took a quarter of the server's CPU on large answers
-// (perf), mimalloc far less, with a smaller resident size under load.
+// value: glibc's malloc/free took a quarter of the server's CPU on a large
+// answer (perf), mimalloc's about 7% (BENCHMARKS.md).
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
