@@ -4,6 +4,8 @@
 use std::net::SocketAddr;
 use std::time::Duration;
 
+use crate::shutdown::{DEFAULT_DRAIN_SECS, DEFAULT_GRACE_SECS, ShutdownTimes};
+
 /// Where the service listens and what it talks to.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -26,6 +28,9 @@ pub struct Config {
     /// `TALENTGRAPH_DEBUG_FAULTS`: lets tests make a resolver panic on purpose.
     /// Honoured only by debug builds; a release binary ignores it.
     pub debug_faults: bool,
+    /// `TALENTGRAPH_SHUTDOWN_GRACE_SECS` and `TALENTGRAPH_SHUTDOWN_DRAIN_SECS`:
+    /// how long a SIGTERM may take (see [`crate::shutdown`]).
+    pub shutdown: ShutdownTimes,
 }
 
 /// How long the service waits on PostgreSQL. A zero PostgreSQL timeout
@@ -286,6 +291,24 @@ impl Config {
             lookup("TALENTGRAPH_DEBUG_FAULTS"),
             "false",
         )?;
+        let grace: u64 = parse(
+            "TALENTGRAPH_SHUTDOWN_GRACE_SECS",
+            lookup("TALENTGRAPH_SHUTDOWN_GRACE_SECS"),
+            &DEFAULT_GRACE_SECS.to_string(),
+        )?;
+        let drain: u64 = parse(
+            "TALENTGRAPH_SHUTDOWN_DRAIN_SECS",
+            lookup("TALENTGRAPH_SHUTDOWN_DRAIN_SECS"),
+            &DEFAULT_DRAIN_SECS.to_string(),
+        )?;
+        // The drain must leave in-flight requests at least a second.
+        if drain >= grace {
+            return Err(ConfigError::Invalid {
+                name: "TALENTGRAPH_SHUTDOWN_DRAIN_SECS",
+                value: drain.to_string(),
+                reason: format!("must be less than TALENTGRAPH_SHUTDOWN_GRACE_SECS ({grace})"),
+            });
+        }
         Ok(Config {
             database_url,
             listen,
@@ -296,6 +319,10 @@ impl Config {
             db_timeouts,
             log_format,
             debug_faults,
+            shutdown: ShutdownTimes {
+                grace: Duration::from_secs(grace),
+                drain: Duration::from_secs(drain),
+            },
         })
     }
 }
@@ -332,6 +359,36 @@ mod tests {
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(config.db_pool_size, DEFAULT_DB_POOL_SIZE);
+        // Inside `docker stop`'s 10 s, with a second to spare for the runtime.
+        assert!(config.shutdown.grace <= Duration::from_secs(9));
+        assert!(config.shutdown.drain < config.shutdown.grace);
+    }
+
+    #[test]
+    fn a_drain_as_long_as_the_grace_period_is_refused() {
+        let error = config(&[
+            ("TALENTGRAPH_SHUTDOWN_GRACE_SECS", "5"),
+            ("TALENTGRAPH_SHUTDOWN_DRAIN_SECS", "5"),
+        ])
+        .expect_err("nothing left for in-flight requests");
+        assert!(
+            error
+                .to_string()
+                .starts_with("TALENTGRAPH_SHUTDOWN_DRAIN_SECS=\"5\""),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn shutdown_times_are_read_in_seconds() {
+        let config = config(&[
+            ("TALENTGRAPH_SHUTDOWN_GRACE_SECS", "25"),
+            ("TALENTGRAPH_SHUTDOWN_DRAIN_SECS", "0"),
+        ])
+        .expect("valid");
+        assert_eq!(config.shutdown.grace, Duration::from_secs(25));
+        assert_eq!(config.shutdown.drain, Duration::ZERO);
+        assert_eq!(config.shutdown.in_flight_secs(), 25);
     }
 
     #[test]

@@ -24,6 +24,7 @@ use crate::graphql::AppSchema;
 use crate::graphql::auth::Credentials;
 use crate::graphql::limits;
 use crate::graphql::loaders::request_loader;
+use crate::shutdown::Draining;
 use guard::{code, refusal};
 use negotiate::{GRAPHQL_RESPONSE, JSON};
 
@@ -338,11 +339,17 @@ async fn healthz() -> HttpResponse {
     HttpResponse::Ok().content_type("text/plain").body("ok")
 }
 
-/// The database is migrated and answers.
+/// The database is migrated and answers, and the process is not shutting down.
 async fn readyz(
     pool: web::Data<DbPool>,
     readiness: Option<web::Data<crate::server::Readiness>>,
+    draining: Option<web::Data<Draining>>,
 ) -> HttpResponse {
+    if draining.is_some_and(|d| d.is_draining()) {
+        return HttpResponse::ServiceUnavailable()
+            .content_type("text/plain")
+            .body("shutting down");
+    }
     let migrated = readiness.is_none_or(|r| r.is_ready());
     let ready = migrated
         && match pool.get().await {

@@ -1,6 +1,8 @@
 //! The `talentgraph` binary: parse the command line, read the configuration,
 //! set up logging (on stderr: stdout carries `schema` output), dispatch.
 
+use std::time::Duration;
+
 use anyhow::Context;
 use clap::{Parser, Subcommand};
 use talentgraph::auth::{self, Role};
@@ -8,7 +10,8 @@ use talentgraph::config::Config;
 use talentgraph::db::writes::Author;
 use talentgraph::server::Application;
 use talentgraph::server::{Readiness, spawn_database_preparation};
-use talentgraph::{db, graphql, interchange, observability, seed};
+use talentgraph::shutdown::Signals;
+use talentgraph::{db, graphql, healthcheck, interchange, observability, seed};
 
 // Resolving a GraphQL response allocates a small object per field and per
 // value: glibc's malloc/free took a quarter of the server's CPU on a large
@@ -31,8 +34,9 @@ enum Command {
     /// Serve GraphQL and the playground (the default), applying pending
     /// migrations as soon as the database answers.
     Serve {
-        /// Load the article's data set before serving (idempotent).
-        #[arg(long)]
+        /// Load the article's data set before serving (idempotent). Also set by
+        /// TALENTGRAPH_SEED=true, for containers whose command cannot be changed.
+        #[arg(long, env = "TALENTGRAPH_SEED")]
         seed: bool,
     },
     /// Apply pending migrations and exit.
@@ -41,6 +45,9 @@ enum Command {
     Seed,
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
     Schema,
+    /// Exit 0 if the server on TALENTGRAPH_LISTEN answers GET /healthz with 200
+    /// (the container's HEALTHCHECK: the image needs no curl).
+    Healthcheck,
     /// Manage write tokens.
     Token {
         #[command(subcommand)]
@@ -81,10 +88,15 @@ async fn main() -> anyhow::Result<()> {
         print!("{}", graphql::sdl());
         return Ok(());
     }
+    if let Command::Healthcheck = command {
+        let config = Config::from_env()?;
+        healthcheck::check(config.listen, Duration::from_secs(3))?;
+        return Ok(());
+    }
     let config = Config::from_env()?;
     observability::init_tracing(config.log_format);
     match command {
-        Command::Schema => Ok(()),
+        Command::Schema | Command::Healthcheck => Ok(()),
         Command::Migrate => prepare_database(&config).await,
         Command::Seed => {
             prepare_database(&config).await?;
@@ -107,14 +119,20 @@ async fn main() -> anyhow::Result<()> {
             // the database is migrated (and seeded) and the service usable.
             // A malformed URL will never work: refuse it now, not in a retry loop.
             db::maintenance_url(&config.database_url)?;
+            // Listening before anything else: a signal is never ignored (as
+            // PID 1 in a container) and always drains gracefully.
+            let signals = Signals::listen().context("cannot listen for signals")?;
             let app = Application::build_with(&config, Readiness::default())?;
             spawn_database_preparation(&config, seed, app.readiness.clone());
             tracing::info!(
                 port = app.port,
-                "serving the playground at http://{}",
-                config.listen
+                "serving the playground at http://{}:{}",
+                config.listen.ip(),
+                app.port
             );
-            app.run().await.context("the HTTP server failed")
+            app.run_until_stopped(signals)
+                .await
+                .context("the HTTP server failed")
         }
     }
 }

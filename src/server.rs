@@ -6,17 +6,24 @@
 //! answers `/readyz` with 503 and GraphQL with `DATABASE_UNAVAILABLE`, and
 //! creates and migrates the database in the background as soon as PostgreSQL
 //! answers ([`spawn_database_preparation`]).
+//!
+//! actix's own signal handling is off: [`Application::run_until_stopped`]
+//! shuts down on our terms (see [`crate::shutdown`]).
 
 use std::net::TcpListener;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
+use actix_web::dev::Service;
+use actix_web::http::ConnectionType;
 use actix_web::{App, HttpServer, web};
+use futures_util::FutureExt;
 
 use crate::config::Config;
 use crate::db::{self, StatementCounter};
 use crate::observability::{self, ExecutionGuard, Metrics};
+use crate::shutdown::{Draining, ShutdownTimes, Signals};
 use crate::{graphql, seed};
 
 /// A server bound to its port, ready to run.
@@ -25,6 +32,8 @@ pub struct Application {
     pub statements: StatementCounter,
     pub readiness: Readiness,
     server: actix_web::dev::Server,
+    draining: Draining,
+    shutdown: ShutdownTimes,
 }
 
 /// Whether the database is created and migrated. Until it is, the service
@@ -78,11 +87,15 @@ impl Application {
             readiness: readiness.clone(),
             debug_faults: config.debug_faults,
         });
+        let draining = Draining::default();
+        let draining_data = web::Data::new(draining.clone());
         let server = HttpServer::new(move || {
+            let draining = draining_data.clone();
             App::new()
                 .app_data(schema.clone())
                 .app_data(pool.clone())
                 .app_data(guard.clone())
+                .app_data(draining.clone())
                 .app_data(http_config.clone())
                 .app_data(metrics.clone())
                 .app_data(execution_guard.clone())
@@ -92,11 +105,28 @@ impl Application {
                 .wrap(actix_web::middleware::from_fn(
                     observability::track_requests,
                 ))
+                // While draining, a kept-alive connection would hold the
+                // shutdown open until its idle timeout: close each one after
+                // its response instead.
+                .wrap_fn(move |req, srv| {
+                    let draining = draining.clone();
+                    srv.call(req).map(move |res| {
+                        res.map(|mut res| {
+                            if draining.is_draining() {
+                                res.response_mut()
+                                    .head_mut()
+                                    .set_connection_type(ConnectionType::Close);
+                            }
+                            res
+                        })
+                    })
+                })
                 .configure(crate::http::configure)
                 .configure(observability::configure)
         })
         .workers(config.http_workers)
-        .shutdown_timeout(5)
+        .disable_signals()
+        .shutdown_timeout(config.shutdown.in_flight_secs())
         .listen(listener)?
         .run();
         Ok(Application {
@@ -104,12 +134,44 @@ impl Application {
             statements,
             readiness,
             server,
+            draining,
+            shutdown: config.shutdown,
         })
     }
 
-    /// Serves until the process is told to stop.
+    /// Serves until the server is dropped (tests run it this way).
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
+    }
+
+    /// Serves until SIGTERM or SIGINT, then drains and stops gracefully
+    /// within the grace period (see [`crate::shutdown`]).
+    pub async fn run_until_stopped(self, mut signals: Signals) -> std::io::Result<()> {
+        let handle = self.server.handle();
+        let draining = self.draining.clone();
+        let times = self.shutdown;
+        let stopper = tokio::spawn(async move {
+            let signal = signals.recv().await;
+            draining.begin();
+            tracing::info!(
+                signal,
+                drain_secs = times.drain.as_secs(),
+                grace_secs = times.grace.as_secs(),
+                "shutting down: /readyz answers 503; new connections are refused after the drain"
+            );
+            let graceful = tokio::select! {
+                () = tokio::time::sleep(times.drain) => true,
+                signal = signals.recv() => {
+                    tracing::info!(signal, "second signal: stopping without the drain");
+                    false
+                }
+            };
+            handle.stop(graceful).await;
+        });
+        let served = self.server.await;
+        stopper.abort();
+        tracing::info!("stopped");
+        served
     }
 }
 

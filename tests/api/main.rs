@@ -12,6 +12,7 @@ mod faults;
 mod fuzz;
 mod http;
 mod interchange;
+mod lifecycle;
 mod limits;
 mod negotiation;
 mod observability;

@@ -119,12 +119,13 @@ async fn template() -> &'static str {
 }
 
 /// A database for one test, dropped (with any connections left) on drop.
-struct TestDatabase {
+pub struct TestDatabase {
     name: String,
 }
 
 impl TestDatabase {
-    async fn create() -> Self {
+    /// A fresh, migrated, empty database.
+    pub async fn create() -> Self {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let template = template().await;
         let name = format!(
@@ -142,6 +143,10 @@ impl TestDatabase {
             .await
             .expect("create test database");
         TestDatabase { name }
+    }
+
+    pub fn url(&self) -> String {
+        with_database(&server_url(), &self.name)
     }
 }
 
