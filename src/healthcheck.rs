@@ -1,6 +1,8 @@
 //! `talentgraph healthcheck`: the container image's `HEALTHCHECK`. Built in so
 //! that the runtime image needs no curl (nor a shell, nor CA certificates):
-//! one plain HTTP/1.1 GET of `/healthz` on the address the server listens on.
+//! one plain HTTP/1.1 GET of `/healthz` (or, with `--ready`, `/readyz`, for
+//! orchestrators that gate other work on readiness) on the address the
+//! server listens on.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpStream};
@@ -8,10 +10,10 @@ use std::time::Duration;
 
 #[derive(Debug, thiserror::Error)]
 pub enum HealthcheckError {
-    #[error("cannot reach http://{0}/healthz: {1}")]
-    Unreachable(SocketAddr, std::io::Error),
-    #[error("http://{0}/healthz answered {1:?}")]
-    Unhealthy(SocketAddr, String),
+    #[error("cannot reach http://{0}{1}: {2}")]
+    Unreachable(SocketAddr, &'static str, std::io::Error),
+    #[error("http://{0}{1} answered {2:?}")]
+    Unhealthy(SocketAddr, &'static str, String),
 }
 
 /// Where to knock: the listen address, with an unspecified IP (`0.0.0.0`,
@@ -25,11 +27,15 @@ pub fn probe_address(listen: SocketAddr) -> SocketAddr {
     SocketAddr::new(ip, listen.port())
 }
 
-/// Succeeds when `GET /healthz` on `listen` answers 200 within `timeout`
-/// (per step: connect, write, read).
-pub fn check(listen: SocketAddr, timeout: Duration) -> Result<(), HealthcheckError> {
+/// Succeeds when `GET path` on `listen` answers 200 within `timeout` (per
+/// step: connect, write, read).
+pub fn check(
+    listen: SocketAddr,
+    path: &'static str,
+    timeout: Duration,
+) -> Result<(), HealthcheckError> {
     let address = probe_address(listen);
-    let unreachable = |e| HealthcheckError::Unreachable(address, e);
+    let unreachable = |e| HealthcheckError::Unreachable(address, path, e);
     let mut stream = TcpStream::connect_timeout(&address, timeout).map_err(unreachable)?;
     stream
         .set_read_timeout(Some(timeout))
@@ -38,7 +44,10 @@ pub fn check(listen: SocketAddr, timeout: Duration) -> Result<(), HealthcheckErr
         .set_write_timeout(Some(timeout))
         .map_err(unreachable)?;
     stream
-        .write_all(b"GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .write_all(
+            format!("GET {path} HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+                .as_bytes(),
+        )
         .map_err(unreachable)?;
     // The status line is all that matters; it fits in the first read's worth.
     let mut head = Vec::new();
@@ -60,7 +69,7 @@ pub fn check(listen: SocketAddr, timeout: Duration) -> Result<(), HealthcheckErr
     if status == Some("200") {
         Ok(())
     } else {
-        Err(HealthcheckError::Unhealthy(address, status_line))
+        Err(HealthcheckError::Unhealthy(address, path, status_line))
     }
 }
 
@@ -101,13 +110,13 @@ mod tests {
     #[test]
     fn a_200_is_healthy() {
         let address = answer_once("HTTP/1.1 200 OK\r\ncontent-length: 2\r\n\r\nok");
-        check(address, Duration::from_secs(5)).expect("test fixture");
+        check(address, "/healthz", Duration::from_secs(5)).expect("test fixture");
     }
 
     #[test]
     fn any_other_status_is_unhealthy_and_named() {
         let address = answer_once("HTTP/1.1 503 Service Unavailable\r\ncontent-length: 0\r\n\r\n");
-        let error = check(address, Duration::from_secs(5)).expect_err("unhealthy");
+        let error = check(address, "/healthz", Duration::from_secs(5)).expect_err("unhealthy");
         assert!(error.to_string().contains("503"), "{error}");
     }
 
@@ -119,7 +128,7 @@ mod tests {
             .expect("test fixture");
         // The listener is dropped: the port is closed.
         assert!(matches!(
-            check(address, Duration::from_secs(5)),
+            check(address, "/healthz", Duration::from_secs(5)),
             Err(HealthcheckError::Unreachable(..))
         ));
     }

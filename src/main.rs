@@ -47,7 +47,11 @@ enum Command {
     Schema,
     /// Exit 0 if the server on TALENTGRAPH_LISTEN answers GET /healthz with 200
     /// (the container's HEALTHCHECK: the image needs no curl).
-    Healthcheck,
+    Healthcheck {
+        /// Probe /readyz instead: the database answers and no shutdown is under way.
+        #[arg(long)]
+        ready: bool,
+    },
     /// Manage write tokens.
     Token {
         #[command(subcommand)]
@@ -88,15 +92,16 @@ async fn main() -> anyhow::Result<()> {
         print!("{}", graphql::sdl());
         return Ok(());
     }
-    if let Command::Healthcheck = command {
+    if let Command::Healthcheck { ready } = command {
         let config = Config::from_env()?;
-        healthcheck::check(config.listen, Duration::from_secs(3))?;
+        let path = if ready { "/readyz" } else { "/healthz" };
+        healthcheck::check(config.listen, path, Duration::from_secs(3))?;
         return Ok(());
     }
     let config = Config::from_env()?;
     observability::init_tracing(config.log_format);
     match command {
-        Command::Schema | Command::Healthcheck => Ok(()),
+        Command::Schema | Command::Healthcheck { .. } => Ok(()),
         Command::Migrate => prepare_database(&config).await,
         Command::Seed => {
             prepare_database(&config).await?;

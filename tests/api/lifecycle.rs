@@ -317,29 +317,32 @@ async fn the_healthcheck_command_passes_while_the_server_answers_and_fails_once_
         .expect("an address with a port")
         .to_owned();
     // The image listens on 0.0.0.0; the probe knocks on loopback.
-    let healthcheck = move |port: String| {
+    let healthcheck = move |port: String, args: &'static [&'static str]| {
         tokio::task::spawn_blocking(move || {
             Command::new(BINARY)
                 .arg("healthcheck")
+                .args(args)
                 .env("TALENTGRAPH_LISTEN", format!("0.0.0.0:{port}"))
                 .env("RUST_BACKTRACE", "0")
                 .output()
                 .expect("the binary runs")
         })
     };
-    let healthy = healthcheck(port.clone()).await.expect("joined");
-    assert!(
-        healthy.status.success(),
-        "{}",
-        String::from_utf8_lossy(&healthy.stderr)
-    );
+    for args in [&[][..], &["--ready"][..]] {
+        let healthy = healthcheck(port.clone(), args).await.expect("joined");
+        assert!(
+            healthy.status.success(),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&healthy.stderr)
+        );
+    }
 
     let closed = std::net::TcpListener::bind("127.0.0.1:0")
         .expect("a free port")
         .local_addr()
         .expect("its address")
         .port();
-    let unhealthy = healthcheck(closed.to_string()).await.expect("joined");
+    let unhealthy = healthcheck(closed.to_string(), &[]).await.expect("joined");
     assert!(!unhealthy.status.success());
     let stderr = String::from_utf8_lossy(&unhealthy.stderr);
     assert!(stderr.contains("/healthz"), "{stderr}");
