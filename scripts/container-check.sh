@@ -104,8 +104,13 @@ if [[ "$PROFILE" == release ]]; then
 else
   cargo build --locked --bin talentgraph
 fi
-# Debug info is for the host's debugger; the image does not need its 200 MB.
-strip -o "$CONTEXT/talentgraph" "target/$PROFILE/talentgraph"
+if [[ "$PROFILE" == release ]]; then
+  # As the Dockerfile's builder ships it.
+  cp "target/release/talentgraph" "$CONTEXT/talentgraph"
+else
+  # Debug info is for the host's debugger; the image does not need its 200 MB.
+  strip -o "$CONTEXT/talentgraph" "target/debug/talentgraph"
+fi
 
 step "building the Dockerfile's runtime stage (BINARY_STAGE=prebuilt)"
 podman build --quiet --format docker --runtime runc \
