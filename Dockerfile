@@ -12,14 +12,15 @@
 #                  (scripts/container-check.sh fails when they differ).
 #   RUNTIME_IMAGE  the base to run on: anything with glibc >= 2.36 and
 #                  libgcc_s, e.g. debian:bookworm-slim for a shell to debug with.
-#   BINARY_STAGE   "builder" compiles from source (the default); "prebuilt"
-#                  takes an executable named `talentgraph` from the build
-#                  context instead, skipping the builder entirely
-#                  (scripts/container-check.sh tests this Dockerfile that way).
+#
+# Targets: the last stage, `runtime`, is the image. `--target prebuilt` makes
+# the same image from an executable named `talentgraph` in the build context
+# instead of compiling one (scripts/container-check.sh tests this Dockerfile
+# that way). Both start from `runtime-base`, which holds all the runtime
+# configuration, so they differ in where the binary comes from only.
 
 ARG RUST_IMAGE=rust:1.95.0-slim-bookworm
 ARG RUNTIME_IMAGE=gcr.io/distroless/cc-debian12:nonroot
-ARG BINARY_STAGE=builder
 
 FROM ${RUST_IMAGE} AS builder
 WORKDIR /src
@@ -41,20 +42,13 @@ RUN touch src/main.rs src/lib.rs \
     && cargo build --release --locked \
     && install -D target/release/talentgraph /out/talentgraph
 
-FROM scratch AS prebuilt
-COPY talentgraph /out/talentgraph
-
-# Picks where the binary comes from; the stage not named is never built.
-FROM ${BINARY_STAGE} AS binary
-
-FROM ${RUNTIME_IMAGE} AS runtime
+FROM ${RUNTIME_IMAGE} AS runtime-base
 LABEL org.opencontainers.image.title="talentgraph" \
       org.opencontainers.image.description="A GraphQL API that records who worked where, when, and how we know it." \
       org.opencontainers.image.licenses="MIT"
-COPY --from=binary /out/talentgraph /usr/local/bin/talentgraph
 # Numeric, so that runtimes enforcing non-root (Kubernetes runAsNonRoot) can
-# verify it without an /etc/passwd entry. The binary stays root-owned: the
-# service cannot rewrite itself.
+# verify it without an /etc/passwd entry. COPY leaves the binary root-owned:
+# the service cannot rewrite itself.
 USER 10001:10001
 ENV TALENTGRAPH_LISTEN=0.0.0.0:8080 \
     RUST_LOG=info
@@ -68,3 +62,9 @@ HEALTHCHECK --interval=10s --timeout=5s --start-period=30s --retries=3 \
 STOPSIGNAL SIGTERM
 ENTRYPOINT ["talentgraph"]
 CMD ["serve"]
+
+FROM runtime-base AS prebuilt
+COPY talentgraph /usr/local/bin/talentgraph
+
+FROM runtime-base AS runtime
+COPY --from=builder /out/talentgraph /usr/local/bin/talentgraph

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Proves the Dockerfile's runtime stage without Docker or a registry: podman
 # builds it on a local debootstrap base image with a host-built binary
-# (BINARY_STAGE=prebuilt), runs it against the local PostgreSQL on a throwaway
+# (`--target prebuilt`: the runtime configuration, from the host), runs it against the local PostgreSQL on a throwaway
 # database, and checks what an operator relies on: a numeric non-root user,
 # /readyz 200, the HEALTHCHECK, the article's queries, and `podman stop`
 # (SIGTERM) ending it with exit status 0 inside the 10 s before SIGKILL. Also
@@ -46,7 +46,7 @@ fail() {
 CONTEXT="$(mktemp -d)"
 MAINTENANCE_URL="${DATABASE_URL%/*}/postgres"
 export PGOPTIONS='--client-min-messages=warning'
-# The build leaves the `prebuilt` stage behind as an untagged image: remove
+# A build may leave intermediate stages behind as untagged images: remove
 # those this run made, and only those.
 untagged() { podman images --quiet --filter dangling=true | sort -u; }
 UNTAGGED_BEFORE="$(untagged)"
@@ -112,9 +112,9 @@ else
   strip -o "$CONTEXT/talentgraph" "target/debug/talentgraph"
 fi
 
-step "building the Dockerfile's runtime stage (BINARY_STAGE=prebuilt)"
+step "building the Dockerfile's runtime stage (--target prebuilt)"
 podman build --quiet --format docker --runtime runc \
-  --build-arg RUNTIME_IMAGE="$BASE_IMAGE" --build-arg BINARY_STAGE=prebuilt \
+  --build-arg RUNTIME_IMAGE="$BASE_IMAGE" --target prebuilt \
   -f "$PWD/Dockerfile" -t "$IMAGE" "$CONTEXT" >/dev/null
 size_mb=$(( $(podman image inspect --format '{{.Size}}' "$IMAGE") / 1000000 ))
 base_mb=$(( $(podman image inspect --format '{{.Size}}' "$BASE_IMAGE") / 1000000 ))
