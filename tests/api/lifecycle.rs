@@ -179,12 +179,14 @@ fn fresh_connections() -> reqwest::Client {
 
 #[tokio::test]
 async fn sigterm_turns_readiness_off_finishes_the_request_in_flight_and_exits_zero() {
-    let grace = Duration::from_secs(6);
+    // The drain leaves room for a slow machine to see /readyz turn 503
+    // before the listener closes.
+    let grace = Duration::from_secs(8);
     let mut server = Served::start(
         &["serve", "--seed"],
         &[
-            ("TALENTGRAPH_SHUTDOWN_GRACE_SECS", "6"),
-            ("TALENTGRAPH_SHUTDOWN_DRAIN_SECS", "2"),
+            ("TALENTGRAPH_SHUTDOWN_GRACE_SECS", "8"),
+            ("TALENTGRAPH_SHUTDOWN_DRAIN_SECS", "3"),
         ],
     )
     .await;
@@ -216,7 +218,7 @@ async fn sigterm_turns_readiness_off_finishes_the_request_in_flight_and_exits_ze
 
     // Readiness turns off at once, while the listener still accepts.
     assert_eq!(
-        server.wait_until_unready(Duration::from_secs(2)).await,
+        server.wait_until_unready(Duration::from_secs(3)).await,
         "shutting down"
     );
 
