@@ -71,7 +71,7 @@ step "Dockerfile builds with Rust ${channel}, as rust-toolchain.toml pins"
 while read -r dir; do
   grep -qE "^COPY $dir $dir\$" Dockerfile || fail "the Dockerfile's builder does not COPY $dir/, which src/ embeds"
 done < <(grep -rhoE '(include_str|include_bytes|embed_migrations)!\("[^"]+"' src \
-           | sed -E 's/.*\("//; s#^(\.\./)+##' | cut -d/ -f1 | sort -u)
+           | sed -E 's/.*\("//; s/"$//; s#^(\.\./)+##' | cut -d/ -f1 | sort -u)
 step "the builder copies every folder src/ embeds"
 
 if ! command -v hadolint >/dev/null; then
