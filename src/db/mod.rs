@@ -97,16 +97,33 @@ pub fn build_pool(
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     config.recycling_method = RecyclingMethod::Fast;
     let session_setup = session_settings(&timeouts);
+    // A connection drives its socket from a task spawned where it is opened.
+    // Opened inside an HTTP worker, that task dies with the worker, and a
+    // graceful shutdown stops idle workers first: a request still running on
+    // another worker with the same pooled connection would lose it. So
+    // connections are opened on the runtime that builds the pool, which
+    // lives until the process ends.
+    let runtime = tokio::runtime::Handle::try_current().ok();
     config.custom_setup = Box::new(move |url| {
         let counter = counter.clone();
         let session_setup = session_setup.clone();
+        let url = url.to_owned();
+        let runtime = runtime.clone();
         async move {
-            let mut conn = AsyncPgConnection::establish(url).await?;
-            conn.batch_execute(&session_setup)
-                .await
-                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            conn.set_instrumentation(CountStatements(counter));
-            Ok(conn)
+            let open = async move {
+                let mut conn = AsyncPgConnection::establish(&url).await?;
+                conn.batch_execute(&session_setup)
+                    .await
+                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+                conn.set_instrumentation(CountStatements(counter));
+                Ok(conn)
+            };
+            match runtime {
+                Some(runtime) => runtime.spawn(open).await.map_err(|e| {
+                    diesel::ConnectionError::BadConnection(format!("opening a connection: {e}"))
+                })?,
+                None => open.await,
+            }
         }
         .boxed()
     });

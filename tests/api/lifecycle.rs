@@ -80,6 +80,10 @@ impl Served {
         served
     }
 
+    fn database_url(&self) -> String {
+        self._database.url()
+    }
+
     fn url(&self, path: &str) -> String {
         format!("http://{}{path}", self.address)
     }
@@ -179,29 +183,44 @@ fn fresh_connections() -> reqwest::Client {
 
 #[tokio::test]
 async fn sigterm_turns_readiness_off_finishes_the_request_in_flight_and_exits_zero() {
+    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+
     // The drain leaves room for a slow machine to see /readyz turn 503
-    // before the listener closes; the long grace period, for a loaded test
-    // machine to send the rest of the request before it is cut off.
+    // before the listener closes; the long grace period and lock timeout,
+    // for a loaded test machine.
     let grace = Duration::from_secs(20);
     let mut server = Served::start(
         &["serve", "--seed"],
         &[
             ("TALENTGRAPH_SHUTDOWN_GRACE_SECS", "20"),
             ("TALENTGRAPH_SHUTDOWN_DRAIN_SECS", "3"),
+            ("TALENTGRAPH_DB_LOCK_TIMEOUT_MS", "60000"),
+            ("TALENTGRAPH_DB_STATEMENT_TIMEOUT_MS", "60000"),
+            ("TALENTGRAPH_REQUEST_TIMEOUT_MS", "60000"),
         ],
     )
     .await;
 
-    // A request in flight: its headers and half its body are sent, so the
-    // server is waiting on the client when the signal arrives.
+    // A request in flight: fully sent, and held inside PostgreSQL by a lock
+    // this test takes, so it is executing when the signal arrives.
+    let mut blocker = AsyncPgConnection::establish(&server.database_url())
+        .await
+        .expect("connect");
+    diesel::sql_query("BEGIN")
+        .execute(&mut blocker)
+        .await
+        .expect("begin");
+    diesel::sql_query("LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE")
+        .execute(&mut blocker)
+        .await
+        .expect("lock");
     let body = serde_json::to_vec(&json!({
         "query": r#"{ organization(slug: "mistral") { founders { name } } }"#
     }))
     .expect("JSON");
-    let (first_half, second_half) = body.split_at(body.len() / 2);
     let mut in_flight = TcpStream::connect(server.address).expect("connects");
     in_flight
-        .set_read_timeout(Some(IO_TIMEOUT))
+        .set_read_timeout(Some(Duration::from_secs(40)))
         .expect("timeout");
     write!(
         in_flight,
@@ -211,8 +230,9 @@ async fn sigterm_turns_readiness_off_finishes_the_request_in_flight_and_exits_ze
         body.len()
     )
     .expect("headers sent");
-    in_flight.write_all(first_half).expect("half the body sent");
+    in_flight.write_all(&body).expect("body sent");
     in_flight.flush().expect("flushed");
+    wait_for_a_lock_wait(&mut blocker).await;
 
     let signalled = Instant::now();
     server.signal("TERM");
@@ -240,16 +260,17 @@ async fn sigterm_turns_readiness_off_finishes_the_request_in_flight_and_exits_ze
 
     // The request in flight still completes, with its real answer, and the
     // server asks the client not to reuse the connection.
-    in_flight
-        .write_all(second_half)
-        .expect("the rest of the body sent");
+    diesel::sql_query("COMMIT")
+        .execute(&mut blocker)
+        .await
+        .expect("unlock");
     let mut response = String::new();
     in_flight
         .read_to_string(&mut response)
         .expect("the response arrives and the server closes the connection");
     let (head, body) = response
         .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("an HTTP response: {response:?}"));
+        .unwrap_or_else(|| panic!("an HTTP response: {response:?}\n{}", server.logs()));
     assert!(head.starts_with("HTTP/1.1 200"), "{head}");
     assert!(
         head.to_ascii_lowercase().contains("connection: close"),
@@ -270,6 +291,31 @@ async fn sigterm_turns_readiness_off_finishes_the_request_in_flight_and_exits_ze
         "exited after {:?}, beyond the {grace:?} grace period",
         signalled.elapsed()
     );
+}
+
+/// Waits until some session of `conn`'s database waits for a lock.
+async fn wait_for_a_lock_wait(conn: &mut diesel_async::AsyncPgConnection) {
+    use diesel_async::RunQueryDsl;
+    #[derive(diesel::QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let deadline = Instant::now() + START_TIMEOUT;
+    while Instant::now() < deadline {
+        let row: Waiting = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result(conn)
+        .await
+        .expect("activity");
+        if row.n > 0 {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("the request never reached the database");
 }
 
 #[tokio::test]
