@@ -785,9 +785,8 @@ pub async fn export(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Line>> {
         .load(conn)
         .await?;
     let org_slugs: HashMap<i64, String> = org_rows.iter().map(|o| (o.id, o.slug.clone())).collect();
+    let parents: HashMap<i64, Option<i64>> = org_rows.iter().map(|o| (o.id, o.parent_id)).collect();
     let depth = |mut id: i64| {
-        let parents: HashMap<i64, Option<i64>> =
-            org_rows.iter().map(|o| (o.id, o.parent_id)).collect();
         let mut depth = 0;
         while let Some(Some(parent)) = parents.get(&id) {
             depth += 1;

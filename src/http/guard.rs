@@ -98,7 +98,7 @@ impl Guard {
             // Refusals and unparsable documents cost a point, so floods of them are limited too.
             _ => 1,
         };
-        if let Err(wait) = self.limiter.charge(self.client(req), cost) {
+        if let Err(wait) = self.limiter.charge(self.client(req, credentials), cost) {
             let seconds = wait.as_secs().max(1);
             let mut response = refusal(
                 StatusCode::TOO_MANY_REQUESTS,
@@ -160,16 +160,11 @@ impl Guard {
 
     /// A valid bearer token if there is one, else the peer's address (or, behind
     /// a trusted proxy, the address it says it served).
-    fn client(&self, req: &HttpRequest) -> ClientKey {
-        let token = req
-            .headers()
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.trim().split_once(' '))
-            .filter(|(scheme, _)| scheme.eq_ignore_ascii_case("bearer"))
-            .map(|(_, token)| token.trim())
-            .filter(|t| !t.is_empty());
-        if let Some(token) = token.filter(|t| self.verified.contains(t)) {
+    fn client(&self, req: &HttpRequest, credentials: &Credentials) -> ClientKey {
+        let token = credentials
+            .bearer_secret()
+            .filter(|t| self.verified.contains(t));
+        if let Some(token) = token {
             return self.limiter.token_key(token);
         }
         let forwarded = self
