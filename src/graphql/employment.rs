@@ -1,8 +1,9 @@
 //! `Employment`: one stint of a person at an organization.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, Value};
 
 use super::context::ContextExt;
+use super::eager::{Eager, PlainFields, value};
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::{OrganizationId, PersonId, SourcesOfEmployment};
@@ -64,6 +65,24 @@ impl Employment {
     }
 }
 
+impl PlainFields for Employment {
+    fn plain_field(&self, field: &str) -> Option<Value> {
+        Some(match field {
+            "id" => value::id(ids::encode(NodeKind::Employment, self.id)),
+            "version" => value::int(self.version),
+            "title" => value::optional_text(self.title.as_deref()),
+            "isFounder" => Value::Boolean(self.is_founder),
+            "isLeader" => Value::Boolean(self.is_leader),
+            "startedOn" => value::partial_date(self.started_on),
+            "endedOn" => value::partial_date(self.ended_on),
+            "isCurrent" => Value::Boolean(self.is_current),
+            "careerPosition" => value::optional_int(self.career_position),
+            "reportedYears" => value::optional_int(self.reported_years),
+            _ => return None,
+        })
+    }
+}
+
 /// One stint of a person at an organization, with the sources that attest it.
 #[Object]
 impl Employment {
@@ -77,13 +96,13 @@ impl Employment {
         self.version
     }
 
-    async fn person(&self, ctx: &Context<'_>) -> ApiResult<Person> {
+    async fn person(&self, ctx: &Context<'_>) -> ApiResult<Eager<Person>> {
         let row = ctx.loader()?.load_one(PersonId(self.person_id)).await?;
-        row.map(Person::from)
+        row.map(|row| Eager(Person::from(row)))
             .ok_or_else(|| ApiError::internal(format!("employment {} has no person", self.id)))
     }
 
-    async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
+    async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Eager<Organization>> {
         let row = ctx
             .loader()?
             .load_one(OrganizationId(self.organization_id))
@@ -92,6 +111,7 @@ impl Employment {
             ApiError::internal(format!("employment {} has no organization", self.id))
         })?
         .try_into()
+        .map(Eager)
     }
 
     /// The role, as the source words it ("Co-founder and CTO").

@@ -5,6 +5,7 @@
 pub mod auth;
 pub mod authorship;
 pub mod context;
+pub mod eager;
 pub mod employment;
 pub mod error;
 pub mod ids;

@@ -1,10 +1,12 @@
 //! `Organization`: a company, lab or other body, possibly a unit of another.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, ID, Object};
+use async_graphql::resolver_utils::enum_value;
+use async_graphql::{Context, Enum, ID, Object, Value};
 use chrono::NaiveDate;
 
 use super::context::ContextExt;
+use super::eager::{Eager, PlainFields, value};
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
@@ -102,7 +104,7 @@ impl TryFrom<OrganizationRow> for Organization {
     }
 }
 
-pub type EmploymentConnection = Connection<Cursor, Employment, TotalCount>;
+pub type EmploymentConnection = Connection<Cursor, Eager<Employment>, TotalCount>;
 
 /// Where an organization's stint listing resumes, as carried in its cursors.
 type ListingCursorKey = (Option<String>, i64);
@@ -124,6 +126,22 @@ fn parse_listing_cursor(after: Option<&str>) -> ApiResult<Option<ListingCursor>>
         .transpose()
         .map_err(|_| ApiError::BadUserInput("`after` is not a cursor from this list".into()))?;
     Ok(Some(ListingCursor { started_on, id }))
+}
+
+impl PlainFields for Organization {
+    fn plain_field(&self, field: &str) -> Option<Value> {
+        Some(match field {
+            "id" => value::id(ids::encode(NodeKind::Organization, self.id)),
+            "version" => value::int(self.version),
+            "slug" => value::text(&self.slug),
+            "name" => value::text(&self.name),
+            "kind" => enum_value(self.kind),
+            "country" => value::optional_text(self.country.as_deref()),
+            "website" => value::optional_text(self.website.as_deref()),
+            "foundedOn" => value::partial_date(self.founded_on),
+            _ => return None,
+        })
+    }
 }
 
 /// A company, research lab, university or other body that people work for.
@@ -232,7 +250,7 @@ impl Organization {
             after.is_some(),
             TotalCount::Alumni(AlumniCount(self.id)),
             |r| (r.name.clone(), r.id),
-            |r| Ok(Person::from(r)),
+            |r| Ok(Eager(Person::from(r))),
         )
     }
 
@@ -312,7 +330,7 @@ impl Organization {
             let cursor = listing_cursor(&row)?;
             connection
                 .edges
-                .push(Edge::new(cursor, Employment::try_from(row)?));
+                .push(Edge::new(cursor, Eager(Employment::try_from(row)?)));
         }
         Ok(connection)
     }

@@ -1,9 +1,10 @@
 //! `Person`: someone whose career is tracked.
 
-use async_graphql::{Context, Enum, ID, Object};
+use async_graphql::{Context, Enum, ID, Object, Value};
 
 use super::authorship::Authorship;
 use super::context::ContextExt;
+use super::eager::{Eager, PlainFields, value};
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
@@ -134,6 +135,20 @@ impl Person {
     }
 }
 
+impl PlainFields for Person {
+    fn plain_field(&self, field: &str) -> Option<Value> {
+        Some(match field {
+            "id" => value::id(ids::encode(NodeKind::Person, self.id)),
+            "version" => value::int(self.version),
+            "slug" => value::text(&self.slug),
+            "name" => value::text(&self.name),
+            "aliases" => Value::List(self.aliases.iter().map(|a| value::text(a)).collect()),
+            "bio" => value::optional_text(self.bio.as_deref()),
+            _ => return None,
+        })
+    }
+}
+
 /// A person whose employment history and authorships are recorded.
 #[Object]
 impl Person {
@@ -179,13 +194,15 @@ impl Person {
             desc = "With `at`: POSSIBLY (the default) also lists stints whose dates are too coarse or missing to tell; CERTAINLY only those the dates prove."
         )]
         certainty: Certainty,
-    ) -> ApiResult<Vec<Employment>> {
-        self.stints(ctx, status, at_day(at, certainty)?).await
+    ) -> ApiResult<Vec<Eager<Employment>>> {
+        let stints = self.stints(ctx, status, at_day(at, certainty)?).await?;
+        Ok(stints.into_iter().map(Eager).collect())
     }
 
     /// The stints going on now, in chronological order.
-    async fn current_employments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Employment>> {
-        self.stints(ctx, EmploymentStatus::Current, None).await
+    async fn current_employments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Eager<Employment>>> {
+        let stints = self.stints(ctx, EmploymentStatus::Current, None).await?;
+        Ok(stints.into_iter().map(Eager).collect())
     }
 
     /// The person's places in publications' author lists.

@@ -5,6 +5,7 @@ use async_graphql::{Context, ID, Interface, Object};
 
 use super::authorship::Authorship;
 use super::context::ContextExt;
+use super::eager::Eager;
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
@@ -36,8 +37,8 @@ pub enum Node {
     Authorship(Authorship),
 }
 
-pub type PersonConnection = Connection<Cursor, Person, TotalCount>;
-pub type OrganizationConnection = Connection<Cursor, Organization, TotalCount>;
+pub type PersonConnection = Connection<Cursor, Eager<Person>, TotalCount>;
+pub type OrganizationConnection = Connection<Cursor, Eager<Organization>, TotalCount>;
 pub type PublicationConnection = Connection<Cursor, Publication, TotalCount>;
 
 /// Root lists are ordered by a text column then id; the cursor is that pair.
@@ -85,9 +86,9 @@ impl Query {
     }
 
     /// A person by slug, e.g. `guillaume-lample`.
-    async fn person(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Person>> {
+    async fn person(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Eager<Person>>> {
         let row = db::people::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?;
-        Ok(row.map(Person::from))
+        Ok(row.map(|row| Eager(Person::from(row))))
     }
 
     /// Everyone, by name; or, with `search`, the people whose name or an
@@ -112,7 +113,7 @@ impl Query {
                 after.is_some(),
                 TotalCount::PeopleMatching(query),
                 |(score, r)| (*score, r.id),
-                |(_, r)| Ok(Person::from(r)),
+                |(_, r)| Ok(Eager(Person::from(r))),
             );
         }
         let after: Option<NameCursor> = Cursor::decode(after.as_deref())?;
@@ -124,7 +125,7 @@ impl Query {
             after.is_some(),
             TotalCount::People,
             |r| (r.name.clone(), r.id),
-            |r| Ok(Person::from(r)),
+            |r| Ok(Eager(Person::from(r))),
         )
     }
 
@@ -133,9 +134,10 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         slug: String,
-    ) -> ApiResult<Option<Organization>> {
+    ) -> ApiResult<Option<Eager<Organization>>> {
         let row = db::organizations::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?;
-        row.map(Organization::try_from).transpose()
+        row.map(|row| Organization::try_from(row).map(Eager))
+            .transpose()
     }
 
     /// Every organization (units included), by name; optionally of one
@@ -162,7 +164,7 @@ impl Query {
                 after.is_some(),
                 TotalCount::OrganizationsMatching { query, kind },
                 |(score, r)| (*score, r.id),
-                |(_, r)| Organization::try_from(r),
+                |(_, r)| Organization::try_from(r).map(Eager),
             );
         }
         let after: Option<NameCursor> = Cursor::decode(after.as_deref())?;
@@ -174,7 +176,7 @@ impl Query {
             after.is_some(),
             TotalCount::Organizations { kind },
             |r| (r.name.clone(), r.id),
-            Organization::try_from,
+            |r| Organization::try_from(r).map(Eager),
         )
     }
 

@@ -7,6 +7,7 @@ mod batching;
 mod binary;
 mod cluster;
 mod dates;
+mod eager;
 mod exposure;
 mod faults;
 mod fuzz;
