@@ -91,7 +91,22 @@ SELECT s.person_id, o.id,
        s.career_position
 FROM stint_plan s JOIN organizations o ON o.slug = 'org-' || lpad(s.org_number::text, 5, '0');
 
-SELECT refresh_career_moves(NULL);
+-- The moves, 50,000 people at a time: refreshing everyone in one go sorts
+-- every stint at once, and at 1,000,000 people (3,000,000 stints) its
+-- temporary files filled the disk.
+DO $$
+DECLARE
+    first_id bigint;
+    last_id bigint;
+BEGIN
+    SELECT min(id), max(id) INTO first_id, last_id FROM people;
+    DELETE FROM career_moves;
+    WHILE first_id <= last_id LOOP
+        PERFORM refresh_career_moves(
+            ARRAY(SELECT id FROM people WHERE id >= first_id AND id < first_id + 50000));
+        first_id := first_id + 50000;
+    END LOOP;
+END $$;
 SELECT refresh_tree_members(NULL);
 
 INSERT INTO employment_sources (employment_id, source_id)

@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Nullable, Text, Timestamptz};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::schema::{employment_sources, employments};
+use super::organizations::OrganizationRow;
+use super::people::PersonRow;
+use super::schema::{employment_sources, employments, organizations};
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = employments, check_for_backend(diesel::pg::Pg))]
@@ -73,6 +75,20 @@ pub async fn of_people(
         .await
 }
 
+/// Every stint of each person in `person_ids` with its organization, in one
+/// statement (unordered, as [`of_people`]).
+pub async fn of_people_with_organizations(
+    conn: &mut AsyncPgConnection,
+    person_ids: &[i64],
+) -> QueryResult<Vec<(EmploymentRow, OrganizationRow)>> {
+    employments::table
+        .inner_join(organizations::table)
+        .filter(employments::person_id.eq_any(person_ids))
+        .select((EmploymentRow::as_select(), OrganizationRow::as_select()))
+        .load(conn)
+        .await
+}
+
 /// The leadership stints of each organization (`is_leader`), unordered.
 pub async fn leaders_of(
     conn: &mut AsyncPgConnection,
@@ -119,6 +135,44 @@ pub struct ScopedEmploymentRow {
     pub root_id: i64,
     #[diesel(embed)]
     pub employment: EmploymentRow,
+    #[diesel(embed)]
+    pub person: ListedPerson,
+}
+
+/// The stint's person, read by the listing statement itself when the query
+/// asks for people (columns `listed_*`, all null otherwise).
+#[derive(Debug, QueryableByName)]
+pub struct ListedPerson {
+    #[diesel(sql_type = Nullable<Text>)]
+    listed_slug: Option<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    listed_name: Option<String>,
+    #[diesel(sql_type = Nullable<Array<Text>>)]
+    listed_aliases: Option<Vec<String>>,
+    #[diesel(sql_type = Nullable<Text>)]
+    listed_bio: Option<String>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    listed_created_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Timestamptz>)]
+    listed_updated_at: Option<DateTime<Utc>>,
+    #[diesel(sql_type = Nullable<Integer>)]
+    listed_version: Option<i32>,
+}
+
+impl ListedPerson {
+    /// The person of stint `employment`, if the statement read it.
+    pub fn into_row(self, employment: &EmploymentRow) -> Option<PersonRow> {
+        Some(PersonRow {
+            id: employment.person_id,
+            slug: self.listed_slug?,
+            name: self.listed_name?,
+            aliases: self.listed_aliases?,
+            bio: self.listed_bio,
+            created_at: self.listed_created_at?,
+            updated_at: self.listed_updated_at?,
+            version: self.listed_version?,
+        })
+    }
 }
 
 #[derive(Debug, QueryableByName)]
@@ -176,10 +230,14 @@ pub async fn listing_pages(
     scope: OrganizationScope,
     cursor: Option<ListingCursor>,
     limit: i64,
+    with_people: bool,
 ) -> QueryResult<Vec<ScopedEmploymentRow>> {
     let sql = format!(
         "{SCOPE_CTE}
-        SELECT roots.root_id, stint.*
+        SELECT roots.root_id, stint.*,
+               p.slug AS listed_slug, p.name AS listed_name, p.aliases AS listed_aliases,
+               p.bio AS listed_bio, p.created_at AS listed_created_at,
+               p.updated_at AS listed_updated_at, p.version AS listed_version
         FROM roots CROSS JOIN LATERAL (
             -- Each organization's first rows straight from the index on
             -- (organization_id, started_on, id), in its order (unknown starts
@@ -208,6 +266,9 @@ pub async fn listing_pages(
             LIMIT $8
         ) page
         JOIN employments stint ON stint.id = page.id
+        -- The people too when the query asks for them: one statement for the
+        -- whole page instead of a second one by id.
+        LEFT JOIN people p ON $9 AND p.id = stint.person_id
         ORDER BY roots.root_id, stint.started_on NULLS LAST, stint.id"
     );
     diesel::sql_query(sql)
@@ -219,6 +280,7 @@ pub async fn listing_pages(
         .bind::<Nullable<Date>, _>(cursor.and_then(|c| c.started_on))
         .bind::<Nullable<BigInt>, _>(cursor.map(|c| c.id))
         .bind::<BigInt, _>(limit)
+        .bind::<Bool, _>(with_people)
         .load(conn)
         .await
 }

@@ -29,6 +29,10 @@ pub struct Employment {
     pub reported_years: Option<i32>,
     pub is_leader: bool,
     pub version: i32,
+    /// The person and organization when the statement that read the stint
+    /// read them too; otherwise they are loaded in a batch when asked for.
+    pub preloaded_person: Option<Person>,
+    pub preloaded_organization: Option<Organization>,
 }
 
 impl TryFrom<EmploymentRow> for Employment {
@@ -51,6 +55,8 @@ impl TryFrom<EmploymentRow> for Employment {
             career_position: row.career_position,
             reported_years: row.reported_years,
             is_leader: row.is_leader,
+            preloaded_person: None,
+            preloaded_organization: None,
         })
     }
 }
@@ -97,12 +103,18 @@ impl Employment {
     }
 
     async fn person(&self, ctx: &Context<'_>) -> ApiResult<Eager<Person>> {
+        if let Some(person) = &self.preloaded_person {
+            return Ok(Eager(person.clone()));
+        }
         let row = ctx.loader()?.load_one(PersonId(self.person_id)).await?;
         row.map(|row| Eager(Person::from(row)))
             .ok_or_else(|| ApiError::internal(format!("employment {} has no person", self.id)))
     }
 
     async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Eager<Organization>> {
+        if let Some(organization) = &self.preloaded_organization {
+            return Ok(Eager(organization.clone()));
+        }
         let row = ctx
             .loader()?
             .load_one(OrganizationId(self.organization_id))

@@ -74,6 +74,8 @@ id_key!(/// An authorship by id.
     AuthorshipId);
 id_key!(/// A person's stints, in chronological order.
     EmploymentsOfPerson);
+id_key!(/// A person's stints with their organizations, in chronological order.
+    StintsWithOrganizationsOf);
 id_key!(/// An organization's direct units, by name.
     UnitsOf);
 id_key!(/// An organization's founders, by name.
@@ -94,6 +96,8 @@ pub struct ListingPageKey {
     pub scope: OrganizationScope,
     pub cursor: Option<ListingCursor>,
     pub limit: i64,
+    /// Read each stint's person in the same statement.
+    pub with_people: bool,
 }
 
 /// The size of an organization's whole listing.
@@ -159,6 +163,36 @@ impl Loader<EmploymentsOfPerson> for Db {
         );
         for stints in groups.values_mut() {
             stints.sort_by_key(|row| ChronologyKey {
+                career_position: row.career_position,
+                started_on: row.started_on,
+                is_current: row.is_current,
+                id: row.id,
+            });
+        }
+        Ok(groups)
+    }
+}
+
+impl Loader<StintsWithOrganizationsOf> for Db {
+    type Value = Vec<(EmploymentRow, OrganizationRow)>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[StintsWithOrganizationsOf],
+    ) -> Result<HashMap<StintsWithOrganizationsOf, Self::Value>, ApiError> {
+        let rows = db::employments::of_people_with_organizations(
+            &mut *self.conn().await?,
+            &ids(keys, |k| k.0),
+        )
+        .await?;
+        let mut groups = group(
+            keys,
+            StintsWithOrganizationsOf,
+            rows.into_iter().map(|pair| (pair.0.person_id, pair)),
+        );
+        for stints in groups.values_mut() {
+            stints.sort_by_key(|(row, _)| ChronologyKey {
                 career_position: row.career_position,
                 started_on: row.started_on,
                 is_current: row.is_current,
@@ -260,7 +294,7 @@ impl Loader<SourcesOfAuthorship> for Db {
 /// Sibling connections usually share their arguments: each distinct
 /// (scope, cursor, limit) is one statement for all of its organizations.
 impl Loader<ListingPageKey> for Db {
-    type Value = Vec<EmploymentRow>;
+    type Value = Vec<(EmploymentRow, Option<PersonRow>)>;
     type Error = ApiError;
 
     async fn load(
@@ -268,27 +302,36 @@ impl Loader<ListingPageKey> for Db {
         keys: &[ListingPageKey],
     ) -> Result<HashMap<ListingPageKey, Self::Value>, ApiError> {
         let mut conn = self.conn().await?;
-        let mut batches: HashMap<(OrganizationScope, Option<ListingCursor>, i64), Vec<i64>> =
-            HashMap::new();
+        type Batch = (OrganizationScope, Option<ListingCursor>, i64, bool);
+        let mut batches: HashMap<Batch, Vec<i64>> = HashMap::new();
         for key in keys {
             batches
-                .entry((key.scope, key.cursor, key.limit))
+                .entry((key.scope, key.cursor, key.limit, key.with_people))
                 .or_default()
                 .push(key.organization_id);
         }
         let mut pages: HashMap<ListingPageKey, Self::Value> =
             keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-        for ((scope, cursor, limit), roots) in batches {
-            let rows =
-                db::employments::listing_pages(&mut conn, &roots, scope, cursor, limit).await?;
+        for ((scope, cursor, limit, with_people), roots) in batches {
+            let rows = db::employments::listing_pages(
+                &mut conn,
+                &roots,
+                scope,
+                cursor,
+                limit,
+                with_people,
+            )
+            .await?;
             for row in rows {
                 let key = ListingPageKey {
                     organization_id: row.root_id,
                     scope,
                     cursor,
                     limit,
+                    with_people,
                 };
-                pages.entry(key).or_default().push(row.employment);
+                let person = row.person.into_row(&row.employment);
+                pages.entry(key).or_default().push((row.employment, person));
             }
         }
         Ok(pages)

@@ -316,6 +316,7 @@ impl Organization {
             cursor,
             // One more row than asked tells whether there is a next page.
             limit: limit + 1,
+            with_people: selects_person(ctx),
         };
         let mut rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
         let has_next_page = rows.len() as i64 > limit;
@@ -326,14 +327,25 @@ impl Organization {
         });
         let mut connection =
             Connection::with_additional_fields(cursor.is_some(), has_next_page, total);
-        for row in rows {
+        for (row, person) in rows {
             let cursor = listing_cursor(&row)?;
-            connection
-                .edges
-                .push(Edge::new(cursor, Eager(Employment::try_from(row)?)));
+            let mut stint = Employment::try_from(row)?;
+            stint.preloaded_person = person.map(Person::from);
+            connection.edges.push(Edge::new(cursor, Eager(stint)));
         }
         Ok(connection)
     }
+}
+
+/// Whether a stint connection's selection asks for its stints' people.
+fn selects_person(ctx: &Context<'_>) -> bool {
+    let connection = ctx.look_ahead();
+    connection.field("nodes").field("person").exists()
+        || connection
+            .field("edges")
+            .field("node")
+            .field("person")
+            .exists()
 }
 
 /// Checks a `since` / `until` pair.

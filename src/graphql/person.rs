@@ -8,9 +8,9 @@ use super::eager::{Eager, PlainFields, value};
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
-use super::loaders::{AuthorshipsOfPerson, EmploymentsOfPerson};
+use super::loaders::{AuthorshipsOfPerson, EmploymentsOfPerson, StintsWithOrganizationsOf};
 use super::scalars::DateScalar;
-use crate::db::employments::AtDay;
+use crate::db::employments::{AtDay, EmploymentRow};
 use crate::db::people::PersonRow;
 use crate::domain::point_in_time;
 
@@ -105,26 +105,38 @@ fn admits(at: AtDay, stint: &Employment) -> bool {
 }
 
 impl Person {
+    /// The person's stints, in chronological order, with their organizations
+    /// read in the same statement when the query asks for them.
     async fn stints(
         &self,
         ctx: &Context<'_>,
         status: EmploymentStatus,
         at: Option<AtDay>,
     ) -> ApiResult<Vec<Employment>> {
-        let rows = ctx
-            .loader()?
-            .load_one(EmploymentsOfPerson(self.id))
-            .await?
-            .unwrap_or_default();
-        let stints = rows
-            .into_iter()
-            .filter(|row| {
-                status
-                    .is_current()
-                    .is_none_or(|current| row.is_current == current)
-            })
-            .map(Employment::try_from)
-            .collect::<ApiResult<Vec<_>>>()?;
+        let loader = ctx.loader()?;
+        let stints: Vec<Employment> = if ctx.look_ahead().field("organization").exists() {
+            let rows = loader
+                .load_one(StintsWithOrganizationsOf(self.id))
+                .await?
+                .unwrap_or_default();
+            rows.into_iter()
+                .filter(|(row, _)| admits_status(status, row))
+                .map(|(row, organization)| {
+                    let mut stint = Employment::try_from(row)?;
+                    stint.preloaded_organization = Some(organization.try_into()?);
+                    Ok(stint)
+                })
+                .collect::<ApiResult<_>>()?
+        } else {
+            let rows = loader
+                .load_one(EmploymentsOfPerson(self.id))
+                .await?
+                .unwrap_or_default();
+            rows.into_iter()
+                .filter(|row| admits_status(status, row))
+                .map(Employment::try_from)
+                .collect::<ApiResult<_>>()?
+        };
         Ok(match at {
             None => stints,
             Some(at) => stints
@@ -133,6 +145,12 @@ impl Person {
                 .collect(),
         })
     }
+}
+
+fn admits_status(status: EmploymentStatus, row: &EmploymentRow) -> bool {
+    status
+        .is_current()
+        .is_none_or(|current| row.is_current == current)
 }
 
 impl PlainFields for Person {

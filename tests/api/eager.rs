@@ -168,3 +168,36 @@ async fn a_failing_field_is_reported_with_its_path_as_the_generic_executor_does(
     assert_eq!(eager["errors"][0]["path"], json!(["person", "employments"]));
     assert_eq!(eager["errors"][0]["path"], generic["errors"][0]["path"]);
 }
+
+#[tokio::test]
+async fn people_read_with_a_stint_page_are_the_people_loaded_by_id() {
+    let app = TestApp::spawn_seeded().await;
+    let data = app
+        .data(&format!(
+            "{{ organizations(first: 100) {{ nodes {{
+                 employments(first: 100) {{ nodes {{ person {{ {PERSON_FIELDS} }} }}
+                   edges {{ node {{ person {{ slug }} }} }} }} }} }} }}"
+        ))
+        .await;
+    let mut seen = 0;
+    for organization in data["organizations"]["nodes"].as_array().expect("a list") {
+        let stints = &organization["employments"];
+        for (node, edge) in stints["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .zip(stints["edges"].as_array().expect("edges"))
+        {
+            let person = &node["person"];
+            assert_eq!(
+                *person,
+                through_node(&app, &person["id"], "Person", PERSON_FIELDS).await
+            );
+            assert_eq!(edge["node"]["person"]["slug"], person["slug"]);
+            seen += 1;
+        }
+    }
+    // Every stint of the data set is listed under its organization or the
+    // organization it is a unit of.
+    assert!(seen >= 30, "{seen} stints");
+}
