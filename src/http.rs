@@ -3,6 +3,7 @@
 //! module only turns HTTP into `async_graphql::Request` and back.
 
 mod cors;
+mod documents;
 mod guard;
 mod negotiate;
 mod rate_limit;

@@ -8,9 +8,9 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use async_graphql::Request;
-use async_graphql::parser::parse_query;
 use async_graphql::parser::types::OperationType;
 
+use super::documents::DocumentCache;
 use super::negotiate::GRAPHQL_RESPONSE;
 use super::rate_limit::{ClientKey, RateLimiter};
 use crate::config::HttpConfig;
@@ -21,6 +21,7 @@ use crate::graphql::limits::{self, CostModel, LimitError};
 /// Shared by every worker: built once from the schema and the configuration.
 pub struct Guard {
     model: CostModel,
+    documents: DocumentCache,
     verified: VerifiedTokens,
     limiter: RateLimiter,
     trust_forwarded_for: bool,
@@ -67,6 +68,7 @@ impl Guard {
     pub fn new(sdl: &str, config: &HttpConfig) -> Self {
         Guard {
             model: CostModel::from_sdl(sdl),
+            documents: DocumentCache::default(),
             verified: VerifiedTokens::default(),
             limiter: RateLimiter::new(
                 config.rate_limit_capacity,
@@ -136,7 +138,7 @@ impl Guard {
         read_only: bool,
     ) -> Result<Option<limits::Measure>, Refused> {
         limits::check_nesting(&request.query).map_err(Refused::Limit)?;
-        let Ok(document) = parse_query(&request.query) else {
+        let Ok(document) = self.documents.parse(&request.query) else {
             return Ok(None);
         };
         let measure = self

@@ -1,0 +1,85 @@
+//! Parsed GraphQL documents, kept by their text.
+//!
+//! Clients send the same few documents over and over with different
+//! variables, and async-graphql's parser (pest) cost a fifth of the server's
+//! CPU on a lookup by slug. A document parsed once is cloned from here after.
+//! The cache is bounded in entries and in the size of what it keeps; when
+//! full it starts over, which keeps it simple and its memory fixed.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use async_graphql::parser::types::ExecutableDocument;
+use async_graphql::parser::{Error as ParseError, parse_query};
+
+/// How many documents are kept.
+const ENTRIES: usize = 256;
+/// Longer documents are parsed every time: they are rare, and keeping them
+/// would let a client fill the cache with big one-offs.
+const LONGEST: usize = 8 * 1024;
+
+#[derive(Default)]
+pub struct DocumentCache {
+    parsed: Mutex<HashMap<Arc<str>, ExecutableDocument>>,
+}
+
+impl DocumentCache {
+    /// `query`, parsed; from the cache when it was parsed before.
+    pub fn parse(&self, query: &str) -> Result<ExecutableDocument, ParseError> {
+        if query.len() > LONGEST {
+            return parse_query(query);
+        }
+        if let Some(document) = self.lock().get(query) {
+            return Ok(document.clone());
+        }
+        // Parsed outside the lock: another request may parse the same text
+        // at the same time, which costs only the time saved here.
+        let document = parse_query(query)?;
+        let mut parsed = self.lock();
+        if parsed.len() >= ENTRIES {
+            parsed.clear();
+        }
+        parsed.insert(Arc::from(query), document.clone());
+        Ok(document)
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, ExecutableDocument>> {
+        // A panic while holding the lock cannot leave the map inconsistent:
+        // every change is a single insert or clear.
+        self.parsed.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_cached_document_is_the_document_parsed_afresh() {
+        let cache = DocumentCache::default();
+        let query = "query Q($slug: String!) { person(slug: $slug) { name ...F } } \
+                     fragment F on Person { id }";
+        let first = cache.parse(query).expect("parses");
+        let second = cache.parse(query).expect("parses");
+        let fresh = parse_query(query).expect("parses");
+        assert_eq!(format!("{second:?}"), format!("{fresh:?}"));
+        assert_eq!(format!("{first:?}"), format!("{fresh:?}"));
+        assert_eq!(cache.lock().len(), 1);
+    }
+
+    #[test]
+    fn syntax_errors_are_not_kept_and_the_cache_stays_bounded() {
+        let cache = DocumentCache::default();
+        assert!(cache.parse("{ person(slug: ").is_err());
+        assert!(cache.lock().is_empty());
+        for n in 0..ENTRIES + 10 {
+            cache
+                .parse(&format!("{{ a{n}: __typename }}"))
+                .expect("parses");
+        }
+        assert!(cache.lock().len() <= ENTRIES);
+        let long = format!("{{ {} }}", "__typename ".repeat(LONGEST / 10));
+        cache.parse(&long).expect("parses");
+        assert!(!cache.lock().contains_key(long.as_str()));
+    }
+}
