@@ -222,6 +222,11 @@ const SCOPE_FILTER: &str = "
                     ELSE $4 END
             AND (e.is_current OR e.ended_on >= $4)))))";
 
+/// The person columns of a listing row (`listed_*`): null unless `$9`.
+const LISTED_PERSON: &str = "p.slug AS listed_slug, p.name AS listed_name,
+    p.aliases AS listed_aliases, p.bio AS listed_bio, p.created_at AS listed_created_at,
+    p.updated_at AS listed_updated_at, p.version AS listed_version";
+
 /// Up to `limit` stints of each root organization, ordered by start (unknown
 /// last) then id, after `cursor`: one statement for any number of roots.
 pub async fn listing_pages(
@@ -232,32 +237,28 @@ pub async fn listing_pages(
     limit: i64,
     with_people: bool,
 ) -> QueryResult<Vec<ScopedEmploymentRow>> {
-    let sql = format!(
-        "{SCOPE_CTE}
-        SELECT roots.root_id, stint.*,
-               p.slug AS listed_slug, p.name AS listed_name, p.aliases AS listed_aliases,
-               p.bio AS listed_bio, p.created_at AS listed_created_at,
-               p.updated_at AS listed_updated_at, p.version AS listed_version
+    let dated_cursor = cursor.is_some_and(|c| c.started_on.is_some());
+    let sql = if dated_cursor {
+        format!(
+            "{SCOPE_CTE}
+        SELECT roots.root_id, stint.*, {LISTED_PERSON}
         FROM roots CROSS JOIN LATERAL (
-            -- Each organization's first rows straight from the index on
-            -- (organization_id, started_on, id), in its order (unknown starts
-            -- are NULL, last), dated and undated apart so that the cursor is
-            -- an index condition; then the roots' pages are merged. Only the
-            -- page's rows touch the table.
+            -- After a dated stint come the later dated ones, then every
+            -- undated one: each part read from the index on
+            -- (organization_id, started_on, id) with the cursor as an index
+            -- condition, then merged. Only the page's rows touch the table.
             SELECT first.id FROM unnest(roots.organization_ids) AS u(organization_id)
             CROSS JOIN LATERAL (
                 (SELECT e.id, e.started_on FROM employments e
                 WHERE e.organization_id = u.organization_id AND e.started_on IS NOT NULL
                   AND {SCOPE_FILTER}
-                  AND ($7::bigint IS NULL
-                       OR ($6::date IS NOT NULL AND (e.started_on, e.id) > ($6::date, $7::bigint)))
+                  AND (e.started_on, e.id) > ($6::date, $7::bigint)
                 ORDER BY e.started_on, e.id
                 LIMIT $8)
                 UNION ALL
                 (SELECT e.id, e.started_on FROM employments e
                 WHERE e.organization_id = u.organization_id AND e.started_on IS NULL
                   AND {SCOPE_FILTER}
-                  AND ($7::bigint IS NULL OR $6::date IS NOT NULL OR e.id > $7::bigint)
                 -- All NULL: by id, but said so that the index order serves it.
                 ORDER BY e.started_on, e.id
                 LIMIT $8)
@@ -266,11 +267,36 @@ pub async fn listing_pages(
             LIMIT $8
         ) page
         JOIN employments stint ON stint.id = page.id
+        LEFT JOIN people p ON $9 AND p.id = stint.person_id
+        ORDER BY roots.root_id, stint.started_on NULLS LAST, stint.id"
+        )
+    } else {
+        format!(
+            "{SCOPE_CTE}
+        SELECT roots.root_id, stint.*, {LISTED_PERSON}
+        FROM roots CROSS JOIN LATERAL (
+            -- The first page, or one after an undated stint: each
+            -- organization's rows straight from the index on
+            -- (organization_id, started_on, id), whose order (unknown starts
+            -- are NULL, last) is the listing's; then the roots' pages merged.
+            SELECT first.* FROM unnest(roots.organization_ids) AS u(organization_id)
+            CROSS JOIN LATERAL (
+                SELECT e.* FROM employments e
+                WHERE e.organization_id = u.organization_id
+                  AND {SCOPE_FILTER}
+                  AND ($7::bigint IS NULL OR (e.started_on IS NULL AND e.id > $7::bigint))
+                ORDER BY e.started_on, e.id
+                LIMIT $8
+            ) first
+            ORDER BY first.started_on NULLS LAST, first.id
+            LIMIT $8
+        ) stint
         -- The people too when the query asks for them: one statement for the
         -- whole page instead of a second one by id.
         LEFT JOIN people p ON $9 AND p.id = stint.person_id
         ORDER BY roots.root_id, stint.started_on NULLS LAST, stint.id"
-    );
+        )
+    };
     diesel::sql_query(sql)
         .bind::<Array<BigInt>, _>(root_ids)
         .bind::<Bool, _>(scope.include_units)

@@ -155,3 +155,86 @@ async fn every_list_taking_first_refuses_out_of_range_values() {
         );
     }
 }
+
+/// Stints at Meta and its units with start dates (some equal) and without:
+/// the listing order is start (unknown last) then id.
+const DATED_STINTS: &str = "
+    INSERT INTO people (slug, name) SELECT 'dated-' || n, 'Dated ' || n FROM generate_series(1, 12) n;
+    BEGIN;
+    INSERT INTO employments (person_id, organization_id, is_current, started_on, started_on_precision)
+    SELECT p.id, o.id, false,
+           CASE WHEN n % 4 = 0 THEN NULL ELSE make_date(2010 + n % 5, 1, 1) END,
+           CASE WHEN n % 4 = 0 THEN NULL ELSE 'year' END
+    FROM generate_series(1, 12) n
+    JOIN people p ON p.slug = 'dated-' || n
+    JOIN organizations o ON o.slug = CASE WHEN n % 3 = 0 THEN 'fair' ELSE 'meta' END;
+    INSERT INTO employment_sources (employment_id, source_id)
+    SELECT e.id, (SELECT min(id) FROM sources) FROM employments e
+    WHERE NOT EXISTS (SELECT 1 FROM employment_sources s WHERE s.employment_id = e.id);
+    COMMIT;
+";
+
+#[tokio::test]
+async fn dated_and_undated_stints_page_in_listing_order_at_any_page_size() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(DATED_STINTS).await;
+    for include_units in [false, true] {
+        let scope = if include_units {
+            "o.id = m.id OR o.parent_id = m.id"
+        } else {
+            "o.id = m.id"
+        };
+        let expected: Vec<String> = {
+            use diesel::QueryableByName;
+            use diesel_async::RunQueryDsl;
+            #[derive(QueryableByName)]
+            struct Row {
+                #[diesel(sql_type = diesel::sql_types::Text)]
+                slug: String,
+            }
+            let rows: Vec<Row> = diesel::sql_query(format!(
+                "SELECT p.slug || ':' || coalesce(e.started_on::text, '-') AS slug
+                 FROM employments e JOIN people p ON p.id = e.person_id
+                 JOIN organizations o ON o.id = e.organization_id
+                 JOIN organizations m ON m.slug = 'meta' AND ({scope})
+                 ORDER BY e.started_on NULLS LAST, e.id"
+            ))
+            .load(&mut app.conn().await)
+            .await
+            .expect("the expected order");
+            rows.into_iter().map(|r| r.slug).collect()
+        };
+        assert!(expected.iter().any(|s| s.ends_with(":-")));
+        assert!(expected.iter().any(|s| !s.ends_with(":-")));
+        for page_size in [1, 2, 3, 5, 100] {
+            let mut seen = Vec::new();
+            let mut after = String::from("null");
+            loop {
+                let data = app
+                    .data(&format!(
+                        "{{ organization(slug: \"meta\") {{ employments(first: {page_size}, after: {after}, includeUnits: {include_units}) {{
+                            nodes {{ startedOn person {{ slug }} }} pageInfo {{ hasNextPage endCursor }} }} }} }}"
+                    ))
+                    .await;
+                let page = &data["organization"]["employments"];
+                for node in page["nodes"].as_array().expect("nodes") {
+                    let started = node["startedOn"]
+                        .as_str()
+                        .map_or("-".to_owned(), |d| format!("{d}-01-01"));
+                    seen.push(format!(
+                        "{}:{started}",
+                        node["person"]["slug"].as_str().unwrap_or("?")
+                    ));
+                }
+                if page["pageInfo"]["hasNextPage"] != true {
+                    break;
+                }
+                after = format!("{}", page["pageInfo"]["endCursor"]);
+            }
+            assert_eq!(
+                seen, expected,
+                "page size {page_size}, units {include_units}"
+            );
+        }
+    }
+}
