@@ -17,8 +17,9 @@ use actix_web::http::header::{HeaderMap, HeaderName, HeaderValue};
 use actix_web::middleware::Next;
 use actix_web::{HttpRequest, HttpResponse, web};
 use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextResolve, ResolveInfo,
+    Extension, ExtensionContext, ExtensionFactory, NextResolve, ResolveInfo,
 };
+use async_graphql::parser::types::{DocumentOperations, ExecutableDocument};
 use async_graphql::{Response, ServerError, ServerResult};
 use futures_util::FutureExt;
 use futures_util::future::BoxFuture;
@@ -30,7 +31,7 @@ use tracing::Instrument;
 use crate::config::LogFormat;
 use crate::db::DbPool;
 use crate::graphql::AppSchema;
-use crate::graphql::error::{ApiError, code};
+use crate::graphql::error::{ApiError, Stage, code, with_stage_code};
 use crate::server::Readiness;
 
 pub const REQUEST_ID_HEADER: HeaderName = HeaderName::from_static("x-request-id");
@@ -279,30 +280,6 @@ pub async fn track_requests(
 #[derive(Debug, Clone)]
 pub struct RefusedWith(pub String);
 
-/// Puts the executed operation's name into the request's log span.
-pub struct OperationName;
-
-impl ExtensionFactory for OperationName {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(OperationNameExtension)
-    }
-}
-
-struct OperationNameExtension;
-
-#[async_trait::async_trait]
-impl Extension for OperationNameExtension {
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        tracing::Span::current().record("operation", operation_name.unwrap_or("<anonymous>"));
-        next.run(ctx, operation_name).await
-    }
-}
-
 /// What bounds each GraphQL execution; app data beside the schema.
 #[derive(Debug, Clone)]
 pub struct ExecutionGuard {
@@ -363,8 +340,15 @@ pub async fn execute_graphql(
 ) -> Response {
     let guard = req.app_data::<web::Data<ExecutionGuard>>();
     let request_id = current_request_id().unwrap_or_else(new_request_id);
+    let requested = request.operation_name.clone();
+    let operation = match request.parsed_query() {
+        Ok(document) => Ok(operation_name(document, requested.as_deref())),
+        Err(error) => Err(with_stage_code(error, Stage::Parse)),
+    };
     let mut response = if guard.is_some_and(|g| !g.readiness.is_ready()) {
         Response::from_errors(vec![client_error(ApiError::DatabaseUnavailable)])
+    } else if let Err(error) = &operation {
+        Response::from_errors(vec![error.clone()])
     } else {
         if cfg!(debug_assertions) && guard.is_some_and(|g| g.debug_faults) {
             request = request.data(DebugFaults);
@@ -394,6 +378,13 @@ pub async fn execute_graphql(
             }
         }
     };
+    if let Ok(Some(name)) = &operation {
+        tracing::Span::current().record("operation", name.as_str());
+    }
+    response.errors = std::mem::take(&mut response.errors)
+        .into_iter()
+        .map(|error| with_stage_code(error, Stage::Parsed))
+        .collect();
     for error in &mut response.errors {
         seal_internal(error, &request_id);
     }
@@ -407,8 +398,23 @@ pub async fn execute_graphql(
     response
 }
 
-/// An error's `extensions.code` (`NONE` if it has none, which `ErrorCodes`
-/// should make impossible).
+/// The name of the operation a request runs: the one it names, or the
+/// document's only operation; `<anonymous>` for an unnamed one.
+fn operation_name(document: &ExecutableDocument, requested: Option<&str>) -> Option<String> {
+    if let Some(name) = requested {
+        return Some(name.to_owned());
+    }
+    match &document.operations {
+        DocumentOperations::Single(_) => Some("<anonymous>".to_owned()),
+        DocumentOperations::Multiple(operations) if operations.len() == 1 => {
+            operations.keys().next().map(|name| name.to_string())
+        }
+        DocumentOperations::Multiple(_) => None,
+    }
+}
+
+/// An error's `extensions.code` (`NONE` if it has none, which
+/// `with_stage_code` should make impossible).
 fn error_code(error: &ServerError) -> &str {
     match error.extensions.as_ref().and_then(|e| e.get("code")) {
         Some(async_graphql::Value::String(code)) => code,

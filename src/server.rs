@@ -74,7 +74,11 @@ impl Application {
             config.db_timeouts,
             statements.clone(),
         )?;
-        let schema = graphql::build_schema_with(Some(pool.clone()), config.http.introspection);
+        let schema = graphql::build_schema_with(
+            Some(pool.clone()),
+            config.http.introspection,
+            config.debug_faults,
+        );
         let guard = web::Data::new(crate::http::Guard::new(&schema.sdl(), &config.http));
         let http_config = web::Data::new(config.http.clone());
         let listener = TcpListener::bind(config.listen)?;

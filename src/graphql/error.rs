@@ -5,17 +5,9 @@
 //! client is decided here, once. Internal causes are logged with a reference
 //! and never sent: the client sees the code, a plain message and the reference.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use async_graphql::extensions::{
-    Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextRequest,
-    NextValidation,
-};
-use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::{
-    ErrorExtensions as _, Response, ServerError, ServerResult, ValidationResult, Variables,
-};
+use async_graphql::{ErrorExtensions as _, ServerError};
 
 /// Stable machine-readable error codes, sent as `extensions.code`.
 pub mod code {
@@ -257,17 +249,33 @@ impl From<ApiError> for async_graphql::Error {
 
 pub type ApiResult<T> = Result<T, ApiError>;
 
-/// Gives every error in a response a code: those async-graphql raises itself
-/// (syntax, validation, input coercion) come without one.
-pub struct ErrorCodes;
-
-impl ExtensionFactory for ErrorCodes {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(ErrorCodesExtension)
-    }
+/// Where in async-graphql's pipeline an error without a code was raised.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stage {
+    /// The document did not parse.
+    Parse,
+    /// Everything after parsing: validation, choosing the operation, and
+    /// execution.
+    Parsed,
 }
 
-struct ErrorCodesExtension;
+/// Gives an error the code of where it was raised, unless it has one: those
+/// async-graphql raises itself (syntax, validation, input coercion) come
+/// without.
+///
+/// Validation and the choice of operation run before any resolver, so their
+/// errors have no path; an error raised while executing always has the path
+/// of its field.
+pub fn with_stage_code(error: ServerError, stage: Stage) -> ServerError {
+    let code = match stage {
+        Stage::Parse => code::GRAPHQL_PARSE_FAILED,
+        Stage::Parsed if is_input_error(&error) => code::BAD_USER_INPUT,
+        Stage::Parsed if !error.path.is_empty() => code::INTERNAL,
+        Stage::Parsed if is_operation_choice_error(&error) => code::BAD_REQUEST,
+        Stage::Parsed => code::GRAPHQL_VALIDATION_FAILED,
+    };
+    with_code(error, code)
+}
 
 fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
     let has_code = error
@@ -289,70 +297,9 @@ fn is_input_error(error: &ServerError) -> bool {
         || error.message.starts_with("Failed to parse")
 }
 
-#[async_trait::async_trait]
-impl Extension for ErrorCodesExtension {
-    /// What no later hook saw: choosing the operation ("Unknown operation
-    /// named …", "Operation name required …") happens between validation and
-    /// execution.
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let mut response = next.run(ctx).await;
-        response.errors = std::mem::take(&mut response.errors)
-            .into_iter()
-            .map(|e| with_code(e, code::BAD_REQUEST))
-            .collect();
-        response
-    }
-
-    async fn parse_query(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        query: &str,
-        variables: &Variables,
-        next: NextParseQuery<'_>,
-    ) -> ServerResult<ExecutableDocument> {
-        next.run(ctx, query, variables)
-            .await
-            .map_err(|e| with_code(e, code::GRAPHQL_PARSE_FAILED))
-    }
-
-    async fn validation(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        next: NextValidation<'_>,
-    ) -> Result<ValidationResult, Vec<ServerError>> {
-        next.run(ctx).await.map_err(|errors| {
-            errors
-                .into_iter()
-                .map(|e| {
-                    let code = if is_input_error(&e) {
-                        code::BAD_USER_INPUT
-                    } else {
-                        code::GRAPHQL_VALIDATION_FAILED
-                    };
-                    with_code(e, code)
-                })
-                .collect()
-        })
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        let mut response = next.run(ctx, operation_name).await;
-        response.errors = std::mem::take(&mut response.errors)
-            .into_iter()
-            .map(|e| {
-                let code = if is_input_error(&e) {
-                    code::BAD_USER_INPUT
-                } else {
-                    code::INTERNAL
-                };
-                with_code(e, code)
-            })
-            .collect();
-        response
-    }
+/// async-graphql's refusals of `operationName`, raised between validation and
+/// execution.
+fn is_operation_choice_error(error: &ServerError) -> bool {
+    error.message.starts_with("Unknown operation named")
+        || error.message.starts_with("Operation name required")
 }

@@ -40,24 +40,34 @@ pub const MAX_COMPLEXITY: usize = 5_000;
 
 /// Builds the schema. `pool` is `None` only to print the SDL.
 pub fn build_schema(pool: Option<DbPool>) -> AppSchema {
-    build_schema_with(pool, true)
+    build_schema_with(pool, true, false)
 }
 
 /// Builds the schema; without `introspection`, "Did you mean …" suggestions
 /// go too, since they would reveal field names one typo at a time.
-pub fn build_schema_with(pool: Option<DbPool>, introspection: bool) -> AppSchema {
+///
+/// No extension is registered unless `debug_faults` (debug builds only): with
+/// any extension at all, async-graphql wraps every field of every object in
+/// the extension chain, a boxed future per field. The error codes and the
+/// operation's name are handled around execution instead
+/// (`observability::execute_graphql`).
+pub fn build_schema_with(
+    pool: Option<DbPool>,
+    introspection: bool,
+    debug_faults: bool,
+) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
         mutation::Mutation::default(),
         EmptySubscription,
     )
-    .extension(error::ErrorCodes)
-    .extension(crate::observability::OperationName)
-    .extension(crate::observability::DebugFaultInjection)
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(MAX_DEPTH * 2)
     .limit_directives(8);
+    if cfg!(debug_assertions) && debug_faults {
+        builder = builder.extension(crate::observability::DebugFaultInjection);
+    }
     if let Some(pool) = pool {
         builder = builder.data(pool);
     }

@@ -212,3 +212,51 @@ async fn nesting_beyond_the_depth_limit_is_refused_before_any_sql() {
     assert_eq!(error_codes(&response), ["QUERY_TOO_DEEP"], "{response}");
     assert_eq!(app.statements.get(), before, "no SQL for a refused query");
 }
+
+#[tokio::test]
+async fn every_stage_of_a_request_codes_its_errors() {
+    let app = TestApp::spawn_seeded().await;
+    let cases = [
+        (
+            json!({ "query": "{ person(slug: " }),
+            "GRAPHQL_PARSE_FAILED",
+        ),
+        (
+            json!({ "query": "{ person { name } }" }),
+            "GRAPHQL_VALIDATION_FAILED",
+        ),
+        (
+            json!({ "query": "{ people(first: \"ten\") { totalCount } }" }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            json!({ "query": "query A { people { totalCount } }", "operationName": "B" }),
+            "BAD_REQUEST",
+        ),
+        (
+            json!({ "query": "query A { people { totalCount } } query B { organizations { totalCount } }" }),
+            "BAD_REQUEST",
+        ),
+        (
+            json!({ "query": "{ people(first: 1000) { totalCount } }" }),
+            "BAD_USER_INPUT",
+        ),
+        (
+            json!({ "query": "{ person(slug: \"guillaume-lample\") { employments(at: \"2023-01-01\", certainty: NO) { title } } }" }),
+            "BAD_USER_INPUT",
+        ),
+    ];
+    for (body, code) in cases {
+        let response: serde_json::Value = app
+            .client
+            .post(app.url("/graphql"))
+            .json(&body)
+            .send()
+            .await
+            .expect("reachable")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(error_codes(&response), [code], "{body}: {response}");
+    }
+}
