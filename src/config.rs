@@ -17,6 +17,10 @@ pub struct Config {
     pub db_pool_size: usize,
     /// `TALENTGRAPH_HTTP_WORKERS`: HTTP worker threads (default: one per CPU).
     pub http_workers: usize,
+    /// `TALENTGRAPH_MAX_CONCURRENT_EXECUTIONS`: the most GraphQL requests
+    /// executed (and their answers serialized) at once; the others wait their
+    /// turn in arrival order.
+    pub max_concurrent_executions: usize,
     /// What the public HTTP face allows: introspection, playground, CORS, rate limits.
     pub http: HttpConfig,
     /// `TALENTGRAPH_REQUEST_TIMEOUT_MS`: the most time one GraphQL request may run.
@@ -181,6 +185,8 @@ impl HttpConfig {
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/talentgraph";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DB_POOL_SIZE: usize = 16;
+/// GraphQL executions at once per core, by default.
+pub const DEFAULT_EXECUTIONS_PER_CORE: usize = 4;
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
 /// Well above the slowest analytic query on the benchmark's 100,000 people.
 pub const DEFAULT_DB_STATEMENT_TIMEOUT_MS: u64 = 5_000;
@@ -236,6 +242,14 @@ impl Config {
             "TALENTGRAPH_HTTP_WORKERS",
             lookup("TALENTGRAPH_HTTP_WORKERS"),
             &default_workers.to_string(),
+        )?;
+        // Executing is CPU work between database round trips: a few requests
+        // per core keep the cores busy, and each one waiting instead of
+        // executing holds no answer in memory.
+        let max_concurrent_executions: usize = parse(
+            "TALENTGRAPH_MAX_CONCURRENT_EXECUTIONS",
+            lookup("TALENTGRAPH_MAX_CONCURRENT_EXECUTIONS"),
+            &(default_workers * DEFAULT_EXECUTIONS_PER_CORE).to_string(),
         )?;
         let http = HttpConfig::from_lookup(&lookup)?;
         let millis = |name: &'static str, default: u64, allow_zero: bool| {
@@ -314,6 +328,7 @@ impl Config {
             listen,
             db_pool_size,
             http_workers: http_workers.max(1),
+            max_concurrent_executions: max_concurrent_executions.max(1),
             http,
             request_timeout,
             db_timeouts,

@@ -25,6 +25,7 @@ use crate::graphql::AppSchema;
 use crate::graphql::auth::Credentials;
 use crate::graphql::limits;
 use crate::graphql::loaders::request_loader;
+use crate::observability::ExecutionGuard;
 use crate::shutdown::Draining;
 use guard::{code, refusal};
 use negotiate::{GRAPHQL_RESPONSE, JSON};
@@ -87,6 +88,12 @@ async fn execute(
     {
         return refused;
     }
+    // Held until the answer is serialized: a request waiting here holds
+    // neither a database connection nor an answer in memory.
+    let _executing = match req.app_data::<web::Data<ExecutionGuard>>() {
+        Some(guard) => guard.executions.clone().acquire_owned().await.ok(),
+        None => None,
+    };
     let response = crate::observability::execute_graphql(
         req,
         schema,

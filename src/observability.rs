@@ -287,6 +287,8 @@ pub struct ExecutionGuard {
     pub readiness: Readiness,
     /// Debug builds only: arm [`DebugFaultInjection`].
     pub debug_faults: bool,
+    /// One permit per request executing (`max_concurrent_executions`).
+    pub executions: Arc<tokio::sync::Semaphore>,
 }
 
 /// Request data that arms [`DebugFaultInjection`]. Only [`execute_graphql`]

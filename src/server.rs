@@ -90,6 +90,9 @@ impl Application {
             request_timeout: config.request_timeout,
             readiness: readiness.clone(),
             debug_faults: config.debug_faults,
+            executions: Arc::new(tokio::sync::Semaphore::new(
+                config.max_concurrent_executions,
+            )),
         });
         let draining = Draining::default();
         let draining_data = web::Data::new(draining.clone());

@@ -260,3 +260,84 @@ async fn a_database_that_accepts_but_never_answers_is_unavailable_after_the_conn
     );
     drop(silent);
 }
+
+/// With room for one execution, a second request waits for the first to
+/// finish instead of running beside it; then both are answered.
+#[tokio::test]
+async fn requests_beyond_the_execution_limit_wait_their_turn() {
+    let app = TestApp::spawn_with(|config| config.max_concurrent_executions = 1).await;
+    talentgraph::seed::seed(&mut app.conn().await)
+        .await
+        .expect("seed");
+    let mut blocker = app.conn().await;
+    blocker
+        .batch_execute("BEGIN; LOCK TABLE organizations IN ACCESS EXCLUSIVE MODE")
+        .await
+        .expect("lock");
+    let held = tokio::spawn({
+        let client = reqwest::Client::new();
+        let url = app.url("/graphql");
+        async move {
+            client
+                .post(url)
+                .json(&json!({ "query": r#"{ organization(slug: "mistral") { name } }"# }))
+                .send()
+                .await
+                .expect("answered")
+                .json::<Value>()
+                .await
+                .expect("JSON")
+        }
+    });
+    // The first request is executing: waiting inside PostgreSQL for the lock.
+    let mut waiting = 0;
+    for _ in 0..200 {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let count: Count = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result(&mut app.conn().await)
+        .await
+        .expect("activity");
+        waiting = count.n;
+        if waiting > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    assert_eq!(waiting, 1, "the first request reached the lock");
+    // A second request needs no lock, but no execution slot is free.
+    let second = tokio::spawn({
+        let client = reqwest::Client::new();
+        let url = app.url("/graphql");
+        async move {
+            client
+                .post(url)
+                .json(&json!({ "query": "{ people(first: 1) { totalCount } }" }))
+                .send()
+                .await
+                .expect("answered")
+                .json::<Value>()
+                .await
+                .expect("JSON")
+        }
+    });
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    assert!(
+        !second.is_finished(),
+        "the second request ran beside the first"
+    );
+    blocker.batch_execute("COMMIT").await.expect("unlock");
+    let first = held.await.expect("first");
+    assert_eq!(
+        first["data"]["organization"]["name"], "Mistral AI",
+        "{first}"
+    );
+    let second = second.await.expect("second");
+    assert_eq!(second["data"]["people"]["totalCount"], 17, "{second}");
+}
