@@ -1,6 +1,6 @@
 //! `organizations`: companies, labs and their units.
 
-use chrono::{DateTime, NaiveDate, Utc};
+use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -18,8 +18,6 @@ pub struct OrganizationRow {
     pub website: Option<String>,
     pub founded_on: Option<NaiveDate>,
     pub founded_on_precision: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
     pub version: i32,
 }
 

@@ -1,6 +1,5 @@
 //! `people`: the persons whose careers are tracked.
 
-use chrono::{DateTime, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -14,8 +13,6 @@ pub struct PersonRow {
     pub name: String,
     pub aliases: Vec<String>,
     pub bio: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
     pub version: i32,
 }
 
