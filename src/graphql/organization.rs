@@ -109,12 +109,25 @@ pub type EmploymentConnection = Connection<Cursor, Eager<Employment>, TotalCount
 /// Where an organization's stint listing resumes, as carried in its cursors.
 type ListingCursorKey = (Option<String>, i64);
 
-fn listing_cursor(row: &EmploymentRow) -> ApiResult<Cursor> {
-    let key: ListingCursorKey = (
-        row.started_on.map(|d| d.format("%Y-%m-%d").to_string()),
-        row.id,
-    );
-    Cursor::encode(&key)
+/// A stint's place in the listing, turned into a [`ListingCursorKey`] only
+/// when its cursor is asked for.
+struct ListingPlace {
+    started_on: Option<NaiveDate>,
+    id: i64,
+}
+
+impl serde::Serialize for ListingPlace {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let key: ListingCursorKey = (self.started_on.map(|d| d.to_string()), self.id);
+        key.serialize(serializer)
+    }
+}
+
+fn listing_cursor(row: &EmploymentRow) -> Cursor {
+    Cursor::new(ListingPlace {
+        started_on: row.started_on,
+        id: row.id,
+    })
 }
 
 fn parse_listing_cursor(after: Option<&str>) -> ApiResult<Option<ListingCursor>> {
@@ -328,7 +341,7 @@ impl Organization {
         let mut connection =
             Connection::with_additional_fields(cursor.is_some(), has_next_page, total);
         for (row, person) in rows {
-            let cursor = listing_cursor(&row)?;
+            let cursor = listing_cursor(&row);
             let mut stint = Employment::try_from(row)?;
             stint.preloaded_person = person.map(Person::from);
             connection.edges.push(Edge::new(cursor, Eager(stint)));
