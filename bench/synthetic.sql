@@ -91,23 +91,64 @@ SELECT s.person_id, o.id,
        s.career_position
 FROM stint_plan s JOIN organizations o ON o.slug = 'org-' || lpad(s.org_number::text, 5, '0');
 
--- The moves, 50,000 people at a time: refreshing everyone in one go sorts
--- every stint at once, and at 1,000,000 people (3,000,000 stints) its
--- temporary files filled the disk.
+-- The moves and the memberships, computed once for everyone by the
+-- migrations' own functions.
+--
+-- The statements of a LANGUAGE sql function are planned without its
+-- argument's value: refresh_career_moves's planner takes a stint in two to
+-- be selected whatever the call (so calling it in chunks of people changes
+-- nothing), the organization ancestry to be 100 times what it is (5,000,000
+-- rows for 91,000 at 50,000 organizations), and, the CTEs having no
+-- statistics, every equality join to keep one row in 200. Beyond some 500,000
+-- stints it then prefers joining every stint with every ancestry row first,
+-- before matching them to departures: at 1,000,000 people, a cross product of
+-- billions of rows per 50,000 people, sorted on disk, filled the disk.
+-- join_collapse_limit = 1 keeps the joins in the order written (departures,
+-- the stints after them, then the ancestry anti-join): everyone in one call,
+-- about 3 GB of sorts. JIT would only compile for those estimates.
+--
+-- Both tables' indexes are dropped for the computation and rebuilt from
+-- their own definitions after it: building an index over the finished table
+-- is several times faster than inserting millions of rows into it in random
+-- key order.
+CREATE TEMP TABLE derived_indexes ON COMMIT DROP AS
+SELECT i.indrelid::regclass::text AS table_name, i.indexrelid::regclass::text AS index_name, c.conname,
+       pg_get_indexdef(i.indexrelid) AS index_def, pg_get_constraintdef(c.oid) AS constraint_def
+FROM pg_index i
+LEFT JOIN pg_constraint c ON c.conindid = i.indexrelid AND c.conrelid = i.indrelid
+WHERE i.indrelid IN ('career_moves'::regclass, 'tree_members'::regclass);
 DO $$
 DECLARE
-    first_id bigint;
-    last_id bigint;
+    d record;
 BEGIN
-    SELECT min(id), max(id) INTO first_id, last_id FROM people;
-    DELETE FROM career_moves;
-    WHILE first_id <= last_id LOOP
-        PERFORM refresh_career_moves(
-            ARRAY(SELECT id FROM people WHERE id >= first_id AND id < first_id + 50000));
-        first_id := first_id + 50000;
+    FOR d IN SELECT * FROM derived_indexes LOOP
+        IF d.conname IS NULL THEN
+            EXECUTE format('DROP INDEX %s', d.index_name);
+        ELSE
+            EXECUTE format('ALTER TABLE %s DROP CONSTRAINT %I', d.table_name, d.conname);
+        END IF;
     END LOOP;
 END $$;
+SET LOCAL jit = off;
+SET LOCAL join_collapse_limit = 1;
+SELECT refresh_career_moves(NULL);
+RESET join_collapse_limit;
 SELECT refresh_tree_members(NULL);
+RESET jit;
+SET LOCAL maintenance_work_mem = '512MB';
+DO $$
+DECLARE
+    d record;
+BEGIN
+    FOR d IN SELECT * FROM derived_indexes ORDER BY conname IS NULL LOOP
+        IF d.conname IS NULL THEN
+            EXECUTE d.index_def;
+        ELSE
+            EXECUTE format('ALTER TABLE %s ADD CONSTRAINT %I %s', d.table_name, d.conname, d.constraint_def);
+        END IF;
+    END LOOP;
+END $$;
+RESET maintenance_work_mem;
 
 INSERT INTO employment_sources (employment_id, source_id)
 SELECT e.id, (SELECT min(id) FROM sources) + e.id % 1000 FROM employments e
