@@ -60,10 +60,6 @@ if [ "${RELOAD:-1}" = 1 ] || [ "$exists" != 1 ]; then
   psql "$BENCH_DATABASE_URL" -Xqc "VACUUM ANALYZE"
   echo "synthetic data: $PEOPLE people, $ORGS organizations, loaded in $loaded ms (+ the article's data set)"
 fi
-# talentgraph sets this on its own connections (src/db/mod.rs); set on the
-# database, PostGraphile's connections plan with it too, as in
-# ../shared/bench's runs: both servers in their best configuration.
-psql "$BENCH_DATABASE_URL" -Xqc "ALTER DATABASE \"$db_name\" SET random_page_cost = 1.1"
 if [ "${DROP_DATABASE:-0}" = 1 ]; then
   trap 'psql "$server_url" -Xqc "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)"' EXIT
 fi

@@ -141,12 +141,9 @@ pub fn build_pool(
 fn session_settings(timeouts: &DbTimeouts) -> String {
     // An API's queries are short: JIT compilation costs more than it saves
     // (seen: +1 s on a talent-flow query), and analytic sorts should stay in
-    // memory. Its data is read from memory or SSD, where a random page costs
-    // about what a sequential one does: at the default 4 the planner hashed
-    // all 5,000 organizations (a sequential scan, 3 ms) to join 150 stints to
-    // theirs, where index lookups take 0.8 ms.
+    // memory.
     format!(
-        "SET jit = off; SET work_mem = '16MB'; SET random_page_cost = 1.1; \
+        "SET jit = off; SET work_mem = '16MB'; \
          SET statement_timeout = {}; SET lock_timeout = {}; \
          SET idle_in_transaction_session_timeout = {}",
         timeouts.statement.as_millis(),
