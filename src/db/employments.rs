@@ -66,6 +66,14 @@ pub async fn of_people(
     conn: &mut AsyncPgConnection,
     person_ids: &[i64],
 ) -> QueryResult<Vec<EmploymentRow>> {
+    // One key by `=`: see `people::by_ids`.
+    if let [id] = person_ids {
+        return employments::table
+            .filter(employments::person_id.eq(id))
+            .select(EmploymentRow::as_select())
+            .load(conn)
+            .await;
+    }
     employments::table
         .filter(employments::person_id.eq_any(person_ids))
         .select(EmploymentRow::as_select())
@@ -79,6 +87,15 @@ pub async fn of_people_with_organizations(
     conn: &mut AsyncPgConnection,
     person_ids: &[i64],
 ) -> QueryResult<Vec<(EmploymentRow, OrganizationRow)>> {
+    // One key by `=`: see `people::by_ids`.
+    if let [id] = person_ids {
+        return employments::table
+            .inner_join(organizations::table)
+            .filter(employments::person_id.eq(id))
+            .select((EmploymentRow::as_select(), OrganizationRow::as_select()))
+            .load(conn)
+            .await;
+    }
     employments::table
         .inner_join(organizations::table)
         .filter(employments::person_id.eq_any(person_ids))

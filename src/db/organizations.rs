@@ -38,6 +38,14 @@ pub async fn by_ids(
     conn: &mut AsyncPgConnection,
     ids: &[i64],
 ) -> QueryResult<Vec<OrganizationRow>> {
+    // One key by `=`: see `people::by_ids`.
+    if let [id] = ids {
+        return organizations::table
+            .filter(organizations::id.eq(id))
+            .select(OrganizationRow::as_select())
+            .load(conn)
+            .await;
+    }
     organizations::table
         .filter(organizations::id.eq_any(ids))
         .select(OrganizationRow::as_select())

@@ -26,6 +26,17 @@ pub struct NewPerson<'a> {
 }
 
 pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Vec<PersonRow>> {
+    // One key is compared with `=`, not `= ANY`: PostgreSQL plans a prepared
+    // `= ANY($1)` generically for ten elements, finds the plan for one
+    // cheaper, and so re-plans it at every call (0.13-0.19 ms of planning
+    // for 0.04 ms of work, a third of a person lookup's database time).
+    if let [id] = ids {
+        return people::table
+            .filter(people::id.eq(id))
+            .select(PersonRow::as_select())
+            .load(conn)
+            .await;
+    }
     people::table
         .filter(people::id.eq_any(ids))
         .select(PersonRow::as_select())
