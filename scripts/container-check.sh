@@ -48,7 +48,11 @@ MAINTENANCE_URL="${DATABASE_URL%/*}/postgres"
 export PGOPTIONS='--client-min-messages=warning'
 # A build may leave intermediate stages behind as untagged images: remove
 # those this run made, and only those.
-untagged() { podman images --quiet --filter dangling=true | sort -u; }
+# Nothing to list before podman is installed (below, on a first run).
+untagged() {
+  command -v podman >/dev/null || return 0
+  podman images --quiet --filter dangling=true | sort -u
+}
 UNTAGGED_BEFORE="$(untagged)"
 cleanup() {
   podman rm -f -t 0 "$NAME" >/dev/null 2>&1 || true
