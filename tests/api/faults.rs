@@ -290,27 +290,7 @@ async fn requests_beyond_the_execution_limit_wait_their_turn() {
         }
     });
     // The first request is executing: waiting inside PostgreSQL for the lock.
-    let mut waiting = 0;
-    for _ in 0..200 {
-        #[derive(QueryableByName)]
-        struct Count {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let count: Count = diesel::sql_query(
-            "SELECT count(*) AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .get_result(&mut app.conn().await)
-        .await
-        .expect("activity");
-        waiting = count.n;
-        if waiting > 0 {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    assert_eq!(waiting, 1, "the first request reached the lock");
+    crate::support::wait_for_a_lock_wait(&mut app.conn().await).await;
     // A second request needs no lock, but no execution slot is free.
     let second = tokio::spawn({
         let client = reqwest::Client::new();

@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, TestDatabase};
+use crate::support::{TestApp, TestDatabase, wait_for_a_lock_wait};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_talentgraph");
 /// Generous bounds for a busy 2-core machine; none is what a test asserts.
@@ -291,31 +291,6 @@ async fn sigterm_turns_readiness_off_finishes_the_request_in_flight_and_exits_ze
         "exited after {:?}, beyond the {grace:?} grace period",
         signalled.elapsed()
     );
-}
-
-/// Waits until some session of `conn`'s database waits for a lock.
-async fn wait_for_a_lock_wait(conn: &mut diesel_async::AsyncPgConnection) {
-    use diesel_async::RunQueryDsl;
-    #[derive(diesel::QueryableByName)]
-    struct Waiting {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let deadline = Instant::now() + START_TIMEOUT;
-    while Instant::now() < deadline {
-        let row: Waiting = diesel::sql_query(
-            "SELECT count(*) AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .get_result(conn)
-        .await
-        .expect("activity");
-        if row.n > 0 {
-            return;
-        }
-        tokio::time::sleep(Duration::from_millis(25)).await;
-    }
-    panic!("the request never reached the database");
 }
 
 #[tokio::test]

@@ -319,3 +319,28 @@ pub fn strings(list: &Value, field: impl Fn(&Value) -> &Value) -> Vec<String> {
         })
         .unwrap_or_default()
 }
+
+/// Waits until a session of `conn`'s database waits for a lock (a request the
+/// test holds inside PostgreSQL); panics after 30 s.
+pub async fn wait_for_a_lock_wait(conn: &mut AsyncPgConnection) {
+    #[derive(diesel::QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    while std::time::Instant::now() < deadline {
+        let row: Waiting = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result(conn)
+        .await
+        .expect("activity");
+        if row.n > 0 {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+    panic!("no request reached the lock");
+}

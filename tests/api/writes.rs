@@ -620,30 +620,8 @@ async fn a_client_that_disconnects_mid_move_leaves_nothing_half_written() {
         <diesel_async::AsyncPgConnection as AsyncConnection>::establish(&app.database_url)
             .await
             .expect("connect");
-    #[derive(diesel::QueryableByName)]
-    struct Waiting {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let mut waited = false;
-    for _ in 0..200 {
-        let row: Waiting = diesel::sql_query(
-            "SELECT count(*) AS n FROM pg_stat_activity
-             WHERE datname = current_database() AND wait_event_type = 'Lock'",
-        )
-        .get_result(&mut watcher)
-        .await
-        .expect("activity");
-        if row.n > 0 {
-            waited = true;
-            break;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
-    }
-    assert!(
-        waited,
-        "the move reached the database and waits for the lock"
-    );
+    // The move reached the database and waits for the lock.
+    crate::support::wait_for_a_lock_wait(&mut watcher).await;
 
     // The client goes away mid-transaction; then the lock is released.
     drop(socket);
