@@ -91,7 +91,7 @@ async fn execute(
     // Held until the answer is serialized: a request waiting here holds
     // neither a database connection nor an answer in memory.
     let _executing = match req.app_data::<web::Data<ExecutionGuard>>() {
-        Some(guard) => guard.executions.clone().acquire_owned().await.ok(),
+        Some(guard) => guard.executions.acquire().await.ok(),
         None => None,
     };
     let response = crate::observability::execute_graphql(
