@@ -246,7 +246,15 @@ async fn sigterm_turns_readiness_off_finishes_the_request_in_flight_and_exits_ze
     // After the drain, new connections are refused.
     loop {
         match TcpStream::connect_timeout(&server.address, IO_TIMEOUT) {
-            Err(e) if e.kind() == std::io::ErrorKind::ConnectionRefused => break,
+            // Reset: accepted into the backlog just as the listener closed.
+            Err(e)
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::ConnectionRefused | std::io::ErrorKind::ConnectionReset
+                ) =>
+            {
+                break;
+            }
             Err(e) => panic!("unexpected connect error while draining: {e}"),
             Ok(_) => {
                 assert!(

@@ -330,6 +330,12 @@ pub async fn wait_for_a_lock_wait(conn: &mut AsyncPgConnection) {
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
     while std::time::Instant::now() < deadline {
+        // Inside a transaction (the caller holds its lock in one),
+        // pg_stat_activity is read once and kept: drop that copy each time.
+        diesel::sql_query("SELECT pg_stat_clear_snapshot()")
+            .execute(conn)
+            .await
+            .expect("clear the statistics snapshot");
         let row: Waiting = diesel::sql_query(
             "SELECT count(*) AS n FROM pg_stat_activity
              WHERE datname = current_database() AND wait_event_type = 'Lock'",
