@@ -6,6 +6,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::Prepared;
 use super::organizations::OrganizationRow;
 use super::people::PersonRow;
 
@@ -46,8 +47,9 @@ pub async fn alumni_pages(
     after: Option<(&str, i64)>,
     limit: i64,
 ) -> QueryResult<Vec<AlumnusRow>> {
-    diesel::sql_query(
-        "SELECT r.root_id, p.*
+    Prepared(
+        diesel::sql_query(
+            "SELECT r.root_id, p.*
         FROM unnest($1::bigint[]) AS r(root_id) CROSS JOIN LATERAL (
             SELECT m.person_id FROM tree_members m
             WHERE m.tree_id = r.root_id AND NOT m.is_current
@@ -56,11 +58,12 @@ pub async fn alumni_pages(
             LIMIT $4
         ) m JOIN people p ON p.id = m.person_id
         ORDER BY r.root_id, p.name, p.id",
+        )
+        .bind::<Array<BigInt>, _>(root_ids)
+        .bind::<Nullable<Text>, _>(after.map(|a| a.0))
+        .bind::<Nullable<BigInt>, _>(after.map(|a| a.1))
+        .bind::<BigInt, _>(limit),
     )
-    .bind::<Array<BigInt>, _>(root_ids)
-    .bind::<Nullable<Text>, _>(after.map(|a| a.0))
-    .bind::<Nullable<BigInt>, _>(after.map(|a| a.1))
-    .bind::<BigInt, _>(limit)
     .load(conn)
     .await
 }
@@ -69,11 +72,13 @@ pub async fn alumni_counts(
     conn: &mut AsyncPgConnection,
     root_ids: &[i64],
 ) -> QueryResult<Vec<RootCount>> {
-    diesel::sql_query(
-        "SELECT tree_id AS root_id, count(*) AS count FROM tree_members
+    Prepared(
+        diesel::sql_query(
+            "SELECT tree_id AS root_id, count(*) AS count FROM tree_members
         WHERE tree_id = ANY($1) AND NOT is_current GROUP BY tree_id",
+        )
+        .bind::<Array<BigInt>, _>(root_ids),
     )
-    .bind::<Array<BigInt>, _>(root_ids)
     .load(conn)
     .await
 }

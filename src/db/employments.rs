@@ -5,6 +5,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::Prepared;
 use super::organizations::OrganizationRow;
 use super::people::PersonRow;
 use super::schema::{employment_sources, employments, organizations};
@@ -351,18 +352,20 @@ pub async fn listing_pages(
         ORDER BY roots.root_id, stint.started_on NULLS LAST, stint.id"
         )
     };
-    diesel::sql_query(sql)
-        .bind::<Array<BigInt>, _>(root_ids)
-        .bind::<Bool, _>(scope.include_units)
-        .bind::<Nullable<Bool>, _>(scope.is_current)
-        .bind::<Nullable<Date>, _>(scope.at.map(|a| a.day))
-        .bind::<Bool, _>(scope.at.is_some_and(|a| a.certain))
-        .bind::<Nullable<Date>, _>(cursor.and_then(|c| c.started_on))
-        .bind::<Nullable<BigInt>, _>(cursor.map(|c| c.id))
-        .bind::<BigInt, _>(limit)
-        .bind::<Bool, _>(with_people)
-        .load(conn)
-        .await
+    Prepared(
+        diesel::sql_query(sql)
+            .bind::<Array<BigInt>, _>(root_ids)
+            .bind::<Bool, _>(scope.include_units)
+            .bind::<Nullable<Bool>, _>(scope.is_current)
+            .bind::<Nullable<Date>, _>(scope.at.map(|a| a.day))
+            .bind::<Bool, _>(scope.at.is_some_and(|a| a.certain))
+            .bind::<Nullable<Date>, _>(cursor.and_then(|c| c.started_on))
+            .bind::<Nullable<BigInt>, _>(cursor.map(|c| c.id))
+            .bind::<BigInt, _>(limit)
+            .bind::<Bool, _>(with_people),
+    )
+    .load(conn)
+    .await
 }
 
 /// How many stints each root organization's listing has in all.
@@ -379,12 +382,14 @@ pub async fn listing_counts(
          AND {SCOPE_FILTER}
         GROUP BY roots.root_id"
     );
-    diesel::sql_query(sql)
-        .bind::<Array<BigInt>, _>(root_ids)
-        .bind::<Bool, _>(scope.include_units)
-        .bind::<Nullable<Bool>, _>(scope.is_current)
-        .bind::<Nullable<Date>, _>(scope.at.map(|a| a.day))
-        .bind::<Bool, _>(scope.at.is_some_and(|a| a.certain))
-        .load(conn)
-        .await
+    Prepared(
+        diesel::sql_query(sql)
+            .bind::<Array<BigInt>, _>(root_ids)
+            .bind::<Bool, _>(scope.include_units)
+            .bind::<Nullable<Bool>, _>(scope.is_current)
+            .bind::<Nullable<Date>, _>(scope.at.map(|a| a.day))
+            .bind::<Bool, _>(scope.at.is_some_and(|a| a.certain)),
+    )
+    .load(conn)
+    .await
 }

@@ -22,7 +22,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
+use diesel::QueryResult;
 use diesel::connection::{Instrumentation, InstrumentationEvent};
+use diesel::pg::Pg;
+use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
 use diesel_async::pooled_connection::{
@@ -186,6 +189,38 @@ pub fn is_connection_lost(error: &diesel::result::Error) -> bool {
         }
         _ => false,
     }
+}
+
+/// A hand-written statement that the connection keeps prepared, like diesel's
+/// own query builder statements.
+///
+/// diesel never caches `sql_query`: each run parses and plans the statement
+/// afresh, in two round trips (prepare, then execute). The hot listing
+/// statements are fixed texts whose planning cost more than their run, so
+/// they are prepared once per connection and keyed by their text. Only
+/// statements with a bounded set of texts may be wrapped: each distinct text
+/// stays prepared for the connection's life.
+#[derive(Debug, Clone, Copy)]
+pub struct Prepared<Q>(pub Q);
+
+impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for Prepared<Q> {
+    fn walk_ast<'b>(&'b self, pass: AstPass<'_, 'b, Pg>) -> QueryResult<()> {
+        self.0.walk_ast(pass)
+    }
+
+    fn is_safe_to_cache_prepared(&self, _backend: &Pg) -> QueryResult<bool> {
+        Ok(true)
+    }
+}
+
+// No static id: the statement cache keys it by its SQL text and bind types.
+impl<Q> QueryId for Prepared<Q> {
+    type QueryId = ();
+    const HAS_STATIC_QUERY_ID: bool = false;
+}
+
+impl<Q: Query> Query for Prepared<Q> {
+    type SqlType = Q::SqlType;
 }
 
 /// Splits `postgres://…/name?opts` into the URL of the server's `postgres`
