@@ -97,7 +97,10 @@ async fn execute(
     let response = crate::observability::execute_graphql(
         req,
         schema,
-        request.data(request_loader(pool.clone())).data(credentials),
+        request
+            .data(request_loader(pool.clone()))
+            .data(pool.clone())
+            .data(credentials),
     )
     .await;
     // With the newer media type, a request that never executed (syntax or

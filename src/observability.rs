@@ -29,7 +29,7 @@ use prometheus::{
 use tracing::Instrument;
 
 use crate::config::LogFormat;
-use crate::db::DbPool;
+use crate::db::WorkerPools;
 use crate::graphql::AppSchema;
 use crate::graphql::error::{ApiError, Stage, code, with_stage_code};
 use crate::server::Readiness;
@@ -173,9 +173,9 @@ impl Metrics {
     }
 
     /// The text exposition format, with the pool's gauges read now.
-    fn render(&self, pool: Option<&DbPool>) -> Result<String, prometheus::Error> {
-        if let Some(pool) = pool {
-            let status = pool.status();
+    fn render(&self, pools: Option<&WorkerPools>) -> Result<String, prometheus::Error> {
+        if let Some(pools) = pools {
+            let status = pools.status();
             let as_i64 = |n: usize| i64::try_from(n).unwrap_or(i64::MAX);
             self.pool_max_size.set(as_i64(status.max_size));
             self.pool_size.set(as_i64(status.size));
@@ -194,9 +194,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 async fn metrics_endpoint(
     metrics: web::Data<Metrics>,
-    pool: Option<web::Data<DbPool>>,
+    pools: Option<web::Data<WorkerPools>>,
 ) -> HttpResponse {
-    match metrics.render(pool.as_ref().map(|p| p.get_ref())) {
+    match metrics.render(pools.as_ref().map(|p| p.get_ref())) {
         Ok(text) => HttpResponse::Ok()
             .content_type(prometheus::TEXT_FORMAT)
             .body(text),

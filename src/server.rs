@@ -68,23 +68,23 @@ impl Application {
     /// (see [`spawn_database_preparation`]).
     pub fn build_with(config: &Config, readiness: Readiness) -> anyhow::Result<Self> {
         let statements = StatementCounter::default();
-        let pool = db::build_pool(
+        let pools = db::WorkerPools::build(
             &config.database_url,
+            config.http_workers,
             config.db_pool_size,
             config.db_timeouts,
             statements.clone(),
         )?;
-        let schema = graphql::build_schema_with(
-            Some(pool.clone()),
-            config.http.introspection,
-            config.debug_faults,
-        );
+        // No pool in the schema: each request brings its worker's (see
+        // `http::execute`), so none can reach into another worker's runtime.
+        let schema =
+            graphql::build_schema_with(None, config.http.introspection, config.debug_faults);
         let guard = web::Data::new(crate::http::Guard::new(&schema.sdl(), &config.http));
         let http_config = web::Data::new(config.http.clone());
         let listener = TcpListener::bind(config.listen)?;
         let port = listener.local_addr()?.port();
         let schema = web::Data::new(schema);
-        let pool = web::Data::new(pool);
+        let pools = web::Data::new(pools);
         let metrics = web::Data::new(Metrics::new()?);
         let execution_guard = web::Data::new(ExecutionGuard {
             request_timeout: config.request_timeout,
@@ -98,9 +98,12 @@ impl Application {
         let draining_data = web::Data::new(draining.clone());
         let server = HttpServer::new(move || {
             let draining = draining_data.clone();
+            // Called once on each worker's thread: the worker's own pool.
+            let pool = web::Data::new(pools.next_pool());
             App::new()
                 .app_data(schema.clone())
-                .app_data(pool.clone())
+                .app_data(pool)
+                .app_data(pools.clone())
                 .app_data(guard.clone())
                 .app_data(draining.clone())
                 .app_data(http_config.clone())

@@ -19,7 +19,7 @@ pub mod tokens;
 pub mod writes;
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::time::Duration;
 
 use diesel::QueryResult;
@@ -100,33 +100,22 @@ pub fn build_pool(
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     config.recycling_method = RecyclingMethod::Fast;
     let session_setup = session_settings(&timeouts);
-    // A connection drives its socket from a task spawned where it is opened.
-    // Opened inside an HTTP worker, that task dies with the worker, and a
-    // graceful shutdown stops idle workers first: a request still running on
-    // another worker with the same pooled connection would lose it. So
-    // connections are opened on the runtime that builds the pool, which
-    // lives until the process ends.
-    let runtime = tokio::runtime::Handle::try_current().ok();
+    // A connection drives its socket from a task spawned on the runtime that
+    // opens it, and dies with that runtime. The server gives each HTTP worker
+    // a pool of its own (see `server::WorkerPools`): its connections are
+    // opened, driven and used on the worker's thread, and a worker that stops
+    // takes only connections no other worker uses.
     config.custom_setup = Box::new(move |url| {
         let counter = counter.clone();
         let session_setup = session_setup.clone();
         let url = url.to_owned();
-        let runtime = runtime.clone();
         async move {
-            let open = async move {
-                let mut conn = AsyncPgConnection::establish(&url).await?;
-                conn.batch_execute(&session_setup)
-                    .await
-                    .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-                conn.set_instrumentation(CountStatements(counter));
-                Ok(conn)
-            };
-            match runtime {
-                Some(runtime) => runtime.spawn(open).await.map_err(|e| {
-                    diesel::ConnectionError::BadConnection(format!("opening a connection: {e}"))
-                })?,
-                None => open.await,
-            }
+            let mut conn = AsyncPgConnection::establish(&url).await?;
+            conn.batch_execute(&session_setup)
+                .await
+                .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            conn.set_instrumentation(CountStatements(counter));
+            Ok(conn)
         }
         .boxed()
     });
@@ -138,6 +127,67 @@ pub fn build_pool(
         .recycle_timeout(Some(timeouts.connect))
         .runtime(deadpool::Runtime::Tokio1)
         .build()?)
+}
+
+/// The server's connection pools: one per HTTP worker.
+///
+/// A worker runs its requests on a single thread. With a pool of its own, a
+/// statement is written, answered and decoded on that thread, where a shared
+/// pool's connections would be driven from another runtime's threads: two
+/// thread wake-ups per statement, and buffers filled on one core and read
+/// on another.
+#[derive(Clone)]
+pub struct WorkerPools {
+    pools: Arc<[DbPool]>,
+    handed_out: Arc<AtomicUsize>,
+}
+
+impl WorkerPools {
+    /// `workers` pools that share `max_size` connections between them (at
+    /// least one each).
+    pub fn build(
+        database_url: &str,
+        workers: usize,
+        max_size: usize,
+        timeouts: DbTimeouts,
+        counter: StatementCounter,
+    ) -> Result<Self, SetupError> {
+        let workers = workers.max(1);
+        let each = max_size.div_ceil(workers).max(1);
+        let pools = (0..workers)
+            .map(|_| build_pool(database_url, each, timeouts, counter.clone()))
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(WorkerPools {
+            pools: pools.into(),
+            handed_out: Arc::default(),
+        })
+    }
+
+    /// The next worker's pool. The server asks once per worker; should actix
+    /// restart a worker, the new one gets a pool whose connections died with
+    /// the old runtime, and the pool replaces each on its first use.
+    pub fn next_pool(&self) -> DbPool {
+        let index = self.handed_out.fetch_add(1, Ordering::Relaxed) % self.pools.len();
+        self.pools[index].clone()
+    }
+
+    /// All pools' sizes and waits, summed.
+    pub fn status(&self) -> deadpool::Status {
+        self.pools.iter().map(|pool| pool.status()).fold(
+            deadpool::Status {
+                max_size: 0,
+                size: 0,
+                available: 0,
+                waiting: 0,
+            },
+            |sum, status| deadpool::Status {
+                max_size: sum.max_size + status.max_size,
+                size: sum.size + status.size,
+                available: sum.available + status.available,
+                waiting: sum.waiting + status.waiting,
+            },
+        )
+    }
 }
 
 /// The `SET`s each pooled connection starts with.
