@@ -28,6 +28,31 @@ pub trait PlainFields: ContainerType + OutputType {
     /// arguments, nothing to load, cannot fail); `None` sends the field to the
     /// type's resolver.
     fn plain_field(&self, field: &str) -> Option<Value>;
+
+    /// The object behind `field` when this object already holds it (read in
+    /// the same statement): resolved in place, neither cloned nor looked up.
+    /// `None` sends the field to the type's resolver.
+    fn preloaded(&self, _field: &str) -> Option<&dyn ResolveEagerly> {
+        None
+    }
+}
+
+/// An eager object whose type is erased, so that an object can hand out
+/// related objects of other types (see [`PlainFields::preloaded`]).
+pub trait ResolveEagerly: Sync {
+    fn resolve_eagerly<'a>(
+        &'a self,
+        ctx: &'a ContextSelectionSet<'a>,
+    ) -> BoxFuture<'a, ServerResult<Value>>;
+}
+
+impl<T: PlainFields> ResolveEagerly for T {
+    fn resolve_eagerly<'a>(
+        &'a self,
+        ctx: &'a ContextSelectionSet<'a>,
+    ) -> BoxFuture<'a, ServerResult<Value>> {
+        resolve_eagerly(self, ctx)
+    }
 }
 
 /// `T`, resolved with its plain fields read in place.
@@ -108,7 +133,23 @@ fn resolve_eagerly<'a, T: PlainFields>(
         let resolved =
             futures_util::future::join_all(deferred.into_iter().map(|(key, field)| async move {
                 let ctx_field = ctx.with_field(field);
-                (key, object.resolve_field(&ctx_field).await)
+                let nested = field
+                    .node
+                    .arguments
+                    .is_empty()
+                    .then(|| object.preloaded(&field.node.name.node))
+                    .flatten();
+                let value = match nested {
+                    // As async-graphql resolves an object-valued field: the
+                    // object's own errors are in the context already; an error
+                    // here is one that makes the whole object null.
+                    Some(nested) => {
+                        let ctx_set = ctx_field.with_selection_set(&field.node.selection_set);
+                        nested.resolve_eagerly(&ctx_set).await.map(Some)
+                    }
+                    None => object.resolve_field(&ctx_field).await,
+                };
+                (key, value)
             }))
             .await;
         for (key, result) in resolved {

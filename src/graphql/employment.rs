@@ -3,7 +3,7 @@
 use async_graphql::{Context, ID, Object, Value};
 
 use super::context::ContextExt;
-use super::eager::{Eager, PlainFields, value};
+use super::eager::{Eager, PlainFields, ResolveEagerly, value};
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::{OrganizationId, PersonId, SourcesOfEmployment};
@@ -86,6 +86,14 @@ impl PlainFields for Employment {
             "reportedYears" => value::optional_int(self.reported_years),
             _ => return None,
         })
+    }
+
+    fn preloaded(&self, field: &str) -> Option<&dyn ResolveEagerly> {
+        match field {
+            "person" => Some(self.preloaded_person.as_ref()?),
+            "organization" => Some(self.preloaded_organization.as_ref()?),
+            _ => None,
+        }
     }
 }
 

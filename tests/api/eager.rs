@@ -201,3 +201,46 @@ async fn people_read_with_a_stint_page_are_the_people_loaded_by_id() {
     // organization it is a unit of.
     assert!(seen >= 30, "{seen} stints");
 }
+
+#[tokio::test]
+async fn a_failing_field_of_a_person_read_with_its_stint_has_the_loaded_persons_path_and_value() {
+    let app = TestApp::spawn_seeded().await;
+    let selection = r#"id title person {
+        name employments(at: "2023-01-01", certainty: NO) { title } slug }"#;
+    // The stint page reads its people in the same statement.
+    let preloaded = app
+        .graphql(&format!(
+            r#"{{ organization(slug: "mistral") {{
+                employments(first: 1) {{ nodes {{ {selection} }} }} }} }}"#
+        ))
+        .await;
+    let stint = &preloaded["data"]["organization"]["employments"]["nodes"][0];
+    let id = stint["id"].clone();
+    assert!(id.is_string(), "{preloaded}");
+    // The same stint by id loads its person on its own.
+    let loaded = app
+        .graphql(&format!(
+            r#"{{ node(id: {id}) {{ ... on Employment {{ {selection} }} }} }}"#
+        ))
+        .await;
+    assert_eq!(stint, &loaded["data"]["node"], "{preloaded}\n{loaded}");
+    assert_eq!(
+        preloaded["errors"][0]["extensions"]["code"],
+        "BAD_USER_INPUT"
+    );
+    assert_eq!(
+        preloaded["errors"][0]["path"],
+        json!([
+            "organization",
+            "employments",
+            "nodes",
+            0,
+            "person",
+            "employments"
+        ])
+    );
+    assert_eq!(
+        loaded["errors"][0]["path"],
+        json!(["node", "person", "employments"])
+    );
+}
