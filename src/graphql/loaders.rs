@@ -4,10 +4,12 @@
 
 use std::collections::HashMap;
 use std::hash::Hash;
+use std::sync::Arc;
 
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 
-use super::error::ApiError;
+use super::employment::Employment;
+use super::error::{ApiError, ApiResult};
 use chrono::NaiveDate;
 
 use crate::db::analytics::{CohortMemberRow, FlowQuery, FlowRow};
@@ -146,8 +148,12 @@ by_id_loader!(PublicationId, PublicationRow, db::publications::by_ids);
 by_id_loader!(SourceId, SourceRow, db::sources::by_ids);
 by_id_loader!(AuthorshipId, AuthorshipRow, db::authorships::by_ids);
 
+/// A person's stints, converted once: the batch's answer is shared with the
+/// loader's cache, and each reader clones only the stints it keeps.
+pub type Stints = Arc<[Employment]>;
+
 impl Loader<EmploymentsOfPerson> for Db {
-    type Value = Vec<EmploymentRow>;
+    type Value = Stints;
     type Error = ApiError;
 
     async fn load(
@@ -156,25 +162,16 @@ impl Loader<EmploymentsOfPerson> for Db {
     ) -> Result<HashMap<EmploymentsOfPerson, Self::Value>, ApiError> {
         let rows =
             db::employments::of_people(&mut *self.conn().await?, &ids(keys, |k| k.0)).await?;
-        let mut groups = group(
-            keys,
-            EmploymentsOfPerson,
-            rows.into_iter().map(|row| (row.person_id, row)),
-        );
-        for stints in groups.values_mut() {
-            stints.sort_by_key(|row| ChronologyKey {
-                career_position: row.career_position,
-                started_on: row.started_on,
-                is_current: row.is_current,
-                id: row.id,
-            });
-        }
-        Ok(groups)
+        let stints = rows
+            .into_iter()
+            .map(|row| Ok((row.person_id, Employment::try_from(row)?)))
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(chronological(group(keys, EmploymentsOfPerson, stints)))
     }
 }
 
 impl Loader<StintsWithOrganizationsOf> for Db {
-    type Value = Vec<(EmploymentRow, OrganizationRow)>;
+    type Value = Stints;
     type Error = ApiError;
 
     async fn load(
@@ -186,21 +183,36 @@ impl Loader<StintsWithOrganizationsOf> for Db {
             &ids(keys, |k| k.0),
         )
         .await?;
-        let mut groups = group(
+        let stints = rows
+            .into_iter()
+            .map(|(row, organization)| {
+                let mut stint = Employment::try_from(row)?;
+                stint.preloaded_organization = Some(organization.try_into()?);
+                Ok((stint.person_id, stint))
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        Ok(chronological(group(
             keys,
             StintsWithOrganizationsOf,
-            rows.into_iter().map(|pair| (pair.0.person_id, pair)),
-        );
-        for stints in groups.values_mut() {
-            stints.sort_by_key(|(row, _)| ChronologyKey {
-                career_position: row.career_position,
-                started_on: row.started_on,
-                is_current: row.is_current,
-                id: row.id,
-            });
-        }
-        Ok(groups)
+            stints,
+        )))
     }
+}
+
+/// Each person's stints in the order of their career.
+fn chronological<K: Eq + Hash>(groups: HashMap<K, Vec<Employment>>) -> HashMap<K, Stints> {
+    groups
+        .into_iter()
+        .map(|(key, mut stints)| {
+            stints.sort_by_key(|stint| ChronologyKey {
+                career_position: stint.career_position,
+                started_on: stint.started_on.map(|date| date.first_day()),
+                is_current: stint.is_current,
+                id: stint.id,
+            });
+            (key, stints.into())
+        })
+        .collect()
 }
 
 impl Loader<UnitsOf> for Db {

@@ -10,7 +10,7 @@ use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::{AuthorshipsOfPerson, EmploymentsOfPerson, StintsWithOrganizationsOf};
 use super::scalars::DateScalar;
-use crate::db::employments::{AtDay, EmploymentRow};
+use crate::db::employments::AtDay;
 use crate::db::people::PersonRow;
 use crate::domain::point_in_time;
 
@@ -114,29 +114,17 @@ impl Person {
         at: Option<AtDay>,
     ) -> ApiResult<Vec<Employment>> {
         let loader = ctx.loader()?;
-        let stints: Vec<Employment> = if ctx.look_ahead().field("organization").exists() {
-            let rows = loader
-                .load_one(StintsWithOrganizationsOf(self.id))
-                .await?
-                .unwrap_or_default();
-            rows.into_iter()
-                .filter(|(row, _)| admits_status(status, row))
-                .map(|(row, organization)| {
-                    let mut stint = Employment::try_from(row)?;
-                    stint.preloaded_organization = Some(organization.try_into()?);
-                    Ok(stint)
-                })
-                .collect::<ApiResult<_>>()?
+        let stints = if ctx.look_ahead().field("organization").exists() {
+            loader.load_one(StintsWithOrganizationsOf(self.id)).await?
         } else {
-            let rows = loader
-                .load_one(EmploymentsOfPerson(self.id))
-                .await?
-                .unwrap_or_default();
-            rows.into_iter()
-                .filter(|row| admits_status(status, row))
-                .map(Employment::try_from)
-                .collect::<ApiResult<_>>()?
-        };
+            loader.load_one(EmploymentsOfPerson(self.id)).await?
+        }
+        .unwrap_or_default();
+        let stints: Vec<Employment> = stints
+            .iter()
+            .filter(|stint| admits_status(status, stint))
+            .cloned()
+            .collect();
         Ok(match at {
             None => stints,
             Some(at) => stints
@@ -147,10 +135,10 @@ impl Person {
     }
 }
 
-fn admits_status(status: EmploymentStatus, row: &EmploymentRow) -> bool {
+fn admits_status(status: EmploymentStatus, stint: &Employment) -> bool {
     status
         .is_current()
-        .is_none_or(|current| row.is_current == current)
+        .is_none_or(|current| stint.is_current == current)
 }
 
 impl PlainFields for Person {
