@@ -143,8 +143,9 @@ pub struct WorkerPools {
 }
 
 impl WorkerPools {
-    /// `workers` pools that share `max_size` connections between them (at
-    /// least one each).
+    /// `workers` pools that share `max_size` connections between them, so
+    /// that the process never holds more than `max_size` (unless there are
+    /// more workers than that: each pool holds at least one).
     pub fn build(
         database_url: &str,
         workers: usize,
@@ -153,7 +154,7 @@ impl WorkerPools {
         counter: StatementCounter,
     ) -> Result<Self, SetupError> {
         let workers = workers.max(1);
-        let each = max_size.div_ceil(workers).max(1);
+        let each = (max_size / workers).max(1);
         let pools = (0..workers)
             .map(|_| build_pool(database_url, each, timeouts, counter.clone()))
             .collect::<Result<Vec<_>, _>>()?;
@@ -406,6 +407,27 @@ pub fn is_unavailable(error: &PoolError) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn worker_pools_share_the_connection_limit_and_hold_at_least_one_each() {
+        let url = "postgres://postgres@127.0.0.1:5432/talentgraph";
+        let limit = |workers, max_size| {
+            WorkerPools::build(
+                url,
+                workers,
+                max_size,
+                DbTimeouts::default(),
+                StatementCounter::default(),
+            )
+            .map(|pools| (pools.pools.len(), pools.status().max_size))
+            .ok()
+        };
+        assert_eq!(limit(2, 16), Some((2, 16)));
+        assert_eq!(limit(3, 16), Some((3, 15)));
+        assert_eq!(limit(1, 16), Some((1, 16)));
+        assert_eq!(limit(0, 16), Some((1, 16)));
+        assert_eq!(limit(20, 16), Some((20, 20)));
+    }
 
     #[test]
     fn the_maintenance_url_keeps_user_host_and_options() {
