@@ -254,6 +254,22 @@ fn employment_columns(alias: &str) -> String {
     COLUMNS.map(|column| format!("{alias}.{column}")).join(", ")
 }
 
+/// The first stints of the organization `organization_id` (an SQL
+/// expression) on a first page, or on one after an undated stint (`$7`):
+/// straight from the index on (organization_id, started_on, id), whose order
+/// (unknown starts are NULL, last) is the listing's.
+fn first_page_scan(organization_id: &str, filter: &str) -> String {
+    format!(
+        "SELECT {columns} FROM employments e
+        WHERE e.organization_id = {organization_id}
+          AND {filter}
+          AND ($7::bigint IS NULL OR (e.started_on IS NULL AND e.id > $7::bigint))
+        ORDER BY e.started_on, e.id
+        LIMIT $8",
+        columns = employment_columns("e")
+    )
+}
+
 /// The person columns of a listing row (`listed_*`): null unless `$9`.
 const LISTED_PERSON: &str = "p.slug AS listed_slug, p.name AS listed_name,
     p.aliases AS listed_aliases, p.bio AS listed_bio, p.version AS listed_version";
@@ -269,7 +285,7 @@ pub async fn listing_pages(
     with_people: bool,
 ) -> QueryResult<Vec<ScopedEmploymentRow>> {
     let dated_cursor = cursor.is_some_and(|c| c.started_on.is_some());
-    let (stint, e) = (employment_columns("stint"), employment_columns("e"));
+    let stint = employment_columns("stint");
     // Without a status or a day the filter is void: left out, it costs the
     // planner nothing.
     let filter = if scope.is_current.is_some() || scope.at.is_some() {
@@ -310,23 +326,15 @@ pub async fn listing_pages(
         ORDER BY roots.root_id, stint.started_on NULLS LAST, stint.id"
         )
     } else if scope.include_units {
+        let first_of_unit = first_page_scan("u.organization_id", filter);
         format!(
             "{SCOPE_CTE}
         SELECT roots.root_id, stint.*, {LISTED_PERSON}
         FROM roots CROSS JOIN LATERAL (
-            -- The first page, or one after an undated stint: each
-            -- organization's rows straight from the index on
-            -- (organization_id, started_on, id), whose order (unknown starts
-            -- are NULL, last) is the listing's; then the roots' pages merged.
+            -- Each unit's first rows in the listing's order, then the
+            -- roots' pages merged.
             SELECT first.* FROM unnest(roots.organization_ids) AS u(organization_id)
-            CROSS JOIN LATERAL (
-                SELECT {e} FROM employments e
-                WHERE e.organization_id = u.organization_id
-                  AND {filter}
-                  AND ($7::bigint IS NULL OR (e.started_on IS NULL AND e.id > $7::bigint))
-                ORDER BY e.started_on, e.id
-                LIMIT $8
-            ) first
+            CROSS JOIN LATERAL ({first_of_unit}) first
             ORDER BY first.started_on NULLS LAST, first.id
             LIMIT $8
         ) stint
@@ -337,17 +345,12 @@ pub async fn listing_pages(
         )
     } else {
         // Each organization alone: no tree to walk and no pages to merge, a
-        // statement with less to plan (planning took longer than running).
+        // statement with less to plan.
+        let first_of_root = first_page_scan("roots.root_id", filter);
         format!(
             "SELECT roots.root_id, stint.*, {LISTED_PERSON}
-        FROM unnest($1::bigint[]) AS roots(root_id) CROSS JOIN LATERAL (
-            SELECT {e} FROM employments e
-            WHERE e.organization_id = roots.root_id
-              AND {filter}
-              AND ($7::bigint IS NULL OR (e.started_on IS NULL AND e.id > $7::bigint))
-            ORDER BY e.started_on, e.id
-            LIMIT $8
-        ) stint
+        FROM unnest($1::bigint[]) AS roots(root_id)
+        CROSS JOIN LATERAL ({first_of_root}) stint
         LEFT JOIN people p ON $9 AND p.id = stint.person_id
         ORDER BY roots.root_id, stint.started_on NULLS LAST, stint.id"
         )
