@@ -133,12 +133,11 @@ fn resolve_eagerly<'a, T: PlainFields>(
         let resolved =
             futures_util::future::join_all(deferred.into_iter().map(|(key, field)| async move {
                 let ctx_field = ctx.with_field(field);
-                let nested = field
-                    .node
-                    .arguments
-                    .is_empty()
-                    .then(|| object.preloaded(&field.node.name.node))
-                    .flatten();
+                let nested = if field.node.arguments.is_empty() {
+                    object.preloaded(&field.node.name.node)
+                } else {
+                    None
+                };
                 let value = match nested {
                     // As async-graphql resolves an object-valued field: the
                     // object's own errors are in the context already; an error
