@@ -274,8 +274,12 @@ fn first_page_scan(organization_id: &str, filter: &str) -> String {
 const LISTED_PERSON: &str = "p.slug AS listed_slug, p.name AS listed_name,
     p.aliases AS listed_aliases, p.bio AS listed_bio, p.version AS listed_version";
 
-/// Up to `limit` stints of each root organization, ordered by start (unknown
-/// last) then id, after `cursor`: one statement for any number of roots.
+/// Up to `limit` stints of each root organization after `cursor`, in no
+/// order (see [`listing_order`]): one statement for any number of roots.
+///
+/// Sorting a page of 50 organizations' stints in PostgreSQL copied every
+/// wide row into a sort, a seventh of the statement's cost; the caller puts
+/// each organization's 20 rows in order for next to nothing.
 pub async fn listing_pages(
     conn: &mut AsyncPgConnection,
     root_ids: &[i64],
@@ -322,8 +326,7 @@ pub async fn listing_pages(
             LIMIT $8
         ) page
         JOIN employments stint ON stint.id = page.id
-        LEFT JOIN people p ON $9 AND p.id = stint.person_id
-        ORDER BY roots.root_id, stint.started_on NULLS LAST, stint.id"
+        LEFT JOIN people p ON $9 AND p.id = stint.person_id"
         )
     } else if scope.include_units {
         let first_of_unit = first_page_scan("u.organization_id", filter);
@@ -340,8 +343,7 @@ pub async fn listing_pages(
         ) stint
         -- The people too when the query asks for them: one statement for the
         -- whole page instead of a second one by id.
-        LEFT JOIN people p ON $9 AND p.id = stint.person_id
-        ORDER BY roots.root_id, stint.started_on NULLS LAST, stint.id"
+        LEFT JOIN people p ON $9 AND p.id = stint.person_id"
         )
     } else {
         // Each organization alone: no tree to walk and no pages to merge, a
@@ -351,8 +353,7 @@ pub async fn listing_pages(
             "SELECT roots.root_id, stint.*, {LISTED_PERSON}
         FROM unnest($1::bigint[]) AS roots(root_id)
         CROSS JOIN LATERAL ({first_of_root}) stint
-        LEFT JOIN people p ON $9 AND p.id = stint.person_id
-        ORDER BY roots.root_id, stint.started_on NULLS LAST, stint.id"
+        LEFT JOIN people p ON $9 AND p.id = stint.person_id"
         )
     };
     Prepared(
@@ -369,6 +370,12 @@ pub async fn listing_pages(
     )
     .load(conn)
     .await
+}
+
+/// The order of an organization's listing: by start, unknown starts last,
+/// then by id (the index's order, and the keyset of its cursors).
+pub fn listing_order(row: &EmploymentRow) -> impl Ord + use<> {
+    (row.started_on.is_none(), row.started_on, row.id)
 }
 
 /// How many stints each root organization's listing has in all.
@@ -395,4 +402,42 @@ pub async fn listing_counts(
     )
     .load(conn)
     .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn stint(id: i64, started_on: Option<&str>) -> EmploymentRow {
+        EmploymentRow {
+            id,
+            person_id: 1,
+            organization_id: 1,
+            title: None,
+            is_founder: false,
+            started_on: started_on.map(|d| d.parse().expect("a date")),
+            started_on_precision: started_on.map(|_| "day".to_owned()),
+            ended_on: None,
+            ended_on_precision: None,
+            is_current: true,
+            career_position: None,
+            reported_years: None,
+            is_leader: false,
+            version: 1,
+        }
+    }
+
+    #[test]
+    fn the_listing_runs_by_start_then_id_with_unknown_starts_last() {
+        let mut rows = [
+            stint(5, None),
+            stint(4, Some("2021-03-01")),
+            stint(2, None),
+            stint(3, Some("2019-01-01")),
+            stint(1, Some("2021-03-01")),
+        ];
+        rows.sort_unstable_by_key(listing_order);
+        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        assert_eq!(ids, [3, 1, 4, 2, 5]);
+    }
 }

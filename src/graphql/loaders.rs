@@ -346,6 +346,9 @@ impl Loader<ListingPageKey> for Db {
                 pages.entry(key).or_default().push((row.employment, person));
             }
         }
+        for page in pages.values_mut() {
+            page.sort_unstable_by_key(|(row, _)| db::employments::listing_order(row));
+        }
         Ok(pages)
     }
 }
