@@ -5,10 +5,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::Prepared;
-use super::organizations::OrganizationRow;
-use super::people::PersonRow;
-use super::schema::{employment_sources, employments, organizations};
+use super::organizations::{ORGANIZATION_DETAIL_COLUMNS, OrganizationDetailRow};
+use super::people::{PersonBrief, PersonDetail};
+use super::schema::{employment_sources, employments};
+use super::{ColumnGroup, Columns, Omissible, Prepared};
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
 #[diesel(table_name = employments, check_for_backend(diesel::pg::Pg))]
@@ -27,6 +27,62 @@ pub struct EmploymentRow {
     pub reported_years: Option<i32>,
     pub is_leader: bool,
     pub version: i32,
+}
+
+/// The columns of a stint that every read needs: what identifies, places,
+/// names and dates it, and its career position (which orders a person's
+/// stints). The others ([`EmploymentDetail`]) are read when asked for.
+#[derive(Debug, Clone, QueryableByName)]
+#[diesel(table_name = employments, check_for_backend(diesel::pg::Pg))]
+pub struct EmploymentCore {
+    pub id: i64,
+    pub person_id: i64,
+    pub organization_id: i64,
+    pub title: Option<String>,
+    pub started_on: Option<NaiveDate>,
+    pub started_on_precision: Option<String>,
+    pub ended_on: Option<NaiveDate>,
+    pub ended_on_precision: Option<String>,
+    pub is_current: bool,
+    pub career_position: Option<i32>,
+}
+
+/// The rest of a stint's row (see [`Columns`]).
+#[derive(Debug, Clone, Copy, QueryableByName)]
+#[diesel(table_name = employments, check_for_backend(diesel::pg::Pg))]
+pub struct EmploymentDetail {
+    pub is_founder: bool,
+    pub reported_years: Option<i32>,
+    pub is_leader: bool,
+    pub version: i32,
+}
+
+impl ColumnGroup for EmploymentDetail {
+    const PROBE: &'static str = "is_founder";
+}
+
+impl EmploymentRow {
+    pub fn into_parts(self) -> (EmploymentCore, EmploymentDetail) {
+        let detail = EmploymentDetail {
+            is_founder: self.is_founder,
+            reported_years: self.reported_years,
+            is_leader: self.is_leader,
+            version: self.version,
+        };
+        let core = EmploymentCore {
+            id: self.id,
+            person_id: self.person_id,
+            organization_id: self.organization_id,
+            title: self.title,
+            started_on: self.started_on,
+            started_on_precision: self.started_on_precision,
+            ended_on: self.ended_on,
+            ended_on_precision: self.ended_on_precision,
+            is_current: self.is_current,
+            career_position: self.career_position,
+        };
+        (core, detail)
+    }
 }
 
 #[derive(Debug, Insertable)]
@@ -82,25 +138,44 @@ pub async fn of_people(
         .await
 }
 
+/// A stint with its organization's names, and its organization's other
+/// columns when they were asked for.
+#[derive(Debug, QueryableByName)]
+pub struct StintWithOrganizationRow {
+    #[diesel(embed)]
+    pub stint: EmploymentRow,
+    #[diesel(sql_type = Text)]
+    pub org_slug: String,
+    #[diesel(sql_type = Text)]
+    pub org_name: String,
+    #[diesel(embed)]
+    pub organization: Omissible<OrganizationDetailRow>,
+}
+
 /// Every stint of each person in `person_ids` with its organization, in one
 /// statement (unordered, as [`of_people`]).
 pub async fn of_people_with_organizations(
     conn: &mut AsyncPgConnection,
     person_ids: &[i64],
-) -> QueryResult<Vec<(EmploymentRow, OrganizationRow)>> {
+    organization: Columns,
+) -> QueryResult<Vec<StintWithOrganizationRow>> {
+    let detail = match organization {
+        Columns::Brief => String::new(),
+        Columns::Full => format!(", {ORGANIZATION_DETAIL_COLUMNS}"),
+    };
     // One key by `=`: see `people::by_ids`.
-    if let [id] = person_ids {
-        return employments::table
-            .inner_join(organizations::table)
-            .filter(employments::person_id.eq(id))
-            .select((EmploymentRow::as_select(), OrganizationRow::as_select()))
-            .load(conn)
-            .await;
-    }
-    employments::table
-        .inner_join(organizations::table)
-        .filter(employments::person_id.eq_any(person_ids))
-        .select((EmploymentRow::as_select(), OrganizationRow::as_select()))
+    let person = if person_ids.len() == 1 {
+        "($1::bigint[])[1]"
+    } else {
+        "ANY($1)"
+    };
+    let sql = format!(
+        "SELECT {stint}, o.slug AS org_slug, o.name AS org_name{detail}
+        FROM employments e JOIN organizations o ON o.id = e.organization_id
+        WHERE e.person_id = {person}",
+        stint = employment_columns("e"),
+    );
+    Prepared(diesel::sql_query(sql).bind::<Array<BigInt>, _>(person_ids))
         .load(conn)
         .await
 }
@@ -145,43 +220,76 @@ pub struct ListingCursor {
     pub id: i64,
 }
 
+/// What a listing reads beside each stint's core columns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct ListingColumns {
+    pub stint: Columns,
+    /// The stint's person, read by the same statement; `None` when the query
+    /// asks for no person.
+    pub person: Option<Columns>,
+}
+
 #[derive(Debug, QueryableByName)]
 pub struct ScopedEmploymentRow {
     #[diesel(sql_type = BigInt)]
     pub root_id: i64,
     #[diesel(embed)]
-    pub employment: EmploymentRow,
+    pub employment: EmploymentCore,
     #[diesel(embed)]
-    pub person: ListedPerson,
+    pub detail: Omissible<EmploymentDetail>,
+    #[diesel(embed)]
+    pub person: Omissible<ListedPerson>,
+    #[diesel(embed)]
+    pub person_detail: Omissible<ListedPersonDetail>,
 }
 
-/// The stint's person, read by the listing statement itself when the query
-/// asks for people (columns `listed_*`, all null otherwise).
+/// The stint's person's names, read by the listing statement itself
+/// (`listed_*`: the stint's columns take the plain names).
 #[derive(Debug, QueryableByName)]
 pub struct ListedPerson {
-    #[diesel(sql_type = Nullable<Text>)]
-    listed_slug: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    listed_name: Option<String>,
-    #[diesel(sql_type = Nullable<Array<Text>>)]
-    listed_aliases: Option<Vec<String>>,
-    #[diesel(sql_type = Nullable<Text>)]
-    listed_bio: Option<String>,
-    #[diesel(sql_type = Nullable<Integer>)]
-    listed_version: Option<i32>,
+    #[diesel(sql_type = Text)]
+    listed_slug: String,
+    #[diesel(sql_type = Text)]
+    listed_name: String,
+}
+
+impl ColumnGroup for ListedPerson {
+    const PROBE: &'static str = "listed_slug";
 }
 
 impl ListedPerson {
-    /// The person of stint `employment`, if the statement read it.
-    pub fn into_row(self, employment: &EmploymentRow) -> Option<PersonRow> {
-        Some(PersonRow {
+    /// The person of stint `employment`.
+    pub fn into_brief(self, employment: &EmploymentCore) -> PersonBrief {
+        PersonBrief {
             id: employment.person_id,
-            slug: self.listed_slug?,
-            name: self.listed_name?,
-            aliases: self.listed_aliases?,
-            bio: self.listed_bio,
-            version: self.listed_version?,
-        })
+            slug: self.listed_slug,
+            name: self.listed_name,
+        }
+    }
+}
+
+/// The rest of the stint's person, when the query asks for it.
+#[derive(Debug, QueryableByName)]
+pub struct ListedPersonDetail {
+    #[diesel(sql_type = Array<Text>)]
+    listed_aliases: Vec<String>,
+    #[diesel(sql_type = Nullable<Text>)]
+    listed_bio: Option<String>,
+    #[diesel(sql_type = Integer)]
+    listed_version: i32,
+}
+
+impl ColumnGroup for ListedPersonDetail {
+    const PROBE: &'static str = "listed_aliases";
+}
+
+impl From<ListedPersonDetail> for PersonDetail {
+    fn from(listed: ListedPersonDetail) -> Self {
+        PersonDetail {
+            aliases: listed.listed_aliases,
+            bio: listed.listed_bio,
+            version: listed.listed_version,
+        }
     }
 }
 
@@ -232,47 +340,79 @@ const SCOPE_FILTER: &str = "
                     ELSE $4 END
             AND (e.is_current OR e.ended_on >= $4)))))";
 
-/// The columns of [`EmploymentRow`], of the table aliased `alias`: the
-/// listing reads no column it does not use.
+/// The columns of [`EmploymentRow`], of the table aliased `alias`.
 fn employment_columns(alias: &str) -> String {
-    const COLUMNS: [&str; 14] = [
-        "id",
-        "person_id",
-        "organization_id",
-        "title",
-        "is_founder",
-        "started_on",
-        "started_on_precision",
-        "ended_on",
-        "ended_on_precision",
-        "is_current",
-        "career_position",
-        "reported_years",
-        "is_leader",
-        "version",
-    ];
-    COLUMNS.map(|column| format!("{alias}.{column}")).join(", ")
+    qualified(alias, &EMPLOYMENT_CORE_COLUMNS)
+        + ", "
+        + &qualified(alias, &EMPLOYMENT_DETAIL_COLUMNS)
+}
+
+const EMPLOYMENT_CORE_COLUMNS: [&str; 10] = [
+    "id",
+    "person_id",
+    "organization_id",
+    "title",
+    "started_on",
+    "started_on_precision",
+    "ended_on",
+    "ended_on_precision",
+    "is_current",
+    "career_position",
+];
+
+const EMPLOYMENT_DETAIL_COLUMNS: [&str; 4] =
+    ["is_founder", "reported_years", "is_leader", "version"];
+
+/// The stint columns a listing reads, of the table aliased `alias`: no
+/// column it does not use.
+fn listing_columns(alias: &str, stint: Columns) -> String {
+    match stint {
+        Columns::Brief => qualified(alias, &EMPLOYMENT_CORE_COLUMNS),
+        Columns::Full => employment_columns(alias),
+    }
+}
+
+fn qualified(alias: &str, columns: &[&str]) -> String {
+    columns
+        .iter()
+        .map(|column| format!("{alias}.{column}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// The first stints of the organization `organization_id` (an SQL
 /// expression) on a first page, or on one after an undated stint (`$7`):
 /// straight from the index on (organization_id, started_on, id), whose order
 /// (unknown starts are NULL, last) is the listing's.
-fn first_page_scan(organization_id: &str, filter: &str) -> String {
+fn first_page_scan(organization_id: &str, filter: &str, columns: &str) -> String {
     format!(
         "SELECT {columns} FROM employments e
         WHERE e.organization_id = {organization_id}
           AND {filter}
           AND ($7::bigint IS NULL OR (e.started_on IS NULL AND e.id > $7::bigint))
         ORDER BY e.started_on, e.id
-        LIMIT $8",
-        columns = employment_columns("e")
+        LIMIT $8"
     )
 }
 
-/// The person columns of a listing row (`listed_*`): null unless `$9`.
-const LISTED_PERSON: &str = "p.slug AS listed_slug, p.name AS listed_name,
-    p.aliases AS listed_aliases, p.bio AS listed_bio, p.version AS listed_version";
+/// The person columns of a listing row (`listed_*`) and the join that
+/// reads them, or nothing when the query asks for no person.
+fn listed_person(person: Option<Columns>) -> (&'static str, &'static str) {
+    // `$9` is always true. As a parameter of the join it keeps PostgreSQL
+    // from caching the person lookup (a Memoize node): people seldom repeat
+    // on a page (12 hits in 869 rows for (b)), and the cache's upkeep cost
+    // a sixth of the statement.
+    const JOIN: &str = "LEFT JOIN people p ON $9 AND p.id = stint.person_id";
+    match person {
+        None => ("", ""),
+        Some(Columns::Brief) => (", p.slug AS listed_slug, p.name AS listed_name", JOIN),
+        Some(Columns::Full) => (
+            ", p.slug AS listed_slug, p.name AS listed_name, p.aliases AS listed_aliases,
+            p.bio AS listed_bio, p.version AS listed_version",
+            JOIN,
+        ),
+    }
+}
 
 /// Up to `limit` stints of each root organization after `cursor`, in no
 /// order (see [`listing_order`]): one statement for any number of roots.
@@ -286,10 +426,14 @@ pub async fn listing_pages(
     scope: OrganizationScope,
     cursor: Option<ListingCursor>,
     limit: i64,
-    with_people: bool,
+    columns: ListingColumns,
 ) -> QueryResult<Vec<ScopedEmploymentRow>> {
     let dated_cursor = cursor.is_some_and(|c| c.started_on.is_some());
-    let stint = employment_columns("stint");
+    let stint = listing_columns("stint", columns.stint);
+    let first_columns = listing_columns("e", columns.stint);
+    // The people too when the query asks for them: one statement for the
+    // whole page instead of a second one by id.
+    let (person, join_person) = listed_person(columns.person);
     // Without a status or a day the filter is void: left out, it costs the
     // planner nothing.
     let filter = if scope.is_current.is_some() || scope.at.is_some() {
@@ -300,7 +444,7 @@ pub async fn listing_pages(
     let sql = if dated_cursor {
         format!(
             "{SCOPE_CTE}
-        SELECT roots.root_id, {stint}, {LISTED_PERSON}
+        SELECT roots.root_id, {stint}{person}
         FROM roots CROSS JOIN LATERAL (
             -- After a dated stint come the later dated ones, then every
             -- undated one: each part read from the index on
@@ -326,13 +470,13 @@ pub async fn listing_pages(
             LIMIT $8
         ) page
         JOIN employments stint ON stint.id = page.id
-        LEFT JOIN people p ON $9 AND p.id = stint.person_id"
+        {join_person}"
         )
     } else if scope.include_units {
-        let first_of_unit = first_page_scan("u.organization_id", filter);
+        let first_of_unit = first_page_scan("u.organization_id", filter, &first_columns);
         format!(
             "{SCOPE_CTE}
-        SELECT roots.root_id, stint.*, {LISTED_PERSON}
+        SELECT roots.root_id, stint.*{person}
         FROM roots CROSS JOIN LATERAL (
             -- Each unit's first rows in the listing's order, then the
             -- roots' pages merged.
@@ -341,19 +485,17 @@ pub async fn listing_pages(
             ORDER BY first.started_on NULLS LAST, first.id
             LIMIT $8
         ) stint
-        -- The people too when the query asks for them: one statement for the
-        -- whole page instead of a second one by id.
-        LEFT JOIN people p ON $9 AND p.id = stint.person_id"
+        {join_person}"
         )
     } else {
         // Each organization alone: no tree to walk and no pages to merge, a
         // statement with less to plan.
-        let first_of_root = first_page_scan("roots.root_id", filter);
+        let first_of_root = first_page_scan("roots.root_id", filter, &first_columns);
         format!(
-            "SELECT roots.root_id, stint.*, {LISTED_PERSON}
+            "SELECT roots.root_id, stint.*{person}
         FROM unnest($1::bigint[]) AS roots(root_id)
         CROSS JOIN LATERAL ({first_of_root}) stint
-        LEFT JOIN people p ON $9 AND p.id = stint.person_id"
+        {join_person}"
         )
     };
     Prepared(
@@ -366,7 +508,7 @@ pub async fn listing_pages(
             .bind::<Nullable<Date>, _>(cursor.and_then(|c| c.started_on))
             .bind::<Nullable<BigInt>, _>(cursor.map(|c| c.id))
             .bind::<BigInt, _>(limit)
-            .bind::<Bool, _>(with_people),
+            .bind::<Bool, _>(true),
     )
     .load(conn)
     .await
@@ -374,8 +516,8 @@ pub async fn listing_pages(
 
 /// The order of an organization's listing: by start, unknown starts last,
 /// then by id (the index's order, and the keyset of its cursors).
-pub fn listing_order(row: &EmploymentRow) -> impl Ord + use<> {
-    (row.started_on.is_none(), row.started_on, row.id)
+pub fn listing_order(started_on: Option<NaiveDate>, id: i64) -> impl Ord {
+    (started_on.is_none(), started_on, id)
 }
 
 /// How many stints each root organization's listing has in all.
@@ -408,36 +550,18 @@ pub async fn listing_counts(
 mod tests {
     use super::*;
 
-    fn stint(id: i64, started_on: Option<&str>) -> EmploymentRow {
-        EmploymentRow {
-            id,
-            person_id: 1,
-            organization_id: 1,
-            title: None,
-            is_founder: false,
-            started_on: started_on.map(|d| d.parse().expect("a date")),
-            started_on_precision: started_on.map(|_| "day".to_owned()),
-            ended_on: None,
-            ended_on_precision: None,
-            is_current: true,
-            career_position: None,
-            reported_years: None,
-            is_leader: false,
-            version: 1,
-        }
-    }
-
     #[test]
     fn the_listing_runs_by_start_then_id_with_unknown_starts_last() {
-        let mut rows = [
-            stint(5, None),
-            stint(4, Some("2021-03-01")),
-            stint(2, None),
-            stint(3, Some("2019-01-01")),
-            stint(1, Some("2021-03-01")),
+        let day = |d: &str| Some(d.parse::<NaiveDate>().expect("a date"));
+        let mut stints = [
+            (5, None),
+            (4, day("2021-03-01")),
+            (2, None),
+            (3, day("2019-01-01")),
+            (1, day("2021-03-01")),
         ];
-        rows.sort_unstable_by_key(listing_order);
-        let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        stints.sort_unstable_by_key(|&(id, started_on)| listing_order(started_on, id));
+        let ids: Vec<i64> = stints.iter().map(|&(id, _)| id).collect();
         assert_eq!(ids, [3, 1, 4, 2, 5]);
     }
 }

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::ColumnGroup;
 use super::schema::{employments, people};
 
 #[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
@@ -14,6 +15,46 @@ pub struct PersonRow {
     pub aliases: Vec<String>,
     pub bio: Option<String>,
     pub version: i32,
+}
+
+/// A person's id and names: what a list of people shows (see
+/// [`Columns`](super::Columns)).
+#[derive(Debug, Clone, QueryableByName)]
+#[diesel(table_name = people, check_for_backend(diesel::pg::Pg))]
+pub struct PersonBrief {
+    pub id: i64,
+    pub slug: String,
+    pub name: String,
+}
+
+/// The rest of a person's row, read when the query asks for it.
+#[derive(Debug, Clone, QueryableByName)]
+#[diesel(table_name = people, check_for_backend(diesel::pg::Pg))]
+pub struct PersonDetail {
+    pub aliases: Vec<String>,
+    pub bio: Option<String>,
+    pub version: i32,
+}
+
+impl ColumnGroup for PersonDetail {
+    const PROBE: &'static str = "aliases";
+}
+
+impl PersonRow {
+    pub fn into_parts(self) -> (PersonBrief, PersonDetail) {
+        (
+            PersonBrief {
+                id: self.id,
+                slug: self.slug,
+                name: self.name,
+            },
+            PersonDetail {
+                aliases: self.aliases,
+                bio: self.bio,
+                version: self.version,
+            },
+        )
+    }
 }
 
 #[derive(Debug, Insertable)]

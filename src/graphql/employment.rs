@@ -6,12 +6,12 @@ use super::context::ContextExt;
 use super::eager::{Eager, PlainFields, ResolveEagerly, value};
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
-use super::loaders::{OrganizationId, PersonId, SourcesOfEmployment};
+use super::loaders::{EmploymentId, OrganizationId, PersonId, SourcesOfEmployment};
 use super::organization::Organization;
 use super::person::{Certainty, Person};
 use super::scalars::{DateScalar, PartialDateScalar};
 use super::source::{Source, sources};
-use crate::db::employments::EmploymentRow;
+use crate::db::employments::{EmploymentCore, EmploymentDetail, EmploymentRow};
 use crate::domain::PartialDate;
 use crate::domain::point_in_time::StintBounds;
 
@@ -21,14 +21,13 @@ pub struct Employment {
     pub person_id: i64,
     pub organization_id: i64,
     pub title: Option<String>,
-    pub is_founder: bool,
     pub started_on: Option<PartialDate>,
     pub ended_on: Option<PartialDate>,
     pub is_current: bool,
     pub career_position: Option<i32>,
-    pub reported_years: Option<i32>,
-    pub is_leader: bool,
-    pub version: i32,
+    /// `None` after a brief read (see [`Columns`](crate::db::Columns)): the
+    /// fields it answers load it by id when asked.
+    detail: Option<EmploymentDetail>,
     /// The person and organization when the statement that read the stint
     /// read them too; otherwise they are loaded in a batch when asked for.
     pub preloaded_person: Option<Person>,
@@ -39,29 +38,47 @@ impl TryFrom<EmploymentRow> for Employment {
     type Error = ApiError;
 
     fn try_from(row: EmploymentRow) -> ApiResult<Self> {
-        Ok(Employment {
-            started_on: PartialDate::from_columns(
-                row.started_on,
-                row.started_on_precision.as_deref(),
-            )?,
-            ended_on: PartialDate::from_columns(row.ended_on, row.ended_on_precision.as_deref())?,
-            id: row.id,
-            version: row.version,
-            person_id: row.person_id,
-            organization_id: row.organization_id,
-            title: row.title,
-            is_founder: row.is_founder,
-            is_current: row.is_current,
-            career_position: row.career_position,
-            reported_years: row.reported_years,
-            is_leader: row.is_leader,
-            preloaded_person: None,
-            preloaded_organization: None,
-        })
+        let (core, detail) = row.into_parts();
+        Employment::from_parts(core, Some(detail))
     }
 }
 
 impl Employment {
+    /// The fields [`EmploymentDetail`] answers: a list reads it only when its
+    /// selection asks for one of them.
+    pub const DETAIL_FIELDS: &[&str] = &["isFounder", "isLeader", "reportedYears", "version"];
+
+    pub fn from_parts(core: EmploymentCore, detail: Option<EmploymentDetail>) -> ApiResult<Self> {
+        Ok(Employment {
+            started_on: PartialDate::from_columns(
+                core.started_on,
+                core.started_on_precision.as_deref(),
+            )?,
+            ended_on: PartialDate::from_columns(core.ended_on, core.ended_on_precision.as_deref())?,
+            id: core.id,
+            person_id: core.person_id,
+            organization_id: core.organization_id,
+            title: core.title,
+            is_current: core.is_current,
+            career_position: core.career_position,
+            detail,
+            preloaded_person: None,
+            preloaded_organization: None,
+        })
+    }
+
+    /// The stint's detail: held, or loaded by id (in a batch) after a read
+    /// that left it out.
+    async fn detail(&self, ctx: &Context<'_>) -> ApiResult<EmploymentDetail> {
+        if let Some(detail) = self.detail {
+            return Ok(detail);
+        }
+        let row = ctx.loader()?.load_one(EmploymentId(self.id)).await?;
+        let row =
+            row.ok_or_else(|| ApiError::internal(format!("employment {} is gone", self.id)))?;
+        Ok(row.into_parts().1)
+    }
+
     pub fn bounds(&self) -> StintBounds {
         StintBounds {
             started_on: self.started_on,
@@ -75,15 +92,15 @@ impl PlainFields for Employment {
     fn plain_field(&self, field: &str) -> Option<Value> {
         Some(match field {
             "id" => value::id(ids::encode(NodeKind::Employment, self.id)),
-            "version" => value::int(self.version),
             "title" => value::optional_text(self.title.as_deref()),
-            "isFounder" => Value::Boolean(self.is_founder),
-            "isLeader" => Value::Boolean(self.is_leader),
             "startedOn" => value::partial_date(self.started_on),
             "endedOn" => value::partial_date(self.ended_on),
             "isCurrent" => Value::Boolean(self.is_current),
             "careerPosition" => value::optional_int(self.career_position),
-            "reportedYears" => value::optional_int(self.reported_years),
+            "version" => value::int(self.detail?.version),
+            "isFounder" => Value::Boolean(self.detail?.is_founder),
+            "isLeader" => Value::Boolean(self.detail?.is_leader),
+            "reportedYears" => value::optional_int(self.detail?.reported_years),
             _ => return None,
         })
     }
@@ -106,8 +123,8 @@ impl Employment {
 
     /// Increases with every change; updates and deletes must name the version
     /// they were based on, so that nobody overwrites a change they never saw.
-    async fn version(&self) -> i32 {
-        self.version
+    async fn version(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(self.detail(ctx).await?.version)
     }
 
     async fn person(&self, ctx: &Context<'_>) -> ApiResult<Eager<Person>> {
@@ -140,13 +157,13 @@ impl Employment {
     }
 
     /// Whether the person founded (or co-founded) the organization.
-    async fn is_founder(&self) -> bool {
-        self.is_founder
+    async fn is_founder(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(self.detail(ctx).await?.is_founder)
     }
 
     /// Whether the person headed the organization during this stint.
-    async fn is_leader(&self) -> bool {
-        self.is_leader
+    async fn is_leader(&self, ctx: &Context<'_>) -> ApiResult<bool> {
+        Ok(self.detail(ctx).await?.is_leader)
     }
 
     /// When the stint began, at the precision known; null when no source says.
@@ -179,8 +196,8 @@ impl Employment {
 
     /// The stint's length in years as a source states it ("after five years
     /// at DeepMind"), when its dates are not known.
-    async fn reported_years(&self) -> Option<i32> {
-        self.reported_years
+    async fn reported_years(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
+        Ok(self.detail(ctx).await?.reported_years)
     }
 
     /// The sources this stint rests on; never empty.

@@ -12,14 +12,16 @@ use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use chrono::NaiveDate;
 
+use super::organization::Organization;
+use super::person::Person;
 use crate::db::analytics::{CohortMemberRow, FlowQuery, FlowRow};
 use crate::db::authorships::AuthorshipRow;
-use crate::db::employments::{EmploymentRow, ListingCursor, OrganizationScope};
+use crate::db::employments::{EmploymentRow, ListingColumns, ListingCursor, OrganizationScope};
 use crate::db::organizations::OrganizationRow;
 use crate::db::people::PersonRow;
 use crate::db::publications::PublicationRow;
 use crate::db::sources::SourceRow;
-use crate::db::{self, DbPool};
+use crate::db::{self, Columns, DbPool};
 use crate::domain::chronology::{ChronologyKey, SuccessionKey};
 
 /// The loader behind every batch; cheap to create per request.
@@ -76,8 +78,6 @@ id_key!(/// An authorship by id.
     AuthorshipId);
 id_key!(/// A person's stints, in chronological order.
     EmploymentsOfPerson);
-id_key!(/// A person's stints with their organizations, in chronological order.
-    StintsWithOrganizationsOf);
 id_key!(/// An organization's direct units, by name.
     UnitsOf);
 id_key!(/// An organization's founders, by name.
@@ -91,6 +91,13 @@ id_key!(/// The sources an employment cites.
 id_key!(/// The sources an authorship cites.
     SourcesOfAuthorship);
 
+/// A person's stints with their organizations, in chronological order.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct StintsWithOrganizationsOf {
+    pub person_id: i64,
+    pub organization: Columns,
+}
+
 /// One page of an organization's stints.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct ListingPageKey {
@@ -98,8 +105,7 @@ pub struct ListingPageKey {
     pub scope: OrganizationScope,
     pub cursor: Option<ListingCursor>,
     pub limit: i64,
-    /// Read each stint's person in the same statement.
-    pub with_people: bool,
+    pub columns: ListingColumns,
 }
 
 /// The size of an organization's whole listing.
@@ -170,6 +176,7 @@ impl Loader<EmploymentsOfPerson> for Db {
     }
 }
 
+/// Readers asking for the same organization columns share a statement.
 impl Loader<StintsWithOrganizationsOf> for Db {
     type Value = Stints;
     type Error = ApiError;
@@ -178,24 +185,36 @@ impl Loader<StintsWithOrganizationsOf> for Db {
         &self,
         keys: &[StintsWithOrganizationsOf],
     ) -> Result<HashMap<StintsWithOrganizationsOf, Self::Value>, ApiError> {
-        let rows = db::employments::of_people_with_organizations(
-            &mut *self.conn().await?,
-            &ids(keys, |k| k.0),
-        )
-        .await?;
-        let stints = rows
-            .into_iter()
-            .map(|(row, organization)| {
-                let mut stint = Employment::try_from(row)?;
-                stint.preloaded_organization = Some(organization.try_into()?);
-                Ok((stint.person_id, stint))
-            })
-            .collect::<ApiResult<Vec<_>>>()?;
-        Ok(chronological(group(
-            keys,
-            StintsWithOrganizationsOf,
-            stints,
-        )))
+        let mut conn = self.conn().await?;
+        let mut batches: HashMap<Columns, Vec<i64>> = HashMap::new();
+        for key in keys {
+            batches
+                .entry(key.organization)
+                .or_default()
+                .push(key.person_id);
+        }
+        let mut groups: HashMap<StintsWithOrganizationsOf, Vec<Employment>> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        for (organization, person_ids) in batches {
+            let rows =
+                db::employments::of_people_with_organizations(&mut conn, &person_ids, organization)
+                    .await?;
+            for row in rows {
+                let mut stint = Employment::try_from(row.stint)?;
+                stint.preloaded_organization = Some(Organization::from_parts(
+                    stint.organization_id,
+                    row.org_slug,
+                    row.org_name,
+                    row.organization.0,
+                )?);
+                let key = StintsWithOrganizationsOf {
+                    person_id: stint.person_id,
+                    organization,
+                };
+                groups.entry(key).or_default().push(stint);
+            }
+        }
+        Ok(chronological(groups))
     }
 }
 
@@ -304,9 +323,10 @@ impl Loader<SourcesOfAuthorship> for Db {
 }
 
 /// Sibling connections usually share their arguments: each distinct
-/// (scope, cursor, limit) is one statement for all of its organizations.
+/// (scope, cursor, limit, columns) is one statement for all of its
+/// organizations.
 impl Loader<ListingPageKey> for Db {
-    type Value = Vec<(EmploymentRow, Option<PersonRow>)>;
+    type Value = Vec<Employment>;
     type Error = ApiError;
 
     async fn load(
@@ -314,40 +334,46 @@ impl Loader<ListingPageKey> for Db {
         keys: &[ListingPageKey],
     ) -> Result<HashMap<ListingPageKey, Self::Value>, ApiError> {
         let mut conn = self.conn().await?;
-        type Batch = (OrganizationScope, Option<ListingCursor>, i64, bool);
+        type Batch = (
+            OrganizationScope,
+            Option<ListingCursor>,
+            i64,
+            ListingColumns,
+        );
         let mut batches: HashMap<Batch, Vec<i64>> = HashMap::new();
         for key in keys {
             batches
-                .entry((key.scope, key.cursor, key.limit, key.with_people))
+                .entry((key.scope, key.cursor, key.limit, key.columns))
                 .or_default()
                 .push(key.organization_id);
         }
         let mut pages: HashMap<ListingPageKey, Self::Value> =
             keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-        for ((scope, cursor, limit, with_people), roots) in batches {
-            let rows = db::employments::listing_pages(
-                &mut conn,
-                &roots,
-                scope,
-                cursor,
-                limit,
-                with_people,
-            )
-            .await?;
+        for ((scope, cursor, limit, columns), roots) in batches {
+            let rows =
+                db::employments::listing_pages(&mut conn, &roots, scope, cursor, limit, columns)
+                    .await?;
             for row in rows {
                 let key = ListingPageKey {
                     organization_id: row.root_id,
                     scope,
                     cursor,
                     limit,
-                    with_people,
+                    columns,
                 };
-                let person = row.person.into_row(&row.employment);
-                pages.entry(key).or_default().push((row.employment, person));
+                let person = row.person.0.map(|person| {
+                    let brief = person.into_brief(&row.employment);
+                    Person::from_parts(brief, row.person_detail.0.map(Into::into))
+                });
+                let mut stint = Employment::from_parts(row.employment, row.detail.0)?;
+                stint.preloaded_person = person;
+                pages.entry(key).or_default().push(stint);
             }
         }
         for page in pages.values_mut() {
-            page.sort_unstable_by_key(|(row, _)| db::employments::listing_order(row));
+            page.sort_unstable_by_key(|stint| {
+                db::employments::listing_order(stint.started_on.map(|d| d.first_day()), stint.id)
+            });
         }
         Ok(pages)
     }
@@ -401,6 +427,7 @@ pub struct AlumniPageKey {
     pub organization_id: i64,
     pub after: Option<NameKeyset>,
     pub limit: i64,
+    pub columns: Columns,
 }
 
 /// An organization's talent flows in one direction, between two dates.
@@ -462,7 +489,7 @@ impl Loader<LeadersOf> for Db {
 }
 
 impl Loader<AlumniPageKey> for Db {
-    type Value = Vec<PersonRow>;
+    type Value = Vec<Person>;
     type Error = ApiError;
 
     async fn load(
@@ -470,24 +497,29 @@ impl Loader<AlumniPageKey> for Db {
         keys: &[AlumniPageKey],
     ) -> Result<HashMap<AlumniPageKey, Self::Value>, ApiError> {
         let mut conn = self.conn().await?;
-        let mut batches: HashMap<(Option<NameKeyset>, i64), Vec<i64>> = HashMap::new();
+        type Batch = (Option<NameKeyset>, i64, Columns);
+        let mut batches: HashMap<Batch, Vec<i64>> = HashMap::new();
         for key in keys {
             batches
-                .entry((key.after.clone(), key.limit))
+                .entry((key.after.clone(), key.limit, key.columns))
                 .or_default()
                 .push(key.organization_id);
         }
         let mut pages: HashMap<AlumniPageKey, Self::Value> =
             keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-        for ((after, limit), roots) in batches {
+        for ((after, limit, columns), roots) in batches {
             let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
-            for row in db::analytics::alumni_pages(&mut conn, &roots, keyset, limit).await? {
+            let rows =
+                db::analytics::alumni_pages(&mut conn, &roots, keyset, limit, columns).await?;
+            for row in rows {
                 let key = AlumniPageKey {
                     organization_id: row.root_id,
                     after: after.clone(),
                     limit,
+                    columns,
                 };
-                pages.entry(key).or_default().push(row.person);
+                let person = Person::from_parts(row.person, row.detail.0);
+                pages.entry(key).or_default().push(person);
             }
         }
         Ok(pages)

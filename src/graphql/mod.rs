@@ -15,6 +15,7 @@ pub mod mutation;
 pub mod organization;
 pub mod pagination;
 pub mod person;
+pub mod projection;
 pub mod publication;
 pub mod query;
 pub mod retention;

@@ -1,5 +1,7 @@
 //! `Organization`: a company, lab or other body, possibly a unit of another.
 
+use std::borrow::Cow;
+
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::resolver_utils::enum_value;
 use async_graphql::{Context, Enum, ID, Object, Value};
@@ -16,11 +18,12 @@ use super::loaders::{
 };
 use super::pagination::{Cursor, MAX_PAGE_SIZE, TotalCount, keyset_page, page_size};
 use super::person::{Certainty, EmploymentStatus, Person, at_day};
+use super::projection::{columns_for, connection_nodes, fields_named};
 use super::query::PersonConnection;
 use super::scalars::{DateScalar, PartialDateScalar};
 use super::talent_flow::{FlowDirection, TalentFlow, wants_people};
-use crate::db::employments::{EmploymentRow, ListingCursor, OrganizationScope};
-use crate::db::organizations::OrganizationRow;
+use crate::db::employments::{ListingColumns, ListingCursor, OrganizationScope};
+use crate::db::organizations::{OrganizationDetailRow, OrganizationRow};
 use crate::domain::PartialDate;
 
 /// What kind of body an organization is.
@@ -69,37 +72,92 @@ pub struct Organization {
     pub id: i64,
     pub slug: String,
     pub name: String,
-    pub kind: OrganizationKind,
-    pub parent_id: Option<i64>,
-    pub country: Option<String>,
-    pub website: Option<String>,
-    pub founded_on: Option<PartialDate>,
-    pub version: i32,
+    /// `None` after a brief read (see [`Columns`](crate::db::Columns)): the
+    /// fields it answers load it by id when asked.
+    detail: Option<OrganizationDetail>,
+}
+
+/// An organization's columns beyond its id and names.
+#[derive(Debug, Clone)]
+pub struct OrganizationDetail {
+    kind: OrganizationKind,
+    parent_id: Option<i64>,
+    country: Option<String>,
+    website: Option<String>,
+    founded_on: Option<PartialDate>,
+    version: i32,
 }
 
 impl TryFrom<OrganizationRow> for Organization {
     type Error = ApiError;
 
     fn try_from(row: OrganizationRow) -> ApiResult<Self> {
-        let kind = OrganizationKind::from_db(&row.kind).ok_or_else(|| {
+        let (id, slug, name, detail) = row.into_parts();
+        Organization::from_parts(id, slug, name, Some(detail))
+    }
+}
+
+impl Organization {
+    /// The fields [`OrganizationDetail`] answers: a list reads it only when
+    /// its selection asks for one of them.
+    pub const DETAIL_FIELDS: &[&str] = &[
+        "kind",
+        "parent",
+        "country",
+        "website",
+        "foundedOn",
+        "version",
+    ];
+
+    pub fn from_parts(
+        id: i64,
+        slug: String,
+        name: String,
+        detail: Option<OrganizationDetailRow>,
+    ) -> ApiResult<Self> {
+        let detail = detail
+            .map(|row| OrganizationDetail::from_row(id, row))
+            .transpose()?;
+        Ok(Organization {
+            id,
+            slug,
+            name,
+            detail,
+        })
+    }
+
+    /// The organization's detail: held, or loaded by id (in a batch) after
+    /// a read that left it out.
+    async fn detail(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, OrganizationDetail>> {
+        if let Some(detail) = &self.detail {
+            return Ok(Cow::Borrowed(detail));
+        }
+        let row = ctx.loader()?.load_one(OrganizationId(self.id)).await?;
+        let row =
+            row.ok_or_else(|| ApiError::internal(format!("organization {} is gone", self.id)))?;
+        let (id, _, _, detail) = row.into_parts();
+        Ok(Cow::Owned(OrganizationDetail::from_row(id, detail)?))
+    }
+}
+
+impl OrganizationDetail {
+    fn from_row(id: i64, row: OrganizationDetailRow) -> ApiResult<Self> {
+        let kind = OrganizationKind::from_db(&row.org_kind).ok_or_else(|| {
             ApiError::internal(format!(
-                "organization {} has unknown kind {:?}",
-                row.id, row.kind
+                "organization {id} has unknown kind {:?}",
+                row.org_kind
             ))
         })?;
-        Ok(Organization {
+        Ok(OrganizationDetail {
             founded_on: PartialDate::from_columns(
-                row.founded_on,
-                row.founded_on_precision.as_deref(),
+                row.org_founded_on,
+                row.org_founded_on_precision.as_deref(),
             )?,
             kind,
-            id: row.id,
-            version: row.version,
-            slug: row.slug,
-            name: row.name,
-            parent_id: row.parent_id,
-            country: row.country,
-            website: row.website,
+            parent_id: row.org_parent_id,
+            country: row.org_country,
+            website: row.org_website,
+            version: row.org_version,
         })
     }
 }
@@ -123,10 +181,10 @@ impl serde::Serialize for ListingPlace {
     }
 }
 
-fn listing_cursor(row: &EmploymentRow) -> Cursor {
+fn listing_cursor(stint: &Employment) -> Cursor {
     Cursor::new(ListingPlace {
-        started_on: row.started_on,
-        id: row.id,
+        started_on: stint.started_on.map(|date| date.first_day()),
+        id: stint.id,
     })
 }
 
@@ -145,13 +203,13 @@ impl PlainFields for Organization {
     fn plain_field(&self, field: &str) -> Option<Value> {
         Some(match field {
             "id" => value::id(ids::encode(NodeKind::Organization, self.id)),
-            "version" => value::int(self.version),
             "slug" => value::text(&self.slug),
             "name" => value::text(&self.name),
-            "kind" => enum_value(self.kind),
-            "country" => value::optional_text(self.country.as_deref()),
-            "website" => value::optional_text(self.website.as_deref()),
-            "foundedOn" => value::partial_date(self.founded_on),
+            "version" => value::int(self.detail.as_ref()?.version),
+            "kind" => enum_value(self.detail.as_ref()?.kind),
+            "country" => value::optional_text(self.detail.as_ref()?.country.as_deref()),
+            "website" => value::optional_text(self.detail.as_ref()?.website.as_deref()),
+            "foundedOn" => value::partial_date(self.detail.as_ref()?.founded_on),
             _ => return None,
         })
     }
@@ -166,8 +224,8 @@ impl Organization {
 
     /// Increases with every change; updates and deletes must name the version
     /// they were based on, so that nobody overwrites a change they never saw.
-    async fn version(&self) -> i32 {
-        self.version
+    async fn version(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(self.detail(ctx).await?.version)
     }
 
     /// Stable, URL-safe identifier, e.g. `google-deepmind`.
@@ -179,13 +237,13 @@ impl Organization {
         &self.name
     }
 
-    async fn kind(&self) -> OrganizationKind {
-        self.kind
+    async fn kind(&self, ctx: &Context<'_>) -> ApiResult<OrganizationKind> {
+        Ok(self.detail(ctx).await?.kind)
     }
 
     /// The organization this one is a unit of (Meta for FAIR).
     async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
-        let Some(parent_id) = self.parent_id else {
+        let Some(parent_id) = self.detail(ctx).await?.parent_id else {
             return Ok(None);
         };
         let row = ctx.loader()?.load_one(OrganizationId(parent_id)).await?;
@@ -203,17 +261,21 @@ impl Organization {
     }
 
     /// ISO 3166-1 alpha-2 country code, e.g. `FR`.
-    async fn country(&self) -> Option<&str> {
-        self.country.as_deref()
+    async fn country(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        Ok(self.detail(ctx).await?.into_owned().country)
     }
 
-    async fn website(&self) -> Option<&str> {
-        self.website.as_deref()
+    async fn website(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        Ok(self.detail(ctx).await?.into_owned().website)
     }
 
     /// When it was founded, at the precision known.
-    async fn founded_on(&self) -> Option<PartialDateScalar> {
-        self.founded_on.map(PartialDateScalar::from)
+    async fn founded_on(&self, ctx: &Context<'_>) -> ApiResult<Option<PartialDateScalar>> {
+        Ok(self
+            .detail(ctx)
+            .await?
+            .founded_on
+            .map(PartialDateScalar::from))
     }
 
     /// People with a founder stint at this organization, by name.
@@ -255,15 +317,16 @@ impl Organization {
             organization_id: self.id,
             after: after.clone(),
             limit: limit + 1,
+            columns: columns_for(&connection_nodes(ctx.field()), Person::DETAIL_FIELDS),
         };
-        let rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+        let people = ctx.loader()?.load_one(key).await?.unwrap_or_default();
         keyset_page(
-            rows,
+            people,
             limit,
             after.is_some(),
             TotalCount::Alumni(AlumniCount(self.id)),
-            |r| (r.name.clone(), r.id),
-            |r| Ok(Eager(Person::from(r))),
+            |person| (person.name.clone(), person.id),
+            |person| Ok(Eager(person)),
         )
     }
 
@@ -329,7 +392,7 @@ impl Organization {
             cursor,
             // One more row than asked tells whether there is a next page.
             limit: limit + 1,
-            with_people: selects_person(ctx),
+            columns: listing_columns(ctx),
         };
         let mut rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
         let has_next_page = rows.len() as i64 > limit;
@@ -340,25 +403,23 @@ impl Organization {
         });
         let mut connection =
             Connection::with_additional_fields(cursor.is_some(), has_next_page, total);
-        for (row, person) in rows {
-            let cursor = listing_cursor(&row);
-            let mut stint = Employment::try_from(row)?;
-            stint.preloaded_person = person.map(Person::from);
-            connection.edges.push(Edge::new(cursor, Eager(stint)));
+        for stint in rows {
+            connection
+                .edges
+                .push(Edge::new(listing_cursor(&stint), Eager(stint)));
         }
         Ok(connection)
     }
 }
 
-/// Whether a stint connection's selection asks for its stints' people.
-fn selects_person(ctx: &Context<'_>) -> bool {
-    let connection = ctx.look_ahead();
-    connection.field("nodes").field("person").exists()
-        || connection
-            .field("edges")
-            .field("node")
-            .field("person")
-            .exists()
+/// What a stint connection's selection asks of its stints and their people.
+fn listing_columns(ctx: &Context<'_>) -> ListingColumns {
+    let stints = connection_nodes(ctx.field());
+    let people = fields_named(&stints, "person");
+    ListingColumns {
+        stint: columns_for(&stints, Employment::DETAIL_FIELDS),
+        person: (!people.is_empty()).then(|| columns_for(&people, Person::DETAIL_FIELDS)),
+    }
 }
 
 /// Checks a `since` / `until` pair.

@@ -1,5 +1,7 @@
 //! `Person`: someone whose career is tracked.
 
+use std::borrow::Cow;
+
 use async_graphql::{Context, Enum, ID, Object, Value};
 
 use super::authorship::Authorship;
@@ -8,10 +10,14 @@ use super::eager::{Eager, PlainFields, value};
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
-use super::loaders::{AuthorshipsOfPerson, EmploymentsOfPerson, StintsWithOrganizationsOf};
+use super::loaders::{
+    AuthorshipsOfPerson, EmploymentsOfPerson, PersonId, StintsWithOrganizationsOf,
+};
+use super::organization::Organization;
+use super::projection::{columns_for, fields_named};
 use super::scalars::DateScalar;
 use crate::db::employments::AtDay;
-use crate::db::people::PersonRow;
+use crate::db::people::{PersonBrief, PersonDetail, PersonRow};
 use crate::domain::point_in_time;
 
 #[derive(Debug, Clone)]
@@ -19,21 +25,41 @@ pub struct Person {
     pub id: i64,
     pub slug: String,
     pub name: String,
-    pub aliases: Vec<String>,
-    pub bio: Option<String>,
-    pub version: i32,
+    /// `None` after a brief read (see [`Columns`](crate::db::Columns)): the
+    /// fields it answers load it by id when asked.
+    detail: Option<PersonDetail>,
 }
 
 impl From<PersonRow> for Person {
     fn from(row: PersonRow) -> Self {
+        let (brief, detail) = row.into_parts();
+        Person::from_parts(brief, Some(detail))
+    }
+}
+
+impl Person {
+    /// The fields [`PersonDetail`] answers: a list reads it only when its
+    /// selection asks for one of them.
+    pub const DETAIL_FIELDS: &[&str] = &["aliases", "bio", "version"];
+
+    pub fn from_parts(brief: PersonBrief, detail: Option<PersonDetail>) -> Self {
         Person {
-            id: row.id,
-            version: row.version,
-            slug: row.slug,
-            name: row.name,
-            aliases: row.aliases,
-            bio: row.bio,
+            id: brief.id,
+            slug: brief.slug,
+            name: brief.name,
+            detail,
         }
+    }
+
+    /// The person's detail: held, or loaded by id (in a batch) after a read
+    /// that left it out.
+    async fn detail(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, PersonDetail>> {
+        if let Some(detail) = &self.detail {
+            return Ok(Cow::Borrowed(detail));
+        }
+        let row = ctx.loader()?.load_one(PersonId(self.id)).await?;
+        let row = row.ok_or_else(|| ApiError::internal(format!("person {} is gone", self.id)))?;
+        Ok(Cow::Owned(row.into_parts().1))
     }
 }
 
@@ -114,10 +140,15 @@ impl Person {
         at: Option<AtDay>,
     ) -> ApiResult<Vec<Employment>> {
         let loader = ctx.loader()?;
-        let stints = if ctx.look_ahead().field("organization").exists() {
-            loader.load_one(StintsWithOrganizationsOf(self.id)).await?
-        } else {
+        let organizations = fields_named(&[ctx.field()], "organization");
+        let stints = if organizations.is_empty() {
             loader.load_one(EmploymentsOfPerson(self.id)).await?
+        } else {
+            let key = StintsWithOrganizationsOf {
+                person_id: self.id,
+                organization: columns_for(&organizations, Organization::DETAIL_FIELDS),
+            };
+            loader.load_one(key).await?
         }
         .unwrap_or_default();
         let stints: Vec<Employment> = stints
@@ -145,11 +176,18 @@ impl PlainFields for Person {
     fn plain_field(&self, field: &str) -> Option<Value> {
         Some(match field {
             "id" => value::id(ids::encode(NodeKind::Person, self.id)),
-            "version" => value::int(self.version),
             "slug" => value::text(&self.slug),
             "name" => value::text(&self.name),
-            "aliases" => Value::List(self.aliases.iter().map(|a| value::text(a)).collect()),
-            "bio" => value::optional_text(self.bio.as_deref()),
+            "version" => value::int(self.detail.as_ref()?.version),
+            "aliases" => Value::List(
+                self.detail
+                    .as_ref()?
+                    .aliases
+                    .iter()
+                    .map(|a| value::text(a))
+                    .collect(),
+            ),
+            "bio" => value::optional_text(self.detail.as_ref()?.bio.as_deref()),
             _ => return None,
         })
     }
@@ -164,8 +202,8 @@ impl Person {
 
     /// Increases with every change; updates and deletes must name the version
     /// they were based on, so that nobody overwrites a change they never saw.
-    async fn version(&self) -> i32 {
-        self.version
+    async fn version(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        Ok(self.detail(ctx).await?.version)
     }
 
     /// Stable, URL-safe identifier, e.g. `aurelien-rodriguez`.
@@ -178,12 +216,12 @@ impl Person {
     }
 
     /// Other spellings of the name, e.g. without accents.
-    async fn aliases(&self) -> &[String] {
-        &self.aliases
+    async fn aliases(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
+        Ok(self.detail(ctx).await?.into_owned().aliases)
     }
 
-    async fn bio(&self) -> Option<&str> {
-        self.bio.as_deref()
+    async fn bio(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        Ok(self.detail(ctx).await?.into_owned().bio)
     }
 
     /// The person's stints in chronological order: by stated career position,

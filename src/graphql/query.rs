@@ -31,7 +31,8 @@ use crate::db::search::RankCursor;
 pub enum Node {
     Person(Person),
     Organization(Organization),
-    Employment(Employment),
+    // Boxed: a stint carries its preloaded person and organization.
+    Employment(Box<Employment>),
     Publication(Publication),
     Source(Source),
     Authorship(Authorship),
@@ -66,7 +67,7 @@ impl Query {
             NodeKind::Employment => loader
                 .load_one(EmploymentId(id))
                 .await?
-                .map(|r| r.try_into().map(Node::Employment))
+                .map(|r| Employment::try_from(r).map(|stint| Node::Employment(Box::new(stint))))
                 .transpose()?,
             NodeKind::Publication => loader
                 .load_one(PublicationId(id))

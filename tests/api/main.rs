@@ -6,6 +6,7 @@ mod article;
 mod batching;
 mod binary;
 mod cluster;
+mod columns;
 mod dates;
 mod eager;
 mod exposure;

@@ -1,0 +1,147 @@
+//! Lists read the columns of a stint, person or organization that few queries
+//! show only when the query asks for one of them (`db::Columns`). Asked for,
+//! those fields answer exactly as a lookup of the whole row does, and cost no
+//! statement more than the brief list.
+
+use serde_json::Value;
+
+use crate::support::TestApp;
+
+/// Values that a default would not match: every person has a bio, and one
+/// has aliases.
+const DISTINCT_DETAILS: &str = "
+    UPDATE people SET bio = 'Bio of ' || name;
+    UPDATE people SET aliases = ARRAY['R. Fergus', 'Rob Fergus'] WHERE slug = 'robert-fergus';
+";
+
+/// A person, and their stints, as the lookups of whole rows answer them.
+async fn person_in_full(app: &TestApp, slug: &str) -> Value {
+    app.data(&format!(
+        r#"{{ person(slug: "{slug}") {{
+            slug aliases bio version
+            employments {{ id isFounder isLeader reportedYears version }}
+        }} }}"#
+    ))
+    .await["person"]
+        .clone()
+}
+
+fn stint_in<'a>(person: &'a Value, id: &Value) -> &'a Value {
+    person["employments"]
+        .as_array()
+        .and_then(|stints| stints.iter().find(|s| &s["id"] == id))
+        .unwrap_or_else(|| panic!("stint {id} among the person's stints: {person:#}"))
+}
+
+#[tokio::test]
+async fn a_stint_listing_answers_detail_fields_as_whole_rows_do_at_the_same_cost() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(DISTINCT_DETAILS).await;
+    let listing = |fields: &str| {
+        format!(
+            r#"{{ organization(slug: "fair") {{ employments(first: 50) {{ nodes {{ id {fields} }} }} }} }}"#
+        )
+    };
+    let brief = listing("title person { slug name }");
+    let detailed = listing(
+        "title isFounder isLeader reportedYears version person { slug name aliases bio version }",
+    );
+
+    let data = app.data(&detailed).await;
+    let nodes = data["organization"]["employments"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .clone();
+    assert!(nodes.len() >= 3, "FAIR lists several stints: {nodes:#?}");
+    assert!(nodes.iter().any(|n| n["isLeader"] == true));
+    assert!(nodes.iter().any(|n| n["isFounder"] == true));
+    assert!(nodes.iter().any(|n| n["reportedYears"].is_number()));
+    for node in &nodes {
+        let slug = node["person"]["slug"].as_str().expect("a person slug");
+        let full = person_in_full(&app, slug).await;
+        for field in ["aliases", "bio", "version"] {
+            assert_eq!(node["person"][field], full[field], "{slug}'s {field}");
+        }
+        let stint = stint_in(&full, &node["id"]);
+        for field in ["isFounder", "isLeader", "reportedYears", "version"] {
+            assert_eq!(node[field], stint[field], "{slug}'s stint's {field}");
+        }
+    }
+
+    let (brief_cost, detailed_cost) = (
+        app.statements_for(&brief).await,
+        app.statements_for(&detailed).await,
+    );
+    assert_eq!(
+        brief_cost, detailed_cost,
+        "asking for detail fields read them with the list, not one by one"
+    );
+}
+
+#[tokio::test]
+async fn alumni_answer_detail_fields_as_whole_rows_do_at_the_same_cost() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(DISTINCT_DETAILS).await;
+    let alumni = |fields: &str| {
+        format!(
+            r#"{{ organization(slug: "meta") {{ alumni(first: 50) {{ nodes {{ slug {fields} }} }} }} }}"#
+        )
+    };
+    let data = app.data(&alumni("name aliases bio version")).await;
+    let nodes = data["organization"]["alumni"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .clone();
+    assert!(nodes.len() >= 5, "Meta has alumni: {nodes:#?}");
+    for node in &nodes {
+        let slug = node["slug"].as_str().expect("a slug");
+        let full = person_in_full(&app, slug).await;
+        for field in ["aliases", "bio", "version"] {
+            assert_eq!(node[field], full[field], "{slug}'s {field}");
+        }
+    }
+
+    assert_eq!(
+        app.statements_for(&alumni("name")).await,
+        app.statements_for(&alumni("name aliases bio version"))
+            .await
+    );
+}
+
+#[tokio::test]
+async fn stints_answer_their_organizations_detail_fields_as_whole_rows_do_at_the_same_cost() {
+    let app = TestApp::spawn_seeded().await;
+    let stints = |fields: &str| {
+        format!(
+            r#"{{ person(slug: "robert-fergus") {{ employments {{ id organization {{ slug {fields} }} }} }} }}"#
+        )
+    };
+    let detail = "name kind country website foundedOn version";
+    let data = app
+        .data(&stints(&format!("{detail} parent {{ slug }}")))
+        .await;
+    let nodes = data["person"]["employments"]
+        .as_array()
+        .expect("stints")
+        .clone();
+    assert!(
+        nodes
+            .iter()
+            .any(|n| n["organization"]["parent"]["slug"] == "meta"),
+        "a stint at FAIR, a unit of Meta: {nodes:#?}"
+    );
+    for node in &nodes {
+        let slug = node["organization"]["slug"].as_str().expect("a slug");
+        let full = app
+            .data(&format!(
+                r#"{{ organization(slug: "{slug}") {{ slug {detail} parent {{ slug }} }} }}"#
+            ))
+            .await;
+        assert_eq!(node["organization"], full["organization"], "{slug}");
+    }
+
+    assert_eq!(
+        app.statements_for(&stints("name")).await,
+        app.statements_for(&stints(detail)).await
+    );
+}
