@@ -13,6 +13,7 @@
 
 use std::borrow::Cow;
 use std::ops::Deref;
+use std::sync::Arc;
 
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
@@ -93,6 +94,66 @@ impl<T: PlainFields> OutputType for Eager<T> {
         // (a stint's person's stints), and only a box gives that recursive
         // future a size.
         resolve_eagerly(&self.0, ctx).await
+    }
+}
+
+/// One element of a loader's shared answer, resolved in place as [`Eager`].
+///
+/// async-graphql's DataLoader clones each answer into its cache and again
+/// out of it; an answer held as an `Arc<[T]>` makes both clones a count
+/// increment, and handing out items of it keeps the rows from being copied
+/// once more into the response's objects.
+#[derive(Debug)]
+pub struct EagerItem<T> {
+    list: Arc<[T]>,
+    index: usize,
+}
+
+impl<T> EagerItem<T> {
+    /// The items of `list` at `indices`.
+    pub fn of(list: &Arc<[T]>, indices: impl IntoIterator<Item = usize>) -> Vec<Self> {
+        indices
+            .into_iter()
+            .filter(|&index| index < list.len())
+            .map(|index| EagerItem {
+                list: Arc::clone(list),
+                index,
+            })
+            .collect()
+    }
+}
+
+impl<T> Deref for EagerItem<T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        &self.list[self.index]
+    }
+}
+
+impl<T: PlainFields> OutputType for EagerItem<T> {
+    fn type_name() -> Cow<'static, str> {
+        T::type_name()
+    }
+
+    fn qualified_type_name() -> String {
+        T::qualified_type_name()
+    }
+
+    fn introspection_type_name(&self) -> Cow<'static, str> {
+        (**self).introspection_type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        T::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        resolve_eagerly(&**self, ctx).await
     }
 }
 

@@ -154,8 +154,8 @@ by_id_loader!(PublicationId, PublicationRow, db::publications::by_ids);
 by_id_loader!(SourceId, SourceRow, db::sources::by_ids);
 by_id_loader!(AuthorshipId, AuthorshipRow, db::authorships::by_ids);
 
-/// A person's stints, converted once: the batch's answer is shared with the
-/// loader's cache, and each reader clones only the stints it keeps.
+/// Stints, converted once: the batch's answer is shared with the loader's
+/// cache, and readers hand out its items (`EagerItem`) without copying them.
 pub type Stints = Arc<[Employment]>;
 
 impl Loader<EmploymentsOfPerson> for Db {
@@ -326,7 +326,7 @@ impl Loader<SourcesOfAuthorship> for Db {
 /// (scope, cursor, limit, columns) is one statement for all of its
 /// organizations.
 impl Loader<ListingPageKey> for Db {
-    type Value = Vec<Employment>;
+    type Value = Stints;
     type Error = ApiError;
 
     async fn load(
@@ -347,7 +347,7 @@ impl Loader<ListingPageKey> for Db {
                 .or_default()
                 .push(key.organization_id);
         }
-        let mut pages: HashMap<ListingPageKey, Self::Value> =
+        let mut pages: HashMap<ListingPageKey, Vec<Employment>> =
             keys.iter().map(|k| (k.clone(), Vec::new())).collect();
         for ((scope, cursor, limit, columns), roots) in batches {
             let rows =
@@ -370,12 +370,18 @@ impl Loader<ListingPageKey> for Db {
                 pages.entry(key).or_default().push(stint);
             }
         }
-        for page in pages.values_mut() {
-            page.sort_unstable_by_key(|stint| {
-                db::employments::listing_order(stint.started_on.map(|d| d.first_day()), stint.id)
-            });
-        }
-        Ok(pages)
+        Ok(pages
+            .into_iter()
+            .map(|(key, mut page)| {
+                page.sort_unstable_by_key(|stint| {
+                    db::employments::listing_order(
+                        stint.started_on.map(|d| d.first_day()),
+                        stint.id,
+                    )
+                });
+                (key, page.into())
+            })
+            .collect())
     }
 }
 

@@ -8,7 +8,7 @@ use async_graphql::{Context, Enum, ID, Object, Value};
 use chrono::NaiveDate;
 
 use super::context::ContextExt;
-use super::eager::{Eager, PlainFields, value};
+use super::eager::{Eager, EagerItem, PlainFields, value};
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
@@ -162,7 +162,7 @@ impl OrganizationDetail {
     }
 }
 
-pub type EmploymentConnection = Connection<Cursor, Eager<Employment>, TotalCount>;
+pub type EmploymentConnection = Connection<Cursor, EagerItem<Employment>, TotalCount>;
 
 /// Where an organization's stint listing resumes, as carried in its cursors.
 type ListingCursorKey = (Option<String>, i64);
@@ -394,19 +394,19 @@ impl Organization {
             limit: limit + 1,
             columns: listing_columns(ctx),
         };
-        let mut rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
-        let has_next_page = rows.len() as i64 > limit;
-        rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+        let page = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+        let has_next_page = page.len() as i64 > limit;
+        let shown = page.len().min(usize::try_from(limit).unwrap_or(usize::MAX));
         let total = TotalCount::OrganizationEmployments(ListingCountKey {
             organization_id: self.id,
             scope,
         });
         let mut connection =
             Connection::with_additional_fields(cursor.is_some(), has_next_page, total);
-        for stint in rows {
+        for stint in EagerItem::of(&page, 0..shown) {
             connection
                 .edges
-                .push(Edge::new(listing_cursor(&stint), Eager(stint)));
+                .push(Edge::new(listing_cursor(&stint), stint));
         }
         Ok(connection)
     }

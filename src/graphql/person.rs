@@ -6,7 +6,7 @@ use async_graphql::{Context, Enum, ID, Object, Value};
 
 use super::authorship::Authorship;
 use super::context::ContextExt;
-use super::eager::{Eager, PlainFields, value};
+use super::eager::{EagerItem, PlainFields, value};
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
@@ -138,7 +138,7 @@ impl Person {
         ctx: &Context<'_>,
         status: EmploymentStatus,
         at: Option<AtDay>,
-    ) -> ApiResult<Vec<Employment>> {
+    ) -> ApiResult<Vec<EagerItem<Employment>>> {
         let loader = ctx.loader()?;
         let organizations = fields_named(&[ctx.field()], "organization");
         let stints = if organizations.is_empty() {
@@ -151,18 +151,10 @@ impl Person {
             loader.load_one(key).await?
         }
         .unwrap_or_default();
-        let stints: Vec<Employment> = stints
-            .iter()
-            .filter(|stint| admits_status(status, stint))
-            .cloned()
-            .collect();
-        Ok(match at {
-            None => stints,
-            Some(at) => stints
-                .into_iter()
-                .filter(|stint| admits(at, stint))
-                .collect(),
-        })
+        let kept = stints.iter().enumerate().filter(|(_, stint)| {
+            admits_status(status, stint) && at.is_none_or(|at| admits(at, stint))
+        });
+        Ok(EagerItem::of(&stints, kept.map(|(index, _)| index)))
     }
 }
 
@@ -238,15 +230,16 @@ impl Person {
             desc = "With `at`: POSSIBLY (the default) also lists stints whose dates are too coarse or missing to tell; CERTAINLY only those the dates prove."
         )]
         certainty: Certainty,
-    ) -> ApiResult<Vec<Eager<Employment>>> {
-        let stints = self.stints(ctx, status, at_day(at, certainty)?).await?;
-        Ok(stints.into_iter().map(Eager).collect())
+    ) -> ApiResult<Vec<EagerItem<Employment>>> {
+        self.stints(ctx, status, at_day(at, certainty)?).await
     }
 
     /// The stints going on now, in chronological order.
-    async fn current_employments(&self, ctx: &Context<'_>) -> ApiResult<Vec<Eager<Employment>>> {
-        let stints = self.stints(ctx, EmploymentStatus::Current, None).await?;
-        Ok(stints.into_iter().map(Eager).collect())
+    async fn current_employments(
+        &self,
+        ctx: &Context<'_>,
+    ) -> ApiResult<Vec<EagerItem<Employment>>> {
+        self.stints(ctx, EmploymentStatus::Current, None).await
     }
 
     /// The person's places in publications' author lists.
