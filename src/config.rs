@@ -185,8 +185,10 @@ impl HttpConfig {
 pub const DEFAULT_DATABASE_URL: &str = "postgres://postgres@127.0.0.1:5432/talentgraph";
 pub const DEFAULT_LISTEN: &str = "127.0.0.1:8080";
 pub const DEFAULT_DB_POOL_SIZE: usize = 16;
-/// GraphQL executions at once per core, by default.
-pub const DEFAULT_EXECUTIONS_PER_CORE: usize = 4;
+/// GraphQL executions at once per core, by default. Eight, not four: a
+/// person read by slug is two short round trips, and with four per core
+/// the cores waited on PostgreSQL (BENCHMARKS.md, step 12).
+pub const DEFAULT_EXECUTIONS_PER_CORE: usize = 8;
 pub const DEFAULT_REQUEST_TIMEOUT_MS: u64 = 10_000;
 /// Well above the slowest analytic query on the benchmark's 100,000 people.
 pub const DEFAULT_DB_STATEMENT_TIMEOUT_MS: u64 = 5_000;
