@@ -68,34 +68,43 @@ impl<T> Deref for Eager<T> {
     }
 }
 
-impl<T: PlainFields> OutputType for Eager<T> {
-    fn type_name() -> Cow<'static, str> {
-        T::type_name()
-    }
+/// The `OutputType` of a wrapper that holds a `T` (through `Deref`): the
+/// GraphQL type is `T`'s, and its plain fields are read in place.
+macro_rules! eager_output_type {
+    ($wrapper:ident) => {
+        impl<T: PlainFields> OutputType for $wrapper<T> {
+            fn type_name() -> Cow<'static, str> {
+                T::type_name()
+            }
 
-    fn qualified_type_name() -> String {
-        T::qualified_type_name()
-    }
+            fn qualified_type_name() -> String {
+                T::qualified_type_name()
+            }
 
-    fn introspection_type_name(&self) -> Cow<'static, str> {
-        self.0.introspection_type_name()
-    }
+            fn introspection_type_name(&self) -> Cow<'static, str> {
+                (**self).introspection_type_name()
+            }
 
-    fn create_type_info(registry: &mut Registry) -> String {
-        T::create_type_info(registry)
-    }
+            fn create_type_info(registry: &mut Registry) -> String {
+                T::create_type_info(registry)
+            }
 
-    async fn resolve(
-        &self,
-        ctx: &ContextSelectionSet<'_>,
-        _field: &Positioned<Field>,
-    ) -> ServerResult<Value> {
-        // Boxed: an object's fields resolve objects of the same types again
-        // (a stint's person's stints), and only a box gives that recursive
-        // future a size.
-        resolve_eagerly(&self.0, ctx).await
-    }
+            async fn resolve(
+                &self,
+                ctx: &ContextSelectionSet<'_>,
+                _field: &Positioned<Field>,
+            ) -> ServerResult<Value> {
+                // Boxed: an object's fields resolve objects of the same types
+                // again (a stint's person's stints), and only a box gives that
+                // recursive future a size.
+                resolve_eagerly(&**self, ctx).await
+            }
+        }
+    };
 }
+
+eager_output_type!(Eager);
+eager_output_type!(EagerItem);
 
 /// One element of a loader's shared answer, resolved in place as [`Eager`].
 ///
@@ -128,32 +137,6 @@ impl<T> Deref for EagerItem<T> {
 
     fn deref(&self) -> &T {
         &self.list[self.index]
-    }
-}
-
-impl<T: PlainFields> OutputType for EagerItem<T> {
-    fn type_name() -> Cow<'static, str> {
-        T::type_name()
-    }
-
-    fn qualified_type_name() -> String {
-        T::qualified_type_name()
-    }
-
-    fn introspection_type_name(&self) -> Cow<'static, str> {
-        (**self).introspection_type_name()
-    }
-
-    fn create_type_info(registry: &mut Registry) -> String {
-        T::create_type_info(registry)
-    }
-
-    async fn resolve(
-        &self,
-        ctx: &ContextSelectionSet<'_>,
-        _field: &Positioned<Field>,
-    ) -> ServerResult<Value> {
-        resolve_eagerly(&**self, ctx).await
     }
 }
 
