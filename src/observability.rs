@@ -297,6 +297,11 @@ pub struct ExecutionGuard {
 #[derive(Debug, Clone, Copy)]
 pub struct DebugFaults;
 
+/// In an armed request (see [`DebugFaults`]), this header sends every object
+/// through async-graphql's own executor instead of the in-place resolution of
+/// `graphql::eager`: the differential tests compare the two answers.
+pub const STOCK_EXECUTION_HEADER: &str = "x-talentgraph-stock-execution";
+
 /// The alias that makes a field's resolver panic in an armed request.
 pub const DEBUG_PANIC_ALIAS: &str = "_debugPanic";
 
@@ -354,6 +359,9 @@ pub async fn execute_graphql(
     } else {
         if cfg!(debug_assertions) && guard.is_some_and(|g| g.debug_faults) {
             request = request.data(DebugFaults);
+            if req.headers().get(STOCK_EXECUTION_HEADER).is_some() {
+                request = request.data(crate::graphql::eager::StockExecution);
+            }
         }
         let execution = AssertUnwindSafe(schema.execute(request)).catch_unwind();
         let outcome = match guard.map(|g| g.request_timeout) {

@@ -1,13 +1,23 @@
-//! Objects whose plain fields are answered in place.
+//! Objects whose fields resolve in place.
 //!
-//! async-graphql resolves every field of every object as a future of its own,
-//! then gathers them in a `FuturesUnordered`: about a microsecond and a half
-//! per field, which made a page of 50 organizations with 20 stints and their
-//! people (9,000 fields) cost more CPU in the server than the SQL behind it.
-//! Most of those fields only read a column the object already holds. An
-//! [`Eager`] object reads those in place, in selection order, and hands only
-//! the others (relations, fields with arguments) to async-graphql's own
-//! resolver, all at once so that their loads still batch.
+//! async-graphql's executor gives every field of every object a boxed future
+//! of its own, gathered in a `FuturesUnordered`: about a microsecond and a
+//! half per field, which made a page of 50 organizations with 20 stints and
+//! their people (9,000 fields) cost more CPU in the server than the SQL behind
+//! it. Most of those fields only read a column the object already holds. An
+//! [`Eager`] object runs its fields' own resolvers (guards, argument parsing
+//! and all) side by side in one allocation, polled in selection order: those
+//! that are ready at once are answered there, and the others (relations that
+//! load) wait together, so that their loads still batch.
+//!
+//! Only the work is different: the answer follows the same rules as
+//! async-graphql's (patched) executor, field for field: keys in selection
+//! order, a failed nullable field `null` with its error, a failed non-null
+//! field failing the whole object. Whatever this does not handle itself (a
+//! response key selected twice, whose selections merge; a directive other
+//! than `@skip`/`@include`; a schema with extensions, which wrap every field)
+//! goes to that executor, as does every object of a request that carries
+//! [`StockExecution`], which is how the tests compare the two.
 //!
 //! The GraphQL type is the wrapped type's: the schema does not change.
 
@@ -18,45 +28,19 @@ use std::sync::Arc;
 use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
-use async_graphql::resolver_utils::{ContainerType, resolve_container};
+use async_graphql::resolver_utils::{ContainerType, null_or_propagate, resolve_container};
 use futures_util::future::BoxFuture;
 
 use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value};
 
-/// An object type whose column-backed fields can be read without awaiting.
-pub trait PlainFields: ContainerType + OutputType {
-    /// The value of `field` when it is one of this type's plain fields (no
-    /// arguments, nothing to load, cannot fail); `None` sends the field to the
-    /// type's resolver.
-    fn plain_field(&self, field: &str) -> Option<Value>;
+/// Request data that sends every object through async-graphql's own
+/// executor: debug builds arm it for the differential tests
+/// (`observability::execute_graphql`), so that the two paths can be compared
+/// on the same database, answer for answer.
+#[derive(Debug, Clone, Copy)]
+pub struct StockExecution;
 
-    /// The object behind `field` when this object already holds it (read in
-    /// the same statement): resolved in place, neither cloned nor looked up.
-    /// `None` sends the field to the type's resolver.
-    fn preloaded(&self, _field: &str) -> Option<&dyn ResolveEagerly> {
-        None
-    }
-}
-
-/// An eager object whose type is erased, so that an object can hand out
-/// related objects of other types (see [`PlainFields::preloaded`]).
-pub trait ResolveEagerly: Sync {
-    fn resolve_eagerly<'a>(
-        &'a self,
-        ctx: &'a ContextSelectionSet<'a>,
-    ) -> BoxFuture<'a, ServerResult<Value>>;
-}
-
-impl<T: PlainFields> ResolveEagerly for T {
-    fn resolve_eagerly<'a>(
-        &'a self,
-        ctx: &'a ContextSelectionSet<'a>,
-    ) -> BoxFuture<'a, ServerResult<Value>> {
-        resolve_eagerly(self, ctx)
-    }
-}
-
-/// `T`, resolved with its plain fields read in place.
+/// `T`, resolved with its fields run in place.
 #[derive(Debug, Clone)]
 pub struct Eager<T>(pub T);
 
@@ -69,10 +53,10 @@ impl<T> Deref for Eager<T> {
 }
 
 /// The `OutputType` of a wrapper that holds a `T` (through `Deref`): the
-/// GraphQL type is `T`'s, and its plain fields are read in place.
+/// GraphQL type is `T`'s, and its fields are resolved in place.
 macro_rules! eager_output_type {
-    ($wrapper:ident) => {
-        impl<T: PlainFields> OutputType for $wrapper<T> {
+    ($wrapper:ident $(, $lifetime:lifetime)?) => {
+        impl<$($lifetime,)? T: ContainerType + Sync> OutputType for $wrapper<$($lifetime,)? T> {
             fn type_name() -> Cow<'static, str> {
                 T::type_name()
             }
@@ -105,6 +89,7 @@ macro_rules! eager_output_type {
 
 eager_output_type!(Eager);
 eager_output_type!(EagerItem);
+eager_output_type!(Lent, 'a);
 
 /// One element of a loader's shared answer, resolved in place as [`Eager`].
 ///
@@ -140,75 +125,79 @@ impl<T> Deref for EagerItem<T> {
     }
 }
 
-fn resolve_eagerly<'a, T: PlainFields>(
+/// An object a resolver either lends from its parent (read in the same
+/// statement, so resolved in place, neither copied nor looked up) or loaded
+/// itself; resolved as [`Eager`].
+#[derive(Debug)]
+pub enum Lent<'a, T> {
+    Borrowed(&'a T),
+    Owned(T),
+}
+
+impl<T> Deref for Lent<'_, T> {
+    type Target = T;
+
+    fn deref(&self) -> &T {
+        match self {
+            Lent::Borrowed(object) => object,
+            Lent::Owned(object) => object,
+        }
+    }
+}
+
+fn resolve_eagerly<'a, T: ContainerType + Sync>(
     object: &'a T,
     ctx: &'a ContextSelectionSet<'a>,
 ) -> BoxFuture<'a, ServerResult<Value>> {
     Box::pin(async move {
         let mut plan = Plan::default();
-        if !plan.collect(ctx, object, &ctx.item.node) {
-            // Something this plan does not handle (a response key selected
-            // twice, whose sub-selections must be merged; a custom directive):
-            // async-graphql's executor does it all.
+        let stock = !ctx.query_env.extensions.is_empty()
+            || ctx.data_opt::<StockExecution>().is_some()
+            || !plan.collect(ctx, object, &ctx.item.node);
+        if stock {
             return resolve_container(ctx, object).await;
         }
+        let contexts: Vec<_> = plan
+            .fields
+            .iter()
+            .map(|(_, field)| ctx.with_field(field))
+            .collect();
+        let outcomes = futures_util::future::join_all(plan.fields.iter().zip(&contexts).map(
+            |((_, field), ctx_field)| async move {
+                if field.node.name.node == "__typename" {
+                    let name = object.introspection_type_name().into_owned();
+                    return Ok(Some(Value::String(name)));
+                }
+                object.resolve_field(ctx_field).await
+            },
+        ))
+        .await;
+        let type_name = T::type_name();
         let mut values: IndexMap<Name, Value> = IndexMap::with_capacity(plan.fields.len());
-        let mut deferred = Vec::new();
-        for (key, field) in plan.fields {
-            let value = if field.node.name.node == "__typename" {
-                Some(Value::String(object.introspection_type_name().into_owned()))
-            } else if field.node.arguments.is_empty() {
-                object.plain_field(&field.node.name.node)
-            } else {
-                None
-            };
-            match value {
-                Some(value) => {
-                    values.insert(key.clone(), value);
-                }
-                None => {
-                    // Holds the key's place, so that the answer keeps the
-                    // order of the selection.
-                    values.insert(key.clone(), Value::Null);
-                    deferred.push((key, field));
-                }
-            }
-        }
-        let resolved =
-            futures_util::future::join_all(deferred.into_iter().map(|(key, field)| async move {
-                let ctx_field = ctx.with_field(field);
-                let nested = if field.node.arguments.is_empty() {
-                    object.preloaded(&field.node.name.node)
-                } else {
-                    None
-                };
-                let value = match nested {
-                    // As async-graphql resolves an object-valued field: the
-                    // object's own errors are in the context already; an error
-                    // here is one that makes the whole object null.
-                    Some(nested) => {
-                        let ctx_set = ctx_field.with_selection_set(&field.node.selection_set);
-                        nested.resolve_eagerly(&ctx_set).await.map(Some)
-                    }
-                    None => object.resolve_field(&ctx_field).await,
-                };
-                (key, value)
-            }))
-            .await;
-        for (key, result) in resolved {
-            match result {
-                Ok(value) => {
-                    values.insert(key.clone(), value.unwrap_or_default());
-                }
-                // As async-graphql's executor does: the error is reported
-                // and the field left out.
+        let mut propagated = None;
+        for ((key, field), outcome) in plan.fields.into_iter().zip(outcomes) {
+            let value = match outcome {
+                Ok(value) => value.unwrap_or_default(),
                 Err(error) => {
-                    ctx.add_error(error);
-                    values.shift_remove(key);
+                    match null_or_propagate(ctx, &type_name, &field.node.name.node, error) {
+                        Ok(null) => null,
+                        Err(error) if propagated.is_none() => {
+                            propagated = Some(error);
+                            continue;
+                        }
+                        Err(error) => {
+                            ctx.add_error(error);
+                            continue;
+                        }
+                    }
                 }
-            }
+            };
+            values.insert(key.clone(), value);
         }
-        Ok(Value::Object(values))
+        match propagated {
+            Some(error) => Err(error),
+            None => Ok(Value::Object(values)),
+        }
     })
 }
 
@@ -227,9 +216,15 @@ impl<'a> Plan<'a> {
         set: &'a SelectionSet,
     ) -> bool {
         for selection in &set.items {
-            // @skip and @include are applied before execution starts; any
-            // directive still here is one this plan does not know.
-            if !selection.node.directives().is_empty() {
+            // @skip and @include were applied before execution started (a
+            // selection they keep still carries them); any other directive is
+            // one this plan does not know.
+            if selection
+                .node
+                .directives()
+                .iter()
+                .any(|d| !matches!(d.node.name.node.as_str(), "skip" | "include"))
+            {
                 return false;
             }
             let (condition, fragment_set) = match &selection.node {
@@ -282,36 +277,4 @@ fn applies_to<T: OutputType>(ctx: &ContextSelectionSet<'_>, object: &T, on: &str
             .implements
             .get(name.as_ref())
             .is_some_and(|interfaces| interfaces.contains(on))
-}
-
-/// Helpers that give a plain field the value its resolver would.
-pub mod value {
-    use async_graphql::{ID, ScalarType, Value};
-
-    use crate::domain::PartialDate;
-    use crate::graphql::scalars::PartialDateScalar;
-
-    pub fn id(id: ID) -> Value {
-        Value::String(id.0)
-    }
-
-    pub fn text(text: &str) -> Value {
-        Value::String(text.to_owned())
-    }
-
-    pub fn optional_text(value: Option<&str>) -> Value {
-        value.map_or(Value::Null, text)
-    }
-
-    pub fn int(n: i32) -> Value {
-        Value::Number(n.into())
-    }
-
-    pub fn optional_int(n: Option<i32>) -> Value {
-        n.map_or(Value::Null, int)
-    }
-
-    pub fn partial_date(date: Option<PartialDate>) -> Value {
-        date.map_or(Value::Null, |d| PartialDateScalar::from(d).to_value())
-    }
 }

@@ -1,9 +1,9 @@
 //! `Employment`: one stint of a person at an organization.
 
-use async_graphql::{Context, ID, Object, Value};
+use async_graphql::{Context, ID, Object};
 
 use super::context::ContextExt;
-use super::eager::{Eager, PlainFields, ResolveEagerly, value};
+use super::eager::Lent;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::{EmploymentId, OrganizationId, PersonId, SourcesOfEmployment};
@@ -88,32 +88,6 @@ impl Employment {
     }
 }
 
-impl PlainFields for Employment {
-    fn plain_field(&self, field: &str) -> Option<Value> {
-        Some(match field {
-            "id" => value::id(ids::encode(NodeKind::Employment, self.id)),
-            "title" => value::optional_text(self.title.as_deref()),
-            "startedOn" => value::partial_date(self.started_on),
-            "endedOn" => value::partial_date(self.ended_on),
-            "isCurrent" => Value::Boolean(self.is_current),
-            "careerPosition" => value::optional_int(self.career_position),
-            "version" => value::int(self.detail?.version),
-            "isFounder" => Value::Boolean(self.detail?.is_founder),
-            "isLeader" => Value::Boolean(self.detail?.is_leader),
-            "reportedYears" => value::optional_int(self.detail?.reported_years),
-            _ => return None,
-        })
-    }
-
-    fn preloaded(&self, field: &str) -> Option<&dyn ResolveEagerly> {
-        match field {
-            "person" => Some(self.preloaded_person.as_ref()?),
-            "organization" => Some(self.preloaded_organization.as_ref()?),
-            _ => None,
-        }
-    }
-}
-
 /// One stint of a person at an organization, with the sources that attest it.
 #[Object]
 impl Employment {
@@ -127,18 +101,18 @@ impl Employment {
         Ok(self.detail(ctx).await?.version)
     }
 
-    async fn person(&self, ctx: &Context<'_>) -> ApiResult<Eager<Person>> {
+    async fn person(&self, ctx: &Context<'_>) -> ApiResult<Lent<'_, Person>> {
         if let Some(person) = &self.preloaded_person {
-            return Ok(Eager(person.clone()));
+            return Ok(Lent::Borrowed(person));
         }
         let row = ctx.loader()?.load_one(PersonId(self.person_id)).await?;
-        row.map(|row| Eager(Person::from(row)))
+        row.map(|row| Lent::Owned(Person::from(row)))
             .ok_or_else(|| ApiError::internal(format!("employment {} has no person", self.id)))
     }
 
-    async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Eager<Organization>> {
+    async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Lent<'_, Organization>> {
         if let Some(organization) = &self.preloaded_organization {
-            return Ok(Eager(organization.clone()));
+            return Ok(Lent::Borrowed(organization));
         }
         let row = ctx
             .loader()?
@@ -148,7 +122,7 @@ impl Employment {
             ApiError::internal(format!("employment {} has no organization", self.id))
         })?
         .try_into()
-        .map(Eager)
+        .map(Lent::Owned)
     }
 
     /// The role, as the source words it ("Co-founder and CTO").

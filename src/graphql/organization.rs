@@ -3,12 +3,11 @@
 use std::borrow::Cow;
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::resolver_utils::enum_value;
-use async_graphql::{Context, Enum, ID, Object, Value};
+use async_graphql::{Context, Enum, ID, Object};
 use chrono::NaiveDate;
 
 use super::context::ContextExt;
-use super::eager::{Eager, EagerItem, PlainFields, value};
+use super::eager::{Eager, EagerItem};
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
@@ -197,22 +196,6 @@ fn parse_listing_cursor(after: Option<&str>) -> ApiResult<Option<ListingCursor>>
         .transpose()
         .map_err(|_| ApiError::BadUserInput("`after` is not a cursor from this list".into()))?;
     Ok(Some(ListingCursor { started_on, id }))
-}
-
-impl PlainFields for Organization {
-    fn plain_field(&self, field: &str) -> Option<Value> {
-        Some(match field {
-            "id" => value::id(ids::encode(NodeKind::Organization, self.id)),
-            "slug" => value::text(&self.slug),
-            "name" => value::text(&self.name),
-            "version" => value::int(self.detail.as_ref()?.version),
-            "kind" => enum_value(self.detail.as_ref()?.kind),
-            "country" => value::optional_text(self.detail.as_ref()?.country.as_deref()),
-            "website" => value::optional_text(self.detail.as_ref()?.website.as_deref()),
-            "foundedOn" => value::partial_date(self.detail.as_ref()?.founded_on),
-            _ => return None,
-        })
-    }
 }
 
 /// A company, research lab, university or other body that people work for.

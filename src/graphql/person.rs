@@ -2,11 +2,11 @@
 
 use std::borrow::Cow;
 
-use async_graphql::{Context, Enum, ID, Object, Value};
+use async_graphql::{Context, Enum, ID, Object};
 
 use super::authorship::Authorship;
 use super::context::ContextExt;
-use super::eager::{EagerItem, PlainFields, value};
+use super::eager::EagerItem;
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
@@ -162,27 +162,6 @@ fn admits_status(status: EmploymentStatus, stint: &Employment) -> bool {
     status
         .is_current()
         .is_none_or(|current| stint.is_current == current)
-}
-
-impl PlainFields for Person {
-    fn plain_field(&self, field: &str) -> Option<Value> {
-        Some(match field {
-            "id" => value::id(ids::encode(NodeKind::Person, self.id)),
-            "slug" => value::text(&self.slug),
-            "name" => value::text(&self.name),
-            "version" => value::int(self.detail.as_ref()?.version),
-            "aliases" => Value::List(
-                self.detail
-                    .as_ref()?
-                    .aliases
-                    .iter()
-                    .map(|a| value::text(a))
-                    .collect(),
-            ),
-            "bio" => value::optional_text(self.detail.as_ref()?.bio.as_deref()),
-            _ => return None,
-        })
-    }
 }
 
 /// A person whose employment history and authorships are recorded.

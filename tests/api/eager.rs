@@ -145,7 +145,8 @@ async fn fragments_aliases_and_repeated_keys_resolve_as_graphql_says() {
 }
 
 #[tokio::test]
-async fn a_failing_field_is_reported_with_its_path_as_the_generic_executor_does() {
+async fn a_failing_non_null_field_nulls_its_object_with_the_fields_path_as_the_generic_executor_does()
+ {
     let app = TestApp::spawn_seeded().await;
     let selection = r#"name employments(at: "2023-01-01", certainty: NO) { title } slug"#;
     let eager = app
@@ -163,7 +164,9 @@ async fn a_failing_field_is_reported_with_its_path_as_the_generic_executor_does(
         ))
         .await;
     assert_eq!(eager["data"], generic["data"]);
-    assert_eq!(eager["data"]["person"]["slug"], "guillaume-lample");
+    // `employments` is `[Employment!]!`: its error nulls the person, the
+    // nearest nullable ancestor.
+    assert_eq!(eager["data"], json!({ "person": null }));
     assert_eq!(eager["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     assert_eq!(eager["errors"][0]["path"], json!(["person", "employments"]));
     assert_eq!(eager["errors"][0]["path"], generic["errors"][0]["path"]);
@@ -203,7 +206,7 @@ async fn people_read_with_a_stint_page_are_the_people_loaded_by_id() {
 }
 
 #[tokio::test]
-async fn a_failing_field_of_a_person_read_with_its_stint_has_the_loaded_persons_path_and_value() {
+async fn a_failing_field_of_a_person_read_with_its_stint_fails_as_in_a_loaded_person() {
     let app = TestApp::spawn_seeded().await;
     let selection = r#"id title person {
         name employments(at: "2023-01-01", certainty: NO) { title } slug }"#;
@@ -214,16 +217,24 @@ async fn a_failing_field_of_a_person_read_with_its_stint_has_the_loaded_persons_
                 employments(first: 1) {{ nodes {{ {selection} }} }} }} }}"#
         ))
         .await;
-    let stint = &preloaded["data"]["organization"]["employments"]["nodes"][0];
-    let id = stint["id"].clone();
-    assert!(id.is_string(), "{preloaded}");
+    // Every type from the failing field up to `organization` is non-null.
+    assert_eq!(preloaded["data"], json!({ "organization": null }));
+    let id = app
+        .data(r#"{ organization(slug: "mistral") { employments(first: 1) { nodes { id } } } }"#)
+        .await["organization"]["employments"]["nodes"][0]["id"]
+        .clone();
+    assert!(id.is_string());
     // The same stint by id loads its person on its own.
     let loaded = app
         .graphql(&format!(
             r#"{{ node(id: {id}) {{ ... on Employment {{ {selection} }} }} }}"#
         ))
         .await;
-    assert_eq!(stint, &loaded["data"]["node"], "{preloaded}\n{loaded}");
+    assert_eq!(loaded["data"], json!({ "node": null }));
+    assert_eq!(
+        preloaded["errors"][0]["message"],
+        loaded["errors"][0]["message"]
+    );
     assert_eq!(
         preloaded["errors"][0]["extensions"]["code"],
         "BAD_USER_INPUT"

@@ -485,7 +485,9 @@ impl Extensions {
     }
 
     #[inline]
-    pub(crate) fn is_empty(&self) -> bool {
+    /// talentgraph patch: public, so that code resolving fields outside
+    /// `resolve_container` can tell when extensions must wrap each field.
+    pub fn is_empty(&self) -> bool {
         self.extensions.is_empty()
     }
 
