@@ -2,11 +2,13 @@
 //! request has one `DataLoader` and each kind of lookup at one level of a
 //! query becomes one SQL statement, however many parents ask.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::hash::Hash;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
-use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
+use async_graphql::dataloader::{CacheFactory, CacheStorage, DataLoader, Loader};
 
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
@@ -27,12 +29,16 @@ use crate::domain::chronology::{ChronologyKey, SuccessionKey};
 /// The loader behind every batch; cheap to create per request.
 pub struct Db {
     pool: DbPool,
+    writes: Writes,
 }
 
-pub type DbLoader = DataLoader<Db, HashMapCache>;
+pub type DbLoader = DataLoader<Db, ForgetOnWrite>;
 
-/// A per-request loader: its cache lives as long as the request.
+/// A per-request loader: its cache lives as long as the request, and
+/// forgets everything it read whenever the operation writes (see
+/// [`Db::forget_reads`]).
 pub fn request_loader(pool: DbPool) -> DbLoader {
+    let writes = Writes::default();
     // One statement per relation and level whatever the list size: the
     // default batch of 1,000 keys would split long lists into several.
     //
@@ -42,15 +48,108 @@ pub fn request_loader(pool: DbPool) -> DbLoader {
     // spawned batch first runs once every sibling resolver of the level has
     // been polled and has asked for its key.
     DataLoader::with_cache(
-        Db { pool },
+        Db {
+            pool,
+            writes: writes.clone(),
+        },
         crate::observability::spawn_in_request,
-        HashMapCache::default(),
+        ForgetOnWrite { writes },
     )
     .max_batch_size(usize::MAX)
     .delay(std::time::Duration::ZERO)
 }
 
+/// How many times the request's operation has written: every cache of its
+/// loader compares it with the count it was filled at.
+#[derive(Debug, Clone, Default)]
+struct Writes(Arc<AtomicU64>);
+
+impl Writes {
+    fn count(&self) -> u64 {
+        self.0.load(Ordering::Acquire)
+    }
+}
+
+/// A cache per key type, each emptied before use once the operation has
+/// written since it was filled: so no read after a write (a later mutation
+/// field, or its payload) is answered from before it, whatever the key type,
+/// including those added later.
+pub struct ForgetOnWrite {
+    writes: Writes,
+}
+
+impl CacheFactory for ForgetOnWrite {
+    fn create<K, V>(&self) -> Box<dyn CacheStorage<Key = K, Value = V>>
+    where
+        K: Send + Sync + Clone + Eq + Hash + 'static,
+        V: Send + Sync + Clone + 'static,
+    {
+        Box::new(ForgettingCache {
+            entries: HashMap::new(),
+            filled_at: self.writes.count(),
+            writes: self.writes.clone(),
+        })
+    }
+}
+
+struct ForgettingCache<K, V> {
+    entries: HashMap<K, V>,
+    filled_at: u64,
+    writes: Writes,
+}
+
+impl<K, V> ForgettingCache<K, V> {
+    fn is_stale(&self) -> bool {
+        self.filled_at != self.writes.count()
+    }
+
+    fn forget_if_stale(&mut self) {
+        if self.is_stale() {
+            self.entries.clear();
+            self.filled_at = self.writes.count();
+        }
+    }
+}
+
+impl<K, V> CacheStorage for ForgettingCache<K, V>
+where
+    K: Send + Sync + Clone + Eq + Hash + 'static,
+    V: Send + Sync + Clone + 'static,
+{
+    type Key = K;
+    type Value = V;
+
+    fn get(&mut self, key: &K) -> Option<&V> {
+        self.forget_if_stale();
+        self.entries.get(key)
+    }
+
+    fn insert(&mut self, key: Cow<'_, K>, value: Cow<'_, V>) {
+        self.forget_if_stale();
+        self.entries.insert(key.into_owned(), value.into_owned());
+    }
+
+    fn remove(&mut self, key: &K) {
+        self.entries.remove(key);
+    }
+
+    fn clear(&mut self) {
+        self.entries.clear();
+    }
+
+    fn iter(&self) -> Box<dyn Iterator<Item = (&'_ K, &'_ V)> + '_> {
+        let entries = (!self.is_stale()).then_some(&self.entries);
+        Box::new(entries.into_iter().flatten())
+    }
+}
+
 impl Db {
+    /// Called before each mutation field runs: from then on, every cache of
+    /// the request's loader answers only what was read after it.
+    pub fn forget_reads(&self) {
+        self.writes.0.fetch_add(1, Ordering::AcqRel);
+    }
+
     async fn conn(&self) -> Result<db::DbConn, ApiError> {
         Ok(self.pool.get().await?)
     }

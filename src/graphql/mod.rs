@@ -28,7 +28,7 @@ use async_graphql::{EmptySubscription, Schema};
 
 use crate::db::DbPool;
 
-pub type AppSchema = Schema<QueryRoot, mutation::Mutation, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, mutation::MutationRoot, EmptySubscription>;
 
 /// The query root: public reads, and the admin-only fields.
 #[derive(async_graphql::MergedObject, Default)]
@@ -59,7 +59,7 @@ pub fn build_schema_with(
 ) -> AppSchema {
     let mut builder = Schema::build(
         QueryRoot::default(),
-        mutation::Mutation::default(),
+        mutation::MutationRoot::default(),
         EmptySubscription,
     )
     .limit_depth(MAX_DEPTH)

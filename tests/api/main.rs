@@ -7,6 +7,7 @@ mod batching;
 mod binary;
 mod cluster;
 mod columns;
+mod contract;
 mod dates;
 mod eager;
 mod exposure;

@@ -13,13 +13,56 @@ mod source;
 
 pub use admin::AdminQuery;
 
-use async_graphql::{ID, InputObject, MaybeUndefined, MergedObject, SimpleObject};
+use std::borrow::Cow;
+
+use async_graphql::registry::Registry;
+use async_graphql::resolver_utils::{ContainerType, resolve_container};
+use async_graphql::{
+    Context, ContextSelectionSet, ID, InputObject, MaybeUndefined, MergedObject, ObjectType,
+    OutputType, Positioned, ServerResult, SimpleObject, Value, parser::types::Field,
+};
 
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::scalars::PartialDateScalar;
 use crate::domain::PartialDate;
 use crate::domain::validate::FieldError;
+
+/// The mutation root as the schema serves it: [`Mutation`]'s fields, each run
+/// after the request's loaders have forgotten what they read. Mutation fields
+/// run one after another, so a field (and its payload) never reads a row as
+/// it was before an earlier field of the same operation wrote it.
+#[derive(Default)]
+pub struct MutationRoot(Mutation);
+
+impl OutputType for MutationRoot {
+    fn type_name() -> Cow<'static, str> {
+        Mutation::type_name()
+    }
+
+    fn create_type_info(registry: &mut Registry) -> String {
+        Mutation::create_type_info(registry)
+    }
+
+    async fn resolve(
+        &self,
+        ctx: &ContextSelectionSet<'_>,
+        _field: &Positioned<Field>,
+    ) -> ServerResult<Value> {
+        resolve_container(ctx, self).await
+    }
+}
+
+impl ContainerType for MutationRoot {
+    async fn resolve_field(&self, ctx: &Context<'_>) -> ServerResult<Option<Value>> {
+        if let Ok(loader) = super::context::ContextExt::loader(ctx) {
+            loader.loader().forget_reads();
+        }
+        self.0.resolve_field(ctx).await
+    }
+}
+
+impl ObjectType for MutationRoot {}
 
 #[derive(MergedObject, Default)]
 pub struct Mutation(
