@@ -176,6 +176,10 @@ impl Application {
                     false
                 }
             };
+            // A graceful stop keeps the requests in flight only with
+            // actix-server 2.9.1 or later (Cargo.lock): before it, a worker
+            // that saw its connection queue close before the stop command
+            // reached it exited at once and dropped what it was executing.
             handle.stop(graceful).await;
         });
         let served = self.server.await;
