@@ -1,5 +1,5 @@
-//! The binary as a container runs it: how it stops on a signal, and its
-//! `healthcheck` subcommand. Signal handling lives in `main`, so these tests
+//! The binary as a container runs it: how it refuses to start on a taken
+//! address, how it stops on a signal, and its `healthcheck` subcommand. Signal handling lives in `main`, so these tests
 //! start the real `talentgraph` executable on a fresh database and signal it
 //! with `kill`, as `docker stop` would.
 
@@ -431,4 +431,63 @@ async fn the_healthcheck_command_passes_while_the_server_answers_and_fails_once_
     assert!(!unhealthy.status.success());
     let stderr = String::from_utf8_lossy(&unhealthy.stderr);
     assert!(stderr.contains("/healthz"), "{stderr}");
+}
+
+#[tokio::test]
+async fn serving_on_an_address_in_use_names_the_address_and_its_variable_and_exits_non_zero() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let address = taken.local_addr().expect("its address");
+    let mut child = Command::new(BINARY)
+        .arg("serve")
+        .env("TALENTGRAPH_LISTEN", address.to_string())
+        // Nothing listens on port 1: should the bind wrongly succeed, the
+        // server waits for a database instead of touching a real one.
+        .env(
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:1/talentgraph",
+        )
+        // Set on many machines (this one included); it must not turn an
+        // operator's mistake into a stack trace.
+        .env("RUST_BACKTRACE", "1")
+        .env_remove("TALENTGRAPH_SEED")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let deadline = Instant::now() + START_TIMEOUT;
+    while child
+        .try_wait()
+        .expect("the child can be waited on")
+        .is_none()
+    {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("its output");
+            panic!(
+                "still running on a taken address:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let output = child.wait_with_output().expect("its output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert!(
+        output.status.code().is_some_and(|code| code != 0),
+        "exit status {}: {stderr}",
+        output.status
+    );
+    assert!(
+        stderr.contains(&format!(
+            "cannot listen on {address} (TALENTGRAPH_LISTEN): address already in use"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.to_ascii_lowercase().contains("backtrace"),
+        "{stderr}"
+    );
+    drop(taken);
 }
