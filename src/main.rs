@@ -1,6 +1,7 @@
 //! The `talentgraph` binary: parse the command line, read the configuration,
 //! set up logging (on stderr: stdout carries `schema` output), dispatch.
 
+use std::process::ExitCode;
 use std::time::Duration;
 
 use anyhow::Context;
@@ -85,8 +86,21 @@ enum TokenCommand {
 }
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
-    let cli = Cli::parse();
+async fn main() -> ExitCode {
+    match run(Cli::parse()).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            // Printed here rather than returned: returning it prints anyhow's
+            // Debug form, which adds a stack backtrace whenever RUST_BACKTRACE
+            // is set, and a backtrace tells an operator nothing about a taken
+            // port or a bad variable. `{:#}` keeps every cause, on one line.
+            eprintln!("Error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve { seed: false });
     if let Command::Schema = command {
         print!("{}", graphql::sdl());

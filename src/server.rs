@@ -10,7 +10,7 @@
 //! actix's own signal handling is off: [`Application::run_until_stopped`]
 //! shuts down on our terms (see [`crate::shutdown`]).
 
-use std::net::TcpListener;
+use std::net::{SocketAddr, TcpListener};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -57,6 +57,29 @@ impl Readiness {
     }
 }
 
+/// `TALENTGRAPH_LISTEN` cannot be bound. The message names the address and
+/// the variable because those are what an operator changes (or frees).
+#[derive(Debug, thiserror::Error)]
+#[error("cannot listen on {address} (TALENTGRAPH_LISTEN): {}", describe(.cause))]
+pub struct ListenError {
+    pub address: SocketAddr,
+    // Not a `source`: its text is already in the message, and a cause chain
+    // would print it a second time.
+    cause: std::io::Error,
+}
+
+fn describe(cause: &std::io::Error) -> String {
+    match cause.kind() {
+        // The OS says "Address already in use (os error 98)": the errno
+        // means nothing to an operator.
+        std::io::ErrorKind::AddrInUse => "address already in use".to_owned(),
+        std::io::ErrorKind::AddrNotAvailable => {
+            "no network interface of this machine has that address".to_owned()
+        }
+        _ => cause.to_string(),
+    }
+}
+
 impl Application {
     /// Binds `config.listen` (port 0 picks a free port) and builds the app
     /// for a database that is already migrated.
@@ -81,7 +104,10 @@ impl Application {
             graphql::build_schema_with(None, config.http.introspection, config.debug_faults);
         let guard = web::Data::new(crate::http::Guard::new(&schema.sdl(), &config.http));
         let http_config = web::Data::new(config.http.clone());
-        let listener = TcpListener::bind(config.listen)?;
+        let listener = TcpListener::bind(config.listen).map_err(|cause| ListenError {
+            address: config.listen,
+            cause,
+        })?;
         let port = listener.local_addr()?.port();
         let schema = web::Data::new(schema);
         let pools = web::Data::new(pools);
@@ -176,6 +202,10 @@ impl Application {
                     false
                 }
             };
+            // A graceful stop keeps the requests in flight only with
+            // actix-server 2.9.1 or later (Cargo.lock): before it, a worker
+            // that saw its connection queue close before the stop command
+            // reached it exited at once and dropped what it was executing.
             handle.stop(graceful).await;
         });
         let served = self.server.await;

@@ -1,5 +1,5 @@
-//! The binary as a container runs it: how it stops on a signal, and its
-//! `healthcheck` subcommand. Signal handling lives in `main`, so these tests
+//! The binary as a container runs it: how it refuses to start on a taken
+//! address, how it stops on a signal, and its `healthcheck` subcommand. Signal handling lives in `main`, so these tests
 //! start the real `talentgraph` executable on a fresh database and signal it
 //! with `kill`, as `docker stop` would.
 
@@ -12,7 +12,7 @@ use std::time::{Duration, Instant};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, TestDatabase, wait_for_a_lock_wait};
+use crate::support::{TestApp, TestDatabase};
 
 const BINARY: &str = env!("CARGO_BIN_EXE_talentgraph");
 /// Generous bounds for a busy 2-core machine; none is what a test asserts.
@@ -181,17 +181,80 @@ fn fresh_connections() -> reqwest::Client {
         .expect("a client")
 }
 
+/// A GraphQL request written in full on its own connection, so that the
+/// server has it (and is executing it) whatever happens to its listener.
+fn send_a_request(address: SocketAddr) -> TcpStream {
+    let body = serde_json::to_vec(&json!({
+        "query": r#"{ organization(slug: "mistral") { founders { name } } }"#
+    }))
+    .expect("JSON");
+    let mut stream = TcpStream::connect(address).expect("connects");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(40)))
+        .expect("timeout");
+    write!(
+        stream,
+        "POST /graphql HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+         Accept: application/json\r\nContent-Length: {}\r\n\r\n",
+        body.len()
+    )
+    .expect("headers sent");
+    stream.write_all(&body).expect("body sent");
+    stream.flush().expect("flushed");
+    stream
+}
+
+/// Waits until `count` sessions of this database wait for a lock.
+async fn wait_for_lock_waits(conn: &mut diesel_async::AsyncPgConnection, count: i64) {
+    use diesel_async::RunQueryDsl;
+
+    #[derive(diesel::QueryableByName)]
+    struct Waiting {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while Instant::now() < deadline {
+        // The caller holds its lock in a transaction, which would keep
+        // reading its first snapshot of pg_stat_activity.
+        diesel::sql_query("SELECT pg_stat_clear_snapshot()")
+            .execute(conn)
+            .await
+            .expect("clear the statistics snapshot");
+        let waiting: Waiting = diesel::sql_query(
+            "SELECT count(*) AS n FROM pg_stat_activity
+             WHERE datname = current_database() AND wait_event_type = 'Lock'",
+        )
+        .get_result(conn)
+        .await
+        .expect("activity");
+        if waiting.n >= count {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+    panic!("fewer than {count} requests reached the lock");
+}
+
 #[tokio::test]
-async fn sigterm_turns_readiness_off_finishes_the_request_in_flight_and_exits_zero() {
+async fn sigterm_turns_readiness_off_finishes_every_request_in_flight_and_exits_zero() {
     use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 
+    // One request in flight on each worker: the server hands connections to
+    // its workers in turn, and each worker stops on its own, so a worker
+    // that dropped what it held would show here (it once did, in about one
+    // run in ten, when a worker saw its connection queue close before its
+    // stop command arrived).
+    const WORKERS: usize = 4;
     // The drain leaves room for a slow machine to see /readyz turn 503
     // before the listener closes; the long grace period and lock timeout,
     // for a loaded test machine.
     let grace = Duration::from_secs(20);
+    let workers = WORKERS.to_string();
     let mut server = Served::start(
         &["serve", "--seed"],
         &[
+            ("TALENTGRAPH_HTTP_WORKERS", &workers),
             ("TALENTGRAPH_SHUTDOWN_GRACE_SECS", "20"),
             ("TALENTGRAPH_SHUTDOWN_DRAIN_SECS", "3"),
             ("TALENTGRAPH_DB_LOCK_TIMEOUT_MS", "60000"),
@@ -201,8 +264,8 @@ async fn sigterm_turns_readiness_off_finishes_the_request_in_flight_and_exits_ze
     )
     .await;
 
-    // A request in flight: fully sent, and held inside PostgreSQL by a lock
-    // this test takes, so it is executing when the signal arrives.
+    // Requests in flight: fully sent, and held inside PostgreSQL by a lock
+    // this test takes, so they are executing when the signal arrives.
     let mut blocker = AsyncPgConnection::establish(&server.database_url())
         .await
         .expect("connect");
@@ -214,25 +277,10 @@ async fn sigterm_turns_readiness_off_finishes_the_request_in_flight_and_exits_ze
         .execute(&mut blocker)
         .await
         .expect("lock");
-    let body = serde_json::to_vec(&json!({
-        "query": r#"{ organization(slug: "mistral") { founders { name } } }"#
-    }))
-    .expect("JSON");
-    let mut in_flight = TcpStream::connect(server.address).expect("connects");
-    in_flight
-        .set_read_timeout(Some(Duration::from_secs(40)))
-        .expect("timeout");
-    write!(
-        in_flight,
-        "POST /graphql HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
-         Accept: application/json\r\nContent-Length: {}\r\n\r\n",
-        server.address,
-        body.len()
-    )
-    .expect("headers sent");
-    in_flight.write_all(&body).expect("body sent");
-    in_flight.flush().expect("flushed");
-    wait_for_a_lock_wait(&mut blocker).await;
+    let in_flight: Vec<TcpStream> = (0..WORKERS)
+        .map(|_| send_a_request(server.address))
+        .collect();
+    wait_for_lock_waits(&mut blocker, WORKERS as i64).await;
 
     let signalled = Instant::now();
     server.signal("TERM");
@@ -266,31 +314,36 @@ async fn sigterm_turns_readiness_off_finishes_the_request_in_flight_and_exits_ze
         }
     }
 
-    // The request in flight still completes, with its real answer, and the
-    // server asks the client not to reuse the connection.
+    // Every request in flight still completes, with its real answer, and
+    // the server asks each client not to reuse its connection.
     diesel::sql_query("COMMIT")
         .execute(&mut blocker)
         .await
         .expect("unlock");
-    let mut response = String::new();
-    in_flight
-        .read_to_string(&mut response)
-        .expect("the response arrives and the server closes the connection");
-    let (head, body) = response
-        .split_once("\r\n\r\n")
-        .unwrap_or_else(|| panic!("an HTTP response: {response:?}\n{}", server.logs()));
-    assert!(head.starts_with("HTTP/1.1 200"), "{head}");
-    assert!(
-        head.to_ascii_lowercase().contains("connection: close"),
-        "{head}"
-    );
-    let body: Value = serde_json::from_str(body).expect("a JSON body");
-    assert_eq!(
-        body,
-        json!({ "data": { "organization": { "founders": [
-            { "name": "Arthur Mensch" }, { "name": "Guillaume Lample" }, { "name": "Timothée Lacroix" }
-        ] } } })
-    );
+    for (n, mut stream) in in_flight.into_iter().enumerate() {
+        let mut response = String::new();
+        // An error here (a reset) is a lost request just as an empty
+        // answer is: both fail below with the server's log.
+        let _ = stream.read_to_string(&mut response);
+        let (head, body) = response.split_once("\r\n\r\n").unwrap_or_else(|| {
+            panic!(
+                "request {n} of {WORKERS}: an HTTP response: {response:?}\n{}",
+                server.logs()
+            )
+        });
+        assert!(head.starts_with("HTTP/1.1 200"), "{head}");
+        assert!(
+            head.to_ascii_lowercase().contains("connection: close"),
+            "{head}"
+        );
+        let body: Value = serde_json::from_str(body).expect("a JSON body");
+        assert_eq!(
+            body,
+            json!({ "data": { "organization": { "founders": [
+                { "name": "Arthur Mensch" }, { "name": "Guillaume Lample" }, { "name": "Timothée Lacroix" }
+            ] } } })
+        );
+    }
 
     let status = server.exit_status(grace * 2).await;
     assert!(status.success(), "exit status {status}:\n{}", server.logs());
@@ -378,4 +431,63 @@ async fn the_healthcheck_command_passes_while_the_server_answers_and_fails_once_
     assert!(!unhealthy.status.success());
     let stderr = String::from_utf8_lossy(&unhealthy.stderr);
     assert!(stderr.contains("/healthz"), "{stderr}");
+}
+
+#[tokio::test]
+async fn serving_on_an_address_in_use_names_the_address_and_its_variable_and_exits_non_zero() {
+    let taken = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let address = taken.local_addr().expect("its address");
+    let mut child = Command::new(BINARY)
+        .arg("serve")
+        .env("TALENTGRAPH_LISTEN", address.to_string())
+        // Nothing listens on port 1: should the bind wrongly succeed, the
+        // server waits for a database instead of touching a real one.
+        .env(
+            "DATABASE_URL",
+            "postgres://postgres@127.0.0.1:1/talentgraph",
+        )
+        // Set on many machines (this one included); it must not turn an
+        // operator's mistake into a stack trace.
+        .env("RUST_BACKTRACE", "1")
+        .env_remove("TALENTGRAPH_SEED")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the binary starts");
+    let deadline = Instant::now() + START_TIMEOUT;
+    while child
+        .try_wait()
+        .expect("the child can be waited on")
+        .is_none()
+    {
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let output = child.wait_with_output().expect("its output");
+            panic!(
+                "still running on a taken address:\n{}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let output = child.wait_with_output().expect("its output");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+
+    assert!(
+        output.status.code().is_some_and(|code| code != 0),
+        "exit status {}: {stderr}",
+        output.status
+    );
+    assert!(
+        stderr.contains(&format!(
+            "cannot listen on {address} (TALENTGRAPH_LISTEN): address already in use"
+        )),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.to_ascii_lowercase().contains("backtrace"),
+        "{stderr}"
+    );
+    drop(taken);
 }
