@@ -305,10 +305,16 @@ pub const STOCK_EXECUTION_HEADER: &str = "x-talentgraph-stock-execution";
 /// The alias that makes a field's resolver panic in an armed request.
 pub const DEBUG_PANIC_ALIAS: &str = "_debugPanic";
 
-/// Makes the resolver of any field aliased `_debugPanic` panic, when the
-/// request carries [`DebugFaults`]: so that a test can prove, through the real
-/// app, that a panicking resolver is answered with `INTERNAL` and not a
-/// dropped connection. An extension rather than a hidden field: the schema
+/// The alias that makes a field fail with an `INJECTED_FAULT` field error in
+/// an armed request: the conformance tests fail each field of the schema in
+/// turn and check which ancestor its error nulls.
+pub const DEBUG_ERROR_ALIAS: &str = "_debugError";
+
+/// Makes the resolver of any field aliased `_debugPanic` panic, and any field
+/// aliased `_debugError` fail, when the request carries [`DebugFaults`]: so
+/// that a test can prove, through the real app, that a panicking resolver is
+/// answered with `INTERNAL` and not a dropped connection, and where a field's
+/// error goes. An extension rather than a hidden field: the schema
 /// (and its SDL) stay exactly what clients see, and release builds can never
 /// arm it.
 pub struct DebugFaultInjection;
@@ -329,8 +335,30 @@ impl Extension for DebugFaultInjectionExtension {
         info: ResolveInfo<'_>,
         next: NextResolve<'_>,
     ) -> ServerResult<Option<async_graphql::Value>> {
-        if info.alias == Some(DEBUG_PANIC_ALIAS) && ctx.data_opt::<DebugFaults>().is_some() {
-            panic!("{DEBUG_PANIC_ALIAS}: a resolver panicked on purpose");
+        if ctx.data_opt::<DebugFaults>().is_some() {
+            if info.alias == Some(DEBUG_PANIC_ALIAS) {
+                panic!("{DEBUG_PANIC_ALIAS}: a resolver panicked on purpose");
+            }
+            if info.alias == Some(DEBUG_ERROR_ALIAS) {
+                let mut error = ServerError::new(
+                    format!("{DEBUG_ERROR_ALIAS}: a resolver failed on purpose"),
+                    None,
+                );
+                error.path = info
+                    .path_node
+                    .to_string_vec()
+                    .into_iter()
+                    .map(|segment| match segment.parse() {
+                        Ok(index) => async_graphql::PathSegment::Index(index),
+                        Err(_) => async_graphql::PathSegment::Field(segment),
+                    })
+                    .collect();
+                error
+                    .extensions
+                    .get_or_insert_with(Default::default)
+                    .set("code", "INJECTED_FAULT");
+                return Err(error);
+            }
         }
         next.run(ctx, info).await
     }
@@ -391,6 +419,7 @@ pub async fn execute_graphql(
     if let Ok(Some(name)) = &operation {
         tracing::Span::current().record("operation", name.as_str());
     }
+    sort_errors(&mut response);
     response.errors = std::mem::take(&mut response.errors)
         .into_iter()
         .map(|error| with_stage_code(error, Stage::Parsed))
@@ -406,6 +435,48 @@ pub async fn execute_graphql(
         tracing::Span::current().record("errors", codes.join(",").as_str());
     }
     response
+}
+
+/// Puts errors in the order of the places they point at in the response
+/// (then by position in the document, then by message), not in the order
+/// concurrent fields happened to fail: identical requests give identical
+/// answers, byte for byte.
+fn sort_errors(response: &mut Response) {
+    if response.errors.len() < 2 {
+        return;
+    }
+    let data = &response.data;
+    response.errors.sort_by_cached_key(|error| {
+        let location = error.locations.first().map(|l| (l.line, l.column));
+        (
+            position_in(data, &error.path),
+            location,
+            error.message.clone(),
+        )
+    });
+}
+
+/// Where `path` leads in `data`: the index of each key or item on the way,
+/// as far as the response goes (an error's field is often nulled or absent).
+fn position_in(data: &async_graphql::Value, path: &[async_graphql::PathSegment]) -> Vec<usize> {
+    use async_graphql::{PathSegment, Value};
+    let mut position = Vec::with_capacity(path.len());
+    let mut current = data;
+    for segment in path {
+        let next = match (segment, current) {
+            (PathSegment::Field(name), Value::Object(fields)) => fields
+                .get_full(name.as_str())
+                .map(|(index, _, value)| (index, value)),
+            (PathSegment::Index(index), Value::List(items)) => {
+                items.get(*index).map(|value| (*index, value))
+            }
+            _ => None,
+        };
+        let Some((index, value)) = next else { break };
+        position.push(index);
+        current = value;
+    }
+    position
 }
 
 /// The name of the operation a request runs: the one it names, or the

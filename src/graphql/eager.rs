@@ -13,11 +13,12 @@
 //! Only the work is different: the answer follows the same rules as
 //! async-graphql's (patched) executor, field for field: keys in selection
 //! order, a failed nullable field `null` with its error, a failed non-null
-//! field failing the whole object. Whatever this does not handle itself (a
-//! response key selected twice, whose selections merge; a directive other
-//! than `@skip`/`@include`; a schema with extensions, which wrap every field)
-//! goes to that executor, as does every object of a request that carries
-//! [`StockExecution`], which is how the tests compare the two.
+//! field failing the whole object, every field through the schema's
+//! extensions if it has any. Whatever this does not handle itself (a response
+//! key selected twice, whose selections merge; a directive other than
+//! `@skip`/`@include`) goes to that executor, as does every object of a
+//! request that carries [`StockExecution`], which is how the tests compare
+//! the two.
 //!
 //! The GraphQL type is the wrapped type's: the schema does not change.
 
@@ -31,7 +32,10 @@ use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{ContainerType, null_or_propagate, resolve_container};
 use futures_util::future::BoxFuture;
 
-use async_graphql::{ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value};
+use async_graphql::extensions::ResolveInfo;
+use async_graphql::{
+    Context, ContextSelectionSet, Name, OutputType, Positioned, ServerResult, Value,
+};
 
 /// Request data that sends every object through async-graphql's own
 /// executor: debug builds arm it for the differential tests
@@ -151,28 +155,30 @@ fn resolve_eagerly<'a, T: ContainerType + Sync>(
 ) -> BoxFuture<'a, ServerResult<Value>> {
     Box::pin(async move {
         let mut plan = Plan::default();
-        let stock = !ctx.query_env.extensions.is_empty()
-            || ctx.data_opt::<StockExecution>().is_some()
+        let stock = ctx.data_opt::<StockExecution>().is_some()
             || !plan.collect(ctx, object, &ctx.item.node);
         if stock {
             return resolve_container(ctx, object).await;
         }
+        let type_name = T::type_name();
         let contexts: Vec<_> = plan
             .fields
             .iter()
             .map(|(_, field)| ctx.with_field(field))
             .collect();
         let outcomes = futures_util::future::join_all(plan.fields.iter().zip(&contexts).map(
-            |((_, field), ctx_field)| async move {
-                if field.node.name.node == "__typename" {
-                    let name = object.introspection_type_name().into_owned();
-                    return Ok(Some(Value::String(name)));
+            |((_, field), ctx_field)| {
+                let type_name = &type_name;
+                async move {
+                    if field.node.name.node == "__typename" {
+                        let name = object.introspection_type_name().into_owned();
+                        return Ok(Some(Value::String(name)));
+                    }
+                    resolve_field(object, type_name, field, ctx_field).await
                 }
-                object.resolve_field(ctx_field).await
             },
         ))
         .await;
-        let type_name = T::type_name();
         let mut values: IndexMap<Name, Value> = IndexMap::with_capacity(plan.fields.len());
         let mut propagated = None;
         for ((key, field), outcome) in plan.fields.into_iter().zip(outcomes) {
@@ -199,6 +205,43 @@ fn resolve_eagerly<'a, T: ContainerType + Sync>(
             None => Ok(Value::Object(values)),
         }
     })
+}
+
+/// One field of `object`, through the schema's extensions when it has any,
+/// as async-graphql's executor runs it: an extension (or a guard, which the
+/// field's own resolver runs) sees every field, whichever path resolves it.
+async fn resolve_field<T: ContainerType>(
+    object: &T,
+    type_name: &str,
+    field: &Positioned<Field>,
+    ctx_field: &Context<'_>,
+) -> ServerResult<Option<Value>> {
+    let extensions = &ctx_field.query_env.extensions;
+    let name = field.node.name.node.as_str();
+    let return_type = ctx_field
+        .schema_env
+        .registry
+        .types
+        .get(type_name)
+        .and_then(|ty| ty.field_by_name(name))
+        .map(|meta| meta.ty.as_str());
+    let (false, Some(path_node), Some(return_type)) =
+        (extensions.is_empty(), &ctx_field.path_node, return_type)
+    else {
+        return object.resolve_field(ctx_field).await;
+    };
+    let info = ResolveInfo {
+        path_node,
+        parent_type: type_name,
+        return_type,
+        name,
+        alias: field.node.alias.as_ref().map(|alias| alias.node.as_str()),
+        is_for_introspection: false,
+        field: &field.node,
+    };
+    let resolve = object.resolve_field(ctx_field);
+    futures_util::pin_mut!(resolve);
+    extensions.resolve(info, &mut resolve).await
 }
 
 /// The fields a selection set asks of one object, fragments spread, in order.

@@ -43,9 +43,7 @@ pub async fn resolve_list<'a, T: OutputType + 'a>(
                 }
             });
         }
-        Ok(Value::List(
-            futures_util::future::try_join_all(futures).await?,
-        ))
+        collect_items(ctx, futures_util::future::join_all(futures).await)
     } else {
         let mut futures = len.map(Vec::with_capacity).unwrap_or_default();
         for (idx, item) in iter.into_iter().enumerate() {
@@ -56,8 +54,29 @@ pub async fn resolve_list<'a, T: OutputType + 'a>(
                     .map_err(|err| ctx_idx.set_error_path(err))
             });
         }
-        Ok(Value::List(
-            futures_util::future::try_join_all(futures).await?,
-        ))
+        collect_items(ctx, futures_util::future::join_all(futures).await)
+    }
+}
+
+/// talentgraph patch: every item is resolved (`join_all`, not
+/// `try_join_all`, which stopped at whichever failure came first in time).
+/// The first failed item in list order fails the list; the others' errors are
+/// recorded too, so the answer does not depend on timing.
+fn collect_items(
+    ctx: &ContextSelectionSet<'_>,
+    items: Vec<ServerResult<Value>>,
+) -> ServerResult<Value> {
+    let mut values = Vec::with_capacity(items.len());
+    let mut failed = None;
+    for item in items {
+        match item {
+            Ok(value) => values.push(value),
+            Err(error) if failed.is_none() => failed = Some(error),
+            Err(error) => ctx.add_error(error),
+        }
+    }
+    match failed {
+        Some(error) => Err(error),
+        None => Ok(Value::List(values)),
     }
 }
