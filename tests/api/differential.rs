@@ -131,7 +131,6 @@ impl<'a> Generator<'a> {
         items.join(" ")
     }
 
-
     fn field(
         &mut self,
         parent: &TypeDef,

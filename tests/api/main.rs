@@ -7,6 +7,7 @@ mod batching;
 mod binary;
 mod cluster;
 mod columns;
+mod conformance;
 mod contract;
 mod dates;
 mod differential;

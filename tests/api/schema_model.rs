@@ -100,10 +100,6 @@ pub struct TypeDef {
 }
 
 impl TypeDef {
-    pub fn field(&self, name: &str) -> Option<&FieldDef> {
-        self.fields.iter().find(|f| f.name == name)
-    }
-
     pub fn is_composite(&self) -> bool {
         matches!(self.kind, Kind::Object | Kind::Interface | Kind::Union)
     }
