@@ -21,7 +21,7 @@ use serde_json::{Map, Value, json};
 
 use crate::schema_model::{FieldDef, Kind, Rng, Samples, Schema, TypeDef, TypeRef};
 use crate::support::TestApp;
-use talentgraph::observability::{DEBUG_ERROR_ALIAS, STOCK_EXECUTION_HEADER};
+use talentgraph::observability::DEBUG_ERROR_ALIAS;
 
 /// How far from `Query` a type may be for the suite to look for it.
 const MAX_PATH: usize = 5;
@@ -174,22 +174,9 @@ impl Suite<'_> {
     }
 
     async fn post(&self, query: &str, stock: bool) -> String {
-        let mut request = self
-            .app
-            .client
-            .post(self.app.url("/graphql"))
-            .bearer_auth(&self.token)
-            .json(&json!({ "query": query }));
-        if stock {
-            request = request.header(STOCK_EXECUTION_HEADER, "1");
-        }
-        request
-            .send()
+        self.app
+            .raw(Some(&self.token), query, &json!({}), stock)
             .await
-            .expect("the request reaches the app")
-            .text()
-            .await
-            .expect("a body")
     }
 
     /// Both paths, twice each: all four answers must be the same bytes.

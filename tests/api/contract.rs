@@ -6,17 +6,8 @@ use serde_json::{Value, json};
 
 use crate::support::TestApp;
 
-/// The response body exactly as sent: key order is part of the contract.
 async fn raw(app: &TestApp, query: &str) -> String {
-    app.client
-        .post(app.url("/graphql"))
-        .json(&json!({ "query": query }))
-        .send()
-        .await
-        .expect("the request reaches the app")
-        .text()
-        .await
-        .expect("a body")
+    app.raw(None, query, &json!({}), false).await
 }
 
 #[tokio::test]

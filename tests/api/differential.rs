@@ -13,7 +13,6 @@ use serde_json::{Map, Value, json};
 
 use crate::schema_model::{Kind, Rng, Samples, Schema, TypeDef};
 use crate::support::TestApp;
-use talentgraph::observability::STOCK_EXECUTION_HEADER;
 
 /// Nesting of selections, as the issue asks: deep enough to go person ->
 /// stint -> organization -> stints -> person.
@@ -200,24 +199,6 @@ impl<'a> Generator<'a> {
     }
 }
 
-async fn run(app: &TestApp, token: &str, document: &str, variables: &Value, stock: bool) -> String {
-    let mut request = app
-        .client
-        .post(app.url("/graphql"))
-        .bearer_auth(token)
-        .json(&json!({ "query": document, "variables": variables }));
-    if stock {
-        request = request.header(STOCK_EXECUTION_HEADER, "1");
-    }
-    request
-        .send()
-        .await
-        .expect("the request reaches the app")
-        .text()
-        .await
-        .expect("a body")
-}
-
 fn setting(name: &str, default: u64) -> u64 {
     std::env::var(name)
         .ok()
@@ -248,8 +229,8 @@ async fn generated_operations_answer_the_same_through_the_fast_path_and_the_stoc
                 let (document, variables) = Generator::operation(&schema, &samples, seed);
                 let (app, admin) = (&app, &admin);
                 async move {
-                    let fast = run(app, admin, &document, &variables, false).await;
-                    let stock = run(app, admin, &document, &variables, true).await;
+                    let fast = app.raw(Some(admin), &document, &variables, false).await;
+                    let stock = app.raw(Some(admin), &document, &variables, true).await;
                     (seed, document, variables, fast, stock)
                 }
             })

@@ -273,6 +273,36 @@ impl TestApp {
         response.json().await.expect("the response is JSON")
     }
 
+    /// The body exactly as sent (key order is part of the contract), for a
+    /// request as `token` if given; with `stock`, resolved by async-graphql's
+    /// own executor instead of the fast path (armed apps only, see
+    /// `config.debug_faults`).
+    pub async fn raw(
+        &self,
+        token: Option<&str>,
+        query: &str,
+        variables: &Value,
+        stock: bool,
+    ) -> String {
+        let mut request = self
+            .client
+            .post(self.url("/graphql"))
+            .json(&json!({ "query": query, "variables": variables }));
+        if let Some(token) = token {
+            request = request.bearer_auth(token);
+        }
+        if stock {
+            request = request.header(talentgraph::observability::STOCK_EXECUTION_HEADER, "1");
+        }
+        request
+            .send()
+            .await
+            .expect("the request reaches the app")
+            .text()
+            .await
+            .expect("a body")
+    }
+
     pub async fn data(&self, query: &str) -> Value {
         let response = self.graphql(query).await;
         assert!(
