@@ -217,6 +217,9 @@ async fn resolve_field<T: ContainerType>(
     ctx_field: &Context<'_>,
 ) -> ServerResult<Option<Value>> {
     let extensions = &ctx_field.query_env.extensions;
+    if extensions.is_empty() {
+        return object.resolve_field(ctx_field).await;
+    }
     let name = field.node.name.node.as_str();
     let return_type = ctx_field
         .schema_env
@@ -225,9 +228,7 @@ async fn resolve_field<T: ContainerType>(
         .get(type_name)
         .and_then(|ty| ty.field_by_name(name))
         .map(|meta| meta.ty.as_str());
-    let (false, Some(path_node), Some(return_type)) =
-        (extensions.is_empty(), &ctx_field.path_node, return_type)
-    else {
+    let (Some(path_node), Some(return_type)) = (&ctx_field.path_node, return_type) else {
         return object.resolve_field(ctx_field).await;
     };
     let info = ResolveInfo {
