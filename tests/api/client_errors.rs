@@ -1,9 +1,10 @@
-//! A client's mistake is a request error, and a request is read one way
-//! only: a JSON body may not name the same key twice.
+//! A client's mistake is a request error, never `INTERNAL`, and a request
+//! is read one way only: neither a document nor a JSON body may name the
+//! same field twice.
 
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
-use serde_json::Value;
+use serde_json::{Value, json};
 
 use crate::support::{TestApp, error_codes};
 
@@ -28,6 +29,39 @@ async fn post_raw(
     let response = request.send().await.expect("reachable");
     let status = response.status();
     (status, response.json().await.expect("JSON"))
+}
+
+#[tokio::test]
+async fn an_input_object_literal_naming_a_field_twice_fails_validation_and_writes_nothing() {
+    let app = TestApp::spawn_seeded().await;
+    let token = app.token("editor").await;
+    let query = "mutation {\n  createPerson(input: {slug: \"first\", name: \"A\", slug: \"second\"}) { person { slug } }\n}";
+    let before = app.statements.get();
+    let body = json!({ "query": query }).to_string();
+    let (status, response) = post_raw(&app, GRAPHQL_RESPONSE, Some(&token), body).await;
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{response:#}");
+    assert!(response.get("data").is_none(), "{response:#}");
+    assert_eq!(error_codes(&response), ["GRAPHQL_VALIDATION_FAILED"]);
+    assert_eq!(
+        response["errors"][0]["message"],
+        r#"There can be only one input field named "slug"."#
+    );
+    assert_eq!(
+        response["errors"][0]["locations"],
+        json!([{ "line": 2, "column": 24 }, { "line": 2, "column": 50 }])
+    );
+    assert_eq!(app.statements.get(), before, "nothing ran");
+    for slug in ["first", "second"] {
+        let data = app
+            .data(&format!(r#"{{ person(slug: "{slug}") {{ name }} }}"#))
+            .await;
+        assert_eq!(data["person"], Value::Null, "{slug}");
+    }
+    // The same name in two objects, or in a string, is no repeat.
+    let data = app
+        .data(r#"{ a: person(slug: "slug: x, slug: y") { name } b: people(search: "slug") { totalCount } }"#)
+        .await;
+    assert_eq!(data["a"], Value::Null);
 }
 
 #[tokio::test]
