@@ -2,6 +2,10 @@
 //! nesting scan, one parse, the limits of `graphql::limits`, the GET-reads-only
 //! rule, the client's input (`graphql::input`) and the client's rate limit.
 //! Every refusal here runs no SQL.
+//!
+//! The input is checked before async-graphql validates the document, so a
+//! request that both fails validation and brings a wrong variable hears about
+//! the variable; either way it is a request error and nothing runs.
 
 use std::net::IpAddr;
 
@@ -17,12 +21,13 @@ use super::rate_limit::{ClientKey, RateLimiter};
 use crate::config::HttpConfig;
 use crate::db::DbPool;
 use crate::graphql::auth::{Credentials, VerifiedTokens};
-use crate::graphql::input::InputError;
+use crate::graphql::input::{InputError, InputTypes};
 use crate::graphql::limits::{self, CostModel, LimitError};
 
 /// Shared by every worker: built once from the schema and the configuration.
 pub struct Guard {
     model: CostModel,
+    inputs: InputTypes,
     documents: DocumentCache,
     verified: VerifiedTokens,
     limiter: RateLimiter,
@@ -93,6 +98,7 @@ impl Guard {
     pub fn new(sdl: &str, config: &HttpConfig) -> Self {
         Guard {
             model: CostModel::from_sdl(sdl),
+            inputs: InputTypes::of_schema(),
             documents: DocumentCache::default(),
             verified: VerifiedTokens::default(),
             limiter: RateLimiter::new(
@@ -179,6 +185,14 @@ impl Guard {
         {
             return Err(Refused::WriteOverGet);
         }
+        self.inputs
+            .check(
+                &request.query,
+                &document,
+                request.operation_name.as_deref(),
+                &request.variables,
+            )
+            .map_err(Refused::Input)?;
         request.set_parsed_query(document);
         Ok(Some(measure))
     }

@@ -1,6 +1,6 @@
-//! A client's mistake is a request error, never `INTERNAL`, and a request
-//! is read one way only: neither a document nor a JSON body may name the
-//! same field twice.
+//! A client's mistake is a request error, never `INTERNAL`: variables are
+//! coerced before anything runs, no NUL character reaches PostgreSQL, and
+//! neither a document nor a JSON body may name the same field twice.
 
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
@@ -29,6 +29,198 @@ async fn post_raw(
     let response = request.send().await.expect("reachable");
     let status = response.status();
     (status, response.json().await.expect("JSON"))
+}
+
+async fn post(app: &TestApp, query: &str, variables: Value) -> (StatusCode, Value) {
+    let body = json!({ "query": query, "variables": variables }).to_string();
+    post_raw(app, GRAPHQL_RESPONSE, None, body).await
+}
+
+/// Asserts a request error: 400, no `data`, one `BAD_USER_INPUT` per
+/// expected field and no request id (nothing internal happened).
+fn assert_bad_input(status: StatusCode, response: &Value, fields: &[&str]) {
+    assert_eq!(status, StatusCode::BAD_REQUEST, "{response:#}");
+    assert!(response.get("data").is_none(), "{response:#}");
+    let errors = response["errors"].as_array().expect("errors");
+    let named: Vec<&str> = errors
+        .iter()
+        .map(|e| e["extensions"]["field"].as_str().unwrap_or("<none>"))
+        .collect();
+    assert_eq!(named, fields, "{response:#}");
+    for error in errors {
+        assert_eq!(
+            error["extensions"]["code"], "BAD_USER_INPUT",
+            "{response:#}"
+        );
+        assert!(
+            error["extensions"].get("requestId").is_none(),
+            "{response:#}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_required_variable_left_out_is_a_request_error_naming_it_and_runs_nothing() {
+    let app = TestApp::spawn_seeded().await;
+    let query = "query($s: String!) { person(slug: $s) { name } }";
+    let before = app.statements.get();
+
+    let (status, response) = post(&app, query, json!({})).await;
+    assert_bad_input(status, &response, &["$s"]);
+    assert_eq!(
+        response["errors"][0]["message"],
+        r#"Variable "$s" of required type "String!" was not provided."#
+    );
+    assert_eq!(
+        response["errors"][0]["locations"],
+        json!([{ "line": 1, "column": 7 }])
+    );
+
+    let (status, response) = post(&app, query, json!({ "s": null })).await;
+    assert_bad_input(status, &response, &["$s"]);
+    assert_eq!(
+        response["errors"][0]["message"],
+        r#"Variable "$s" of non-null type "String!" must not be null."#
+    );
+
+    // Plain JSON answers request errors with 200, as GraphQL-over-HTTP asks.
+    let body = json!({ "query": query }).to_string();
+    let (status, response) = post_raw(&app, "application/json", None, body).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(response.get("data").is_none(), "{response:#}");
+    assert_eq!(error_codes(&response), ["BAD_USER_INPUT"]);
+
+    assert_eq!(app.statements.get(), before, "no resolver ran");
+
+    // Given, the same document runs; an optional variable may be left out.
+    let (status, response) = post(&app, query, json!({ "s": "guillaume-lample" })).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(response["data"]["person"]["name"], "Guillaume Lample");
+    let (status, response) = post(
+        &app,
+        "query($s: String) { people(search: $s) { totalCount } }",
+        json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(response["data"]["people"]["totalCount"], 17);
+}
+
+#[tokio::test]
+async fn a_variable_of_the_wrong_type_is_refused_naming_it_before_anything_runs() {
+    let app = TestApp::spawn_seeded().await;
+    let token = app.token("editor").await;
+    let stints =
+        r#"query($d: Date!) { organization(slug: "meta") { employments(at: $d) { totalCount } } }"#;
+    let before = app.statements.get();
+
+    let (status, response) = post(&app, stints, json!({ "d": 5 })).await;
+    assert_bad_input(status, &response, &["$d"]);
+    assert_eq!(
+        response["errors"][0]["message"],
+        r#"Variable "$d" got invalid value 5; Expected type "Date"."#
+    );
+
+    for (query, variables, fields) in [
+        (stints, json!({ "d": "2023-02-30" }), vec!["$d"]),
+        (
+            "query($n: Int) { people(first: $n) { totalCount } }",
+            json!({ "n": 3_000_000_000_i64 }),
+            vec!["$n"],
+        ),
+        (
+            "query($k: OrganizationKind) { organizations(kind: $k) { totalCount } }",
+            json!({ "k": "NOPE" }),
+            vec!["$k"],
+        ),
+        (
+            "query($id: ID!) { node(id: $id) { id } }",
+            json!({ "id": [true] }),
+            vec!["$id"],
+        ),
+        (
+            "mutation($input: CreatePersonInput!) { createPerson(input: $input) { person { slug } } }",
+            json!({ "input": { "slug": "ada", "nmae": "Ada", "aliases": ["A", 7] } }),
+            vec!["$input", "$input", "$input.aliases.1"],
+        ),
+    ] {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let (status, response) = post_raw(&app, GRAPHQL_RESPONSE, Some(&token), body).await;
+        assert_bad_input(status, &response, &fields);
+    }
+    assert_eq!(
+        app.statements.get(),
+        before,
+        "nothing ran, not even the token check"
+    );
+
+    // The same mistakes as literals fail validation.
+    for query in [
+        r#"{ organization(slug: "meta") { employments(at: 5) { totalCount } } }"#,
+        r#"{ organization(slug: "meta") { employments(at: "2023-02-30") { totalCount } } }"#,
+    ] {
+        let (status, response) = post(&app, query, json!({})).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{response:#}");
+        assert!(response.get("data").is_none(), "{response:#}");
+        assert_eq!(error_codes(&response), ["BAD_USER_INPUT"], "{query}");
+    }
+}
+
+#[tokio::test]
+async fn a_nul_character_is_refused_wherever_it_comes_from_and_never_reaches_postgresql() {
+    let app = TestApp::spawn_seeded().await;
+    let token = app.token("editor").await;
+    let create =
+        "mutation($input: CreatePersonInput!) { createPerson(input: $input) { person { slug } } }";
+    let before = app.statements.get();
+    for (query, variables, fields) in [
+        (
+            r#"{ search(query: "a\u0000b") { __typename } }"#,
+            json!({}),
+            vec!["query"],
+        ),
+        (
+            r#"{ person(slug: "a\u0000") { name } }"#,
+            json!({}),
+            vec!["slug"],
+        ),
+        (
+            r#"{ people(search: "\u0000") { totalCount } }"#,
+            json!({}),
+            vec!["search"],
+        ),
+        (
+            "query($s: String!) { person(slug: $s) { name } }",
+            json!({ "s": "a\u{0}b" }),
+            vec!["$s"],
+        ),
+        (
+            "query($q: String!) { search(query: $q) { __typename } }",
+            json!({ "q": "\u{0}" }),
+            vec!["$q"],
+        ),
+        (
+            r#"mutation { createPerson(input: {slug: "nul", name: "A\u0000"}) { person { slug } } }"#,
+            json!({}),
+            vec!["input.name"],
+        ),
+        (
+            create,
+            json!({ "input": { "slug": "nul", "name": "A", "aliases": ["\u{0}"] } }),
+            vec!["$input.aliases.0"],
+        ),
+    ] {
+        let body = json!({ "query": query, "variables": variables }).to_string();
+        let (status, response) = post_raw(&app, GRAPHQL_RESPONSE, Some(&token), body).await;
+        assert_bad_input(status, &response, &fields);
+    }
+    assert_eq!(
+        app.statements.get(),
+        before,
+        "no statement reached PostgreSQL, so none could fail there"
+    );
+    let data = app.data(r#"{ person(slug: "nul") { name } }"#).await;
+    assert_eq!(data["person"], Value::Null, "nobody was created");
 }
 
 #[tokio::test]
