@@ -1,7 +1,10 @@
 //! A client's mistake is a request error, never `INTERNAL`: variables are
-//! coerced before anything runs, no NUL character reaches PostgreSQL, and
-//! neither a document nor a JSON body may name the same field twice.
+//! coerced before anything runs, no NUL character reaches PostgreSQL,
+//! cursors are checked whole and belong to one list, and neither a document
+//! nor a JSON body may name the same field twice.
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use reqwest::StatusCode;
 use reqwest::header::{ACCEPT, CONTENT_TYPE};
 use serde_json::{Value, json};
@@ -221,6 +224,85 @@ async fn a_nul_character_is_refused_wherever_it_comes_from_and_never_reaches_pos
     );
     let data = app.data(r#"{ person(slug: "nul") { name } }"#).await;
     assert_eq!(data["person"], Value::Null, "nobody was created");
+}
+
+/// A cursor as this API gives them out, re-encoded with its key changed.
+fn with_key(cursor: &str, key: Value) -> String {
+    let json = URL_SAFE_NO_PAD.decode(cursor).expect("base64url");
+    let (list, _): (String, Value) = serde_json::from_slice(&json).expect("[list, key]");
+    URL_SAFE_NO_PAD.encode(json!([list, key]).to_string())
+}
+
+#[tokio::test]
+async fn a_cursor_from_another_list_or_with_an_impossible_key_is_bad_input() {
+    let app = TestApp::spawn_seeded().await;
+    let stints = |org: &str, after: &str| {
+        format!(
+            r#"{{ organization(slug: "{org}") {{ employments(first: 2, after: {after}) {{ totalCount edges {{ cursor }} }} }} }}"#
+        )
+    };
+    let data = app.data(&stints("meta", "null")).await;
+    let meta_cursor = data["organization"]["employments"]["edges"][1]["cursor"]
+        .as_str()
+        .expect("a cursor")
+        .to_owned();
+    let data = app
+        .data("{ organizations(first: 1) { edges { cursor } } }")
+        .await;
+    let organizations_cursor = data["organizations"]["edges"][0]["cursor"]
+        .as_str()
+        .expect("a cursor")
+        .to_owned();
+    // Each list still takes its own cursors.
+    app.data(&stints("meta", &format!("{meta_cursor:?}"))).await;
+    app.data(&format!(
+        "{{ organizations(after: {organizations_cursor:?}) {{ totalCount }} }}"
+    ))
+    .await;
+
+    let app = &app;
+    let refused = |query: String| async move {
+        let response = app.graphql(&query).await;
+        assert_eq!(
+            error_codes(&response),
+            ["BAD_USER_INPUT"],
+            "{query}: {response:#}"
+        );
+        let error = &response["errors"][0]["extensions"];
+        assert_eq!(error["field"], "after", "{response:#}");
+        assert!(error.get("requestId").is_none(), "{response:#}");
+    };
+    // A date no stint can have, in a cursor as they were written before
+    // they named their list.
+    let year_minus_5000 = URL_SAFE_NO_PAD.encode(r#"["-5000-01-01",1]"#);
+    refused(stints("meta", &format!("{year_minus_5000:?}"))).await;
+    // Another list's cursor.
+    refused(format!(
+        "{{ people(after: {organizations_cursor:?}) {{ totalCount }} }}"
+    ))
+    .await;
+    refused(format!(
+        "{{ publications(after: {organizations_cursor:?}) {{ totalCount }} }}"
+    ))
+    .await;
+    refused(stints("mistral", &format!("{meta_cursor:?}"))).await;
+    refused(format!(
+        r#"{{ organization(slug: "meta") {{ alumni(after: {meta_cursor:?}) {{ totalCount }} }} }}"#
+    ))
+    .await;
+    // The list's own name, with a date no stint can have, a key of the
+    // wrong shape, or a NUL.
+    for date in ["-5000-01-01", "2023-02-30", "10000-01-01"] {
+        let cursor = with_key(&meta_cursor, json!([date, 1]));
+        refused(stints("meta", &format!("{cursor:?}"))).await;
+    }
+    for key in [json!([1, "Meta"]), json!(["Me\u{0}ta", 1])] {
+        let cursor = with_key(&organizations_cursor, key);
+        refused(format!(
+            "{{ organizations(after: {cursor:?}) {{ totalCount }} }}"
+        ))
+        .await;
+    }
 }
 
 #[tokio::test]
