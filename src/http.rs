@@ -5,6 +5,7 @@
 mod cors;
 mod documents;
 mod guard;
+mod json;
 mod negotiate;
 mod rate_limit;
 
@@ -163,7 +164,22 @@ fn variables(value: serde_json::Value, media_type: &str) -> Result<Variables, Ht
 }
 
 /// A JSON error: nesting past serde_json's own limit gets the nesting code.
-fn json_error(media_type: &str, what: &str, error: &serde_json::Error) -> HttpResponse {
+fn json_error(media_type: &str, what: &str, error: &json::JsonError) -> HttpResponse {
+    let error = match error {
+        json::JsonError::Syntax(error) => error,
+        json::JsonError::RepeatedKey { key, path } => {
+            let place = if path.is_empty() {
+                String::new()
+            } else {
+                format!(" at `{path}`")
+            };
+            return bad_request(
+                media_type,
+                code::BAD_REQUEST,
+                &format!("{what} names the key {key:?} twice{place}: each key may appear once"),
+            );
+        }
+    };
     if error.to_string().starts_with("recursion limit exceeded") {
         let error = limits::LimitError::NestingTooDeep {
             limit: limits::MAX_VARIABLE_NESTING,
@@ -230,7 +246,7 @@ async fn graphql_post(
         Ok(body) => body,
         Err(response) => return response,
     };
-    let value = match serde_json::from_slice::<serde_json::Value>(&body) {
+    let value = match json::from_slice(&body) {
         Ok(value) => value,
         Err(e) => return json_error(media_type, "the body", &e),
     };
@@ -313,7 +329,7 @@ async fn graphql_get(
         request = request.operation_name(name);
     }
     if let Some(text) = params.variables {
-        match serde_json::from_str::<serde_json::Value>(&text) {
+        match json::from_slice(text.as_bytes()) {
             Ok(value @ serde_json::Value::Object(_)) => match variables(value, media_type) {
                 Ok(variables) => request = request.variables(variables),
                 Err(response) => return response,

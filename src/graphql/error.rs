@@ -265,7 +265,9 @@ pub enum Stage {
 ///
 /// Validation and the choice of operation run before any resolver, so their
 /// errors have no path; an error raised while executing always has the path
-/// of its field.
+/// of its field. A missing required variable used to be one of those
+/// (`Variable s is not defined.`, sealed as `INTERNAL`); `graphql::input`
+/// now refuses it before execution, so the path branch is left to real faults.
 pub fn with_stage_code(error: ServerError, stage: Stage) -> ServerError {
     let code = match stage {
         Stage::Parse => code::GRAPHQL_PARSE_FAILED,
@@ -292,6 +294,12 @@ fn with_code(mut error: ServerError, code: &'static str) -> ServerError {
 }
 
 /// async-graphql reports a value its scalar or type refused this way.
+///
+/// Variables never get here any more: `graphql::input` coerces them before
+/// execution and answers with its own codes. Literals still do: validation
+/// refuses those a scalar's `is_valid` refuses ("Invalid value for
+/// argument", no path), and a resolver those only its `parse` refuses
+/// ("Failed to parse", with the field's path: `Int` literals past 32 bits).
 fn is_input_error(error: &ServerError) -> bool {
     error.message.starts_with("Invalid value for argument")
         || error.message.starts_with("Failed to parse")

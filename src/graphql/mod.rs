@@ -9,6 +9,8 @@ pub mod eager;
 pub mod employment;
 pub mod error;
 pub mod ids;
+pub mod input;
+pub mod lexer;
 pub mod limits;
 pub mod loaders;
 pub mod mutation;

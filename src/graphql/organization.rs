@@ -15,7 +15,7 @@ use super::loaders::{
     AlumniCount, AlumniPageKey, FlowsKey, FoundersOf, LeadersOf, ListingCountKey, ListingPageKey,
     OrganizationId, UnitsOf,
 };
-use super::pagination::{Cursor, MAX_PAGE_SIZE, TotalCount, keyset_page, page_size};
+use super::pagination::{Cursor, List, MAX_PAGE_SIZE, TotalCount, keyset_page, page_size};
 use super::person::{Certainty, EmploymentStatus, Person, at_day};
 use super::projection::{columns_for, connection_nodes, fields_named};
 use super::query::PersonConnection;
@@ -23,7 +23,7 @@ use super::scalars::{DateScalar, PartialDateScalar};
 use super::talent_flow::{FlowDirection, TalentFlow, wants_people};
 use crate::db::employments::{ListingColumns, ListingCursor, OrganizationScope};
 use crate::db::organizations::{OrganizationDetailRow, OrganizationRow};
-use crate::domain::PartialDate;
+use crate::domain::{PartialDate, partial_date};
 
 /// What kind of body an organization is.
 #[derive(Debug, Enum, Copy, Clone, Eq, PartialEq)]
@@ -180,21 +180,29 @@ impl serde::Serialize for ListingPlace {
     }
 }
 
-fn listing_cursor(stint: &Employment) -> Cursor {
-    Cursor::new(ListingPlace {
-        started_on: stint.started_on.map(|date| date.first_day()),
-        id: stint.id,
-    })
+fn listing_cursor(list: List, stint: &Employment) -> Cursor {
+    Cursor::new(
+        list,
+        ListingPlace {
+            started_on: stint.started_on.map(|date| date.first_day()),
+            id: stint.id,
+        },
+    )
 }
 
-fn parse_listing_cursor(after: Option<&str>) -> ApiResult<Option<ListingCursor>> {
-    let Some((started_on, id)) = Cursor::decode::<ListingCursorKey>(after)? else {
+fn parse_listing_cursor(list: List, after: Option<&str>) -> ApiResult<Option<ListingCursor>> {
+    let Some((started_on, id)) = Cursor::decode::<ListingCursorKey>(list, after)? else {
         return Ok(None);
     };
+    // Only dates a stint can have (years 1 to 9999): PostgreSQL's range is
+    // wider but not unbounded, and no listing gives out anything else.
     let started_on = started_on
-        .map(|d| NaiveDate::parse_from_str(&d, "%Y-%m-%d"))
+        .map(|d| partial_date::parse_full_date(&d))
         .transpose()
-        .map_err(|_| ApiError::BadUserInput("`after` is not a cursor from this list".into()))?;
+        .map_err(|_| ApiError::InvalidField {
+            field: "after".to_owned(),
+            message: "is not a cursor from this list".to_owned(),
+        })?;
     Ok(Some(ListingCursor { started_on, id }))
 }
 
@@ -295,7 +303,10 @@ impl Organization {
         >,
     ) -> ApiResult<PersonConnection> {
         let limit = page_size(first)?;
-        let after: Option<(String, i64)> = Cursor::decode(after.as_deref())?;
+        let list = List::Alumni {
+            organization: self.id,
+        };
+        let after: Option<(String, i64)> = Cursor::decode(list, after.as_deref())?;
         let key = AlumniPageKey {
             organization_id: self.id,
             after: after.clone(),
@@ -304,6 +315,7 @@ impl Organization {
         };
         let people = ctx.loader()?.load_one(key).await?.unwrap_or_default();
         keyset_page(
+            list,
             people,
             limit,
             after.is_some(),
@@ -362,7 +374,10 @@ impl Organization {
         >,
     ) -> ApiResult<EmploymentConnection> {
         let limit = page_size(first)?;
-        let cursor = parse_listing_cursor(after.as_deref())?;
+        let list = List::Employments {
+            organization: self.id,
+        };
+        let cursor = parse_listing_cursor(list, after.as_deref())?;
         let at = at_day(at, certainty)?;
         let scope = OrganizationScope {
             include_units,
@@ -389,7 +404,7 @@ impl Organization {
         for stint in EagerItem::of(&page, 0..shown) {
             connection
                 .edges
-                .push(Edge::new(listing_cursor(&stint), stint));
+                .push(Edge::new(listing_cursor(list, &stint), stint));
         }
         Ok(connection)
     }

@@ -34,7 +34,51 @@ pub fn page_size(first: Option<i32>) -> ApiResult<i64> {
     }
 }
 
-/// An opaque cursor: the base64 of a list-specific JSON sort key.
+/// The list a cursor was given out by: every list refuses the others'
+/// cursors, since a position in one means nothing in another (an
+/// `organizations` cursor is a name and an id, like a `people` one).
+/// Filters (`search` text aside, which orders by its own score) keep a
+/// list's order, so a cursor stays good when they change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum List {
+    People,
+    /// `people(search:)`, best match first.
+    PeopleMatching,
+    Organizations,
+    /// `organizations(search:)`, best match first.
+    OrganizationsMatching,
+    Publications,
+    /// One organization's `employments`.
+    Employments {
+        organization: i64,
+    },
+    /// One organization's `alumni`.
+    Alumni {
+        organization: i64,
+    },
+    AuditLog,
+}
+
+impl List {
+    /// The name a cursor carries; part of the cursor format.
+    fn name(self) -> String {
+        match self {
+            List::People => "people".to_owned(),
+            List::PeopleMatching => "people~search".to_owned(),
+            List::Organizations => "organizations".to_owned(),
+            List::OrganizationsMatching => "organizations~search".to_owned(),
+            List::Publications => "publications".to_owned(),
+            List::Employments { organization } => {
+                format!("organization/{organization}/employments")
+            }
+            List::Alumni { organization } => format!("organization/{organization}/alumni"),
+            List::AuditLog => "auditLog".to_owned(),
+        }
+    }
+}
+
+/// An opaque cursor: the base64url of the JSON `[list, sort key]`, the list
+/// as [`List::name`] spells it and the sort key as the list orders by.
 ///
 /// Encoded only when a client selects it: a page of 1,000 stints whose
 /// cursors nobody asked for would otherwise cost 1,000 JSON and base64
@@ -47,14 +91,17 @@ trait SortKey: Send + Sync {
 }
 
 /// A sort key not yet encoded.
-struct Key<K>(K);
+struct Key<K> {
+    list: List,
+    key: K,
+}
 
 impl<K: Serialize + Send + Sync> SortKey for Key<K> {
     fn encode(&self) -> String {
         // Sort keys are tuples of strings, numbers and dates, which always
         // serialize; were one not to, the cursor would be refused when sent
         // back, never mistaken for another.
-        serde_json::to_vec(&self.0)
+        serde_json::to_vec(&(self.list.name(), &self.key))
             .map(|json| URL_SAFE_NO_PAD.encode(json))
             .unwrap_or_default()
     }
@@ -70,19 +117,37 @@ impl SortKey for Encoded {
 }
 
 impl Cursor {
-    pub fn new<K: Serialize + Send + Sync + 'static>(key: K) -> Self {
-        Cursor(Arc::new(Key(key)))
+    pub fn new<K: Serialize + Send + Sync + 'static>(list: List, key: K) -> Self {
+        Cursor(Arc::new(Key { list, key }))
     }
 
-    /// Decodes `after`, refusing anything this list did not give out.
-    pub fn decode<K: DeserializeOwned>(after: Option<&str>) -> ApiResult<Option<K>> {
+    /// Decodes `after`, refusing anything `list` did not give out: another
+    /// list's cursor, a key of the wrong shape, and strings PostgreSQL would
+    /// refuse (a NUL). Keys a list must check further (dates) it checks.
+    pub fn decode<K: DeserializeOwned>(list: List, after: Option<&str>) -> ApiResult<Option<K>> {
         let Some(after) = after else { return Ok(None) };
-        let invalid =
-            || ApiError::BadUserInput(format!("`after` {after:?} is not a cursor from this list"));
+        let invalid = || ApiError::InvalidField {
+            field: "after".to_owned(),
+            message: "is not a cursor from this list".to_owned(),
+        };
         let json = URL_SAFE_NO_PAD.decode(after).map_err(|_| invalid())?;
-        serde_json::from_slice(&json)
-            .map(Some)
-            .map_err(|_| invalid())
+        let (name, key): (String, serde_json::Value) =
+            serde_json::from_slice(&json).map_err(|_| invalid())?;
+        if name != list.name() || holds_nul(&key) {
+            return Err(invalid());
+        }
+        serde_json::from_value(key).map(Some).map_err(|_| invalid())
+    }
+}
+
+fn holds_nul(value: &serde_json::Value) -> bool {
+    match value {
+        serde_json::Value::String(s) => s.contains('\0'),
+        serde_json::Value::Array(items) => items.iter().any(holds_nul),
+        serde_json::Value::Object(fields) => fields
+            .iter()
+            .any(|(key, value)| key.contains('\0') || holds_nul(value)),
+        _ => false,
     }
 }
 
@@ -98,9 +163,10 @@ impl CursorType for Cursor {
     }
 }
 
-/// Turns `limit + 1` rows, fetched after a keyset, into a page of `limit`
-/// whose cursors carry each row's sort key.
+/// Turns `limit + 1` rows of `list`, fetched after a keyset, into a page of
+/// `limit` whose cursors carry each row's sort key.
 pub fn keyset_page<Row, Node: OutputType, SortKeyOf: Serialize + Send + Sync + 'static>(
+    list: List,
     mut rows: Vec<Row>,
     limit: i64,
     after_given: bool,
@@ -112,7 +178,7 @@ pub fn keyset_page<Row, Node: OutputType, SortKeyOf: Serialize + Send + Sync + '
     rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
     let mut connection = Connection::with_additional_fields(after_given, has_next_page, total);
     for row in rows {
-        let cursor = Cursor::new(sort_key(&row));
+        let cursor = Cursor::new(list, sort_key(&row));
         connection.edges.push(Edge::new(cursor, convert(row)?));
     }
     Ok(connection)
@@ -179,11 +245,35 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_garbage_is_refused() {
-        let cursor = Cursor::new(("Meta", 3_i64));
+        let cursor = Cursor::new(List::Organizations, ("Meta", 3_i64));
         let decoded: Option<(String, i64)> =
-            Cursor::decode(Some(&cursor.encode_cursor())).expect("valid");
+            Cursor::decode(List::Organizations, Some(&cursor.encode_cursor())).expect("valid");
         assert_eq!(decoded, Some(("Meta".to_owned(), 3)));
-        assert!(Cursor::decode::<(String, i64)>(Some("nope")).is_err());
-        assert!(Cursor::decode::<(String, i64)>(Some(&URL_SAFE_NO_PAD.encode("[1]"))).is_err());
+        assert_eq!(
+            URL_SAFE_NO_PAD.decode(cursor.encode_cursor()).ok(),
+            Some(br#"["organizations",["Meta",3]]"#.to_vec()),
+            "the format clients hold"
+        );
+        let decode = |list, text: &str| {
+            Cursor::decode::<(String, i64)>(list, Some(&URL_SAFE_NO_PAD.encode(text)))
+        };
+        assert!(Cursor::decode::<(String, i64)>(List::People, Some("nope")).is_err());
+        assert!(decode(List::People, "[1]").is_err());
+        assert!(decode(List::People, r#"["people",[1]]"#).is_err());
+        assert!(decode(List::People, r#"["people",["Ada",1]]"#).is_ok());
+        assert!(decode(List::People, r#"["people",["A\u0000",1]]"#).is_err());
+        // Another list's cursor, and one from before cursors named their list.
+        assert!(decode(List::People, r#"["organizations",["Meta",3]]"#).is_err());
+        assert!(decode(List::People, r#"["Ada",1]"#).is_err());
+        assert!(
+            Cursor::decode::<(Option<String>, i64)>(
+                List::Employments { organization: 2 },
+                Some(
+                    &Cursor::new(List::Employments { organization: 1 }, (None::<String>, 5))
+                        .encode_cursor()
+                )
+            )
+            .is_err()
+        );
     }
 }

@@ -14,7 +14,7 @@ use super::loaders::{
 };
 use super::organization::{Organization, OrganizationKind};
 use super::organization::{date_range, flow_limit};
-use super::pagination::{Cursor, TotalCount, keyset_page, page_size};
+use super::pagination::{Cursor, List, TotalCount, keyset_page, page_size};
 use super::person::Person;
 use super::publication::Publication;
 use super::scalars::DateScalar;
@@ -106,9 +106,10 @@ impl Query {
         let limit = page_size(first)?;
         let mut conn = ctx.pool()?.get().await?;
         if let Some(query) = search_text(search)? {
-            let after: Option<RankCursor> = Cursor::decode(after.as_deref())?;
+            let after: Option<RankCursor> = Cursor::decode(List::PeopleMatching, after.as_deref())?;
             let rows = db::search::people(&mut conn, &query, after, limit + 1).await?;
             return keyset_page(
+                List::PeopleMatching,
                 rows,
                 limit,
                 after.is_some(),
@@ -117,10 +118,11 @@ impl Query {
                 |(_, r)| Ok(Eager(Person::from(r))),
             );
         }
-        let after: Option<NameCursor> = Cursor::decode(after.as_deref())?;
+        let after: Option<NameCursor> = Cursor::decode(List::People, after.as_deref())?;
         let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
         let rows = db::people::page(&mut conn, keyset, limit + 1).await?;
         keyset_page(
+            List::People,
             rows,
             limit,
             after.is_some(),
@@ -157,9 +159,11 @@ impl Query {
         let kind = kind.map(OrganizationKind::as_db);
         let mut conn = ctx.pool()?.get().await?;
         if let Some(query) = search_text(search)? {
-            let after: Option<RankCursor> = Cursor::decode(after.as_deref())?;
+            let after: Option<RankCursor> =
+                Cursor::decode(List::OrganizationsMatching, after.as_deref())?;
             let rows = db::search::organizations(&mut conn, &query, kind, after, limit + 1).await?;
             return keyset_page(
+                List::OrganizationsMatching,
                 rows,
                 limit,
                 after.is_some(),
@@ -168,10 +172,11 @@ impl Query {
                 |(_, r)| Organization::try_from(r).map(Eager),
             );
         }
-        let after: Option<NameCursor> = Cursor::decode(after.as_deref())?;
+        let after: Option<NameCursor> = Cursor::decode(List::Organizations, after.as_deref())?;
         let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
         let rows = db::organizations::page(&mut conn, kind, keyset, limit + 1).await?;
         keyset_page(
+            List::Organizations,
             rows,
             limit,
             after.is_some(),
@@ -197,11 +202,12 @@ impl Query {
         >,
     ) -> ApiResult<PublicationConnection> {
         let limit = page_size(first)?;
-        let after: Option<NameCursor> = Cursor::decode(after.as_deref())?;
+        let after: Option<NameCursor> = Cursor::decode(List::Publications, after.as_deref())?;
         let keyset = after.as_ref().map(|(title, id)| (title.as_str(), *id));
         let rows =
             db::publications::page(&mut *ctx.pool()?.get().await?, keyset, limit + 1).await?;
         keyset_page(
+            List::Publications,
             rows,
             limit,
             after.is_some(),

@@ -44,6 +44,12 @@ impl ScalarType for PartialDateScalar {
         }
     }
 
+    /// Any string: one that is no date is refused by the resolver, which
+    /// can name the field.
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(_))
+    }
+
     fn to_value(&self) -> Value {
         match &self.0 {
             Ok(date) => Value::String(date.to_string()),
@@ -65,6 +71,12 @@ impl ScalarType for DateScalar {
                 .map_err(|e| InputValueError::custom(e.to_string())),
             _ => Err(InputValueError::expected_type(value)),
         }
+    }
+
+    /// Checked before execution, in literals (validation) and variables
+    /// (`graphql::input`): a wrong date is the request's error, not a field's.
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(s) if partial_date::parse_full_date(s).is_ok())
     }
 
     fn to_value(&self) -> Value {

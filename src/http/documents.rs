@@ -9,8 +9,10 @@
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use async_graphql::parser::parse_query;
 use async_graphql::parser::types::ExecutableDocument;
-use async_graphql::parser::{Error as ParseError, parse_query};
+
+use crate::graphql::input::{self, InputError};
 
 /// How many documents are kept.
 const ENTRIES: usize = 256;
@@ -18,23 +20,34 @@ const ENTRIES: usize = 256;
 /// would let a client fill the cache with big one-offs.
 const LONGEST: usize = 8 * 1024;
 
+/// Why a document text gives no document to run.
+#[derive(Debug)]
+pub enum Unusable {
+    /// A syntax error, left for async-graphql to report in its own words.
+    Syntax,
+    /// It parsed, but an input object literal names a field twice, which
+    /// the parsed document no longer shows (`graphql::input`).
+    RepeatedInputField(InputError),
+}
+
 #[derive(Default)]
 pub struct DocumentCache {
     parsed: Mutex<HashMap<Arc<str>, ExecutableDocument>>,
 }
 
 impl DocumentCache {
-    /// `query`, parsed; from the cache when it was parsed before.
-    pub fn parse(&self, query: &str) -> Result<ExecutableDocument, ParseError> {
+    /// `query`, parsed; from the cache when it was parsed before. Only
+    /// usable documents are kept, so their text is scanned only once.
+    pub fn parse(&self, query: &str) -> Result<ExecutableDocument, Unusable> {
         if query.len() > LONGEST {
-            return parse_query(query);
+            return parse_afresh(query);
         }
         if let Some(document) = self.lock().get(query) {
             return Ok(document.clone());
         }
         // Parsed outside the lock: another request may parse the same text
         // at the same time, which costs only the time saved here.
-        let document = parse_query(query)?;
+        let document = parse_afresh(query)?;
         let mut parsed = self.lock();
         if parsed.len() >= ENTRIES {
             parsed.clear();
@@ -48,6 +61,12 @@ impl DocumentCache {
         // every change is a single insert or clear.
         self.parsed.lock().unwrap_or_else(PoisonError::into_inner)
     }
+}
+
+fn parse_afresh(query: &str) -> Result<ExecutableDocument, Unusable> {
+    let document = parse_query(query).map_err(|_| Unusable::Syntax)?;
+    input::repeated_input_field(query).map_err(Unusable::RepeatedInputField)?;
+    Ok(document)
 }
 
 #[cfg(test)]
@@ -70,7 +89,14 @@ mod tests {
     #[test]
     fn syntax_errors_are_not_kept_and_the_cache_stays_bounded() {
         let cache = DocumentCache::default();
-        assert!(cache.parse("{ person(slug: ").is_err());
+        assert!(matches!(
+            cache.parse("{ person(slug: "),
+            Err(Unusable::Syntax)
+        ));
+        assert!(matches!(
+            cache.parse(r#"{ people(where: {a: 1, a: 2}) { totalCount } }"#),
+            Err(Unusable::RepeatedInputField(_))
+        ));
         assert!(cache.lock().is_empty());
         for n in 0..ENTRIES + 10 {
             cache

@@ -1,26 +1,33 @@
 //! What every GraphQL request passes before async-graphql sees it: the
 //! nesting scan, one parse, the limits of `graphql::limits`, the GET-reads-only
-//! rule and the client's rate limit. Every refusal here runs no SQL.
+//! rule, the client's input (`graphql::input`) and the client's rate limit.
+//! Every refusal here runs no SQL.
+//!
+//! The input is checked before async-graphql validates the document, so a
+//! request that both fails validation and brings a wrong variable hears about
+//! the variable; either way it is a request error and nothing runs.
 
 use std::net::IpAddr;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
-use async_graphql::Request;
 use async_graphql::parser::types::OperationType;
+use async_graphql::{Request, ServerError};
 
-use super::documents::DocumentCache;
+use super::documents::{DocumentCache, Unusable};
 use super::negotiate::GRAPHQL_RESPONSE;
 use super::rate_limit::{ClientKey, RateLimiter};
 use crate::config::HttpConfig;
 use crate::db::DbPool;
 use crate::graphql::auth::{Credentials, VerifiedTokens};
+use crate::graphql::input::{InputError, InputTypes};
 use crate::graphql::limits::{self, CostModel, LimitError};
 
 /// Shared by every worker: built once from the schema and the configuration.
 pub struct Guard {
     model: CostModel,
+    inputs: InputTypes,
     documents: DocumentCache,
     verified: VerifiedTokens,
     limiter: RateLimiter,
@@ -53,21 +60,45 @@ pub fn refusal(status: StatusCode, media_type: &str, code: &str, message: &str) 
     response
 }
 
-/// A document refused before execution: like a validation error, a 400 with
-/// the newer media type and a 200 with plain JSON (GraphQL-over-HTTP).
-fn limit_refusal(media_type: &str, error: &LimitError) -> HttpResponse {
-    let status = if media_type == GRAPHQL_RESPONSE {
+/// The status of a request refused before execution: like a validation
+/// error, a 400 with the newer media type and a 200 with plain JSON
+/// (GraphQL-over-HTTP).
+fn request_error_status(media_type: &str) -> StatusCode {
+    if media_type == GRAPHQL_RESPONSE {
         StatusCode::BAD_REQUEST
     } else {
         StatusCode::OK
-    };
-    refusal(status, media_type, error.code(), &error.message())
+    }
+}
+
+fn limit_refusal(media_type: &str, error: &LimitError) -> HttpResponse {
+    refusal(
+        request_error_status(media_type),
+        media_type,
+        error.code(),
+        &error.message(),
+    )
+}
+
+/// Input refused before execution, each error with its code, the field it
+/// names and where it is in the document; no `data` entry.
+fn input_refusal(media_type: &str, errors: Vec<InputError>) -> HttpResponse {
+    let code = errors.first().map_or(code::BAD_REQUEST, |e| e.code);
+    let errors: Vec<ServerError> = errors.into_iter().map(ServerError::from).collect();
+    let mut response = HttpResponse::build(request_error_status(media_type))
+        .content_type(media_type)
+        .json(serde_json::json!({ "errors": errors }));
+    response
+        .extensions_mut()
+        .insert(crate::observability::RefusedWith(code.to_owned()));
+    response
 }
 
 impl Guard {
     pub fn new(sdl: &str, config: &HttpConfig) -> Self {
         Guard {
             model: CostModel::from_sdl(sdl),
+            inputs: InputTypes::of_schema(),
             documents: DocumentCache::default(),
             verified: VerifiedTokens::default(),
             limiter: RateLimiter::new(
@@ -116,6 +147,7 @@ impl Guard {
         match measured {
             Ok(_) => Ok(()),
             Err(Refused::Limit(error)) => Err(limit_refusal(media_type, &error)),
+            Err(Refused::Input(errors)) => Err(input_refusal(media_type, errors)),
             Err(Refused::WriteOverGet) => {
                 let mut response = refusal(
                     StatusCode::METHOD_NOT_ALLOWED,
@@ -138,8 +170,10 @@ impl Guard {
         read_only: bool,
     ) -> Result<Option<limits::Measure>, Refused> {
         limits::check_nesting(&request.query).map_err(Refused::Limit)?;
-        let Ok(document) = self.documents.parse(&request.query) else {
-            return Ok(None);
+        let document = match self.documents.parse(&request.query) {
+            Ok(document) => document,
+            Err(Unusable::Syntax) => return Ok(None),
+            Err(Unusable::RepeatedInputField(error)) => return Err(Refused::Input(vec![error])),
         };
         let measure = self
             .model
@@ -151,6 +185,14 @@ impl Guard {
         {
             return Err(Refused::WriteOverGet);
         }
+        self.inputs
+            .check(
+                &request.query,
+                &document,
+                request.operation_name.as_deref(),
+                &request.variables,
+            )
+            .map_err(Refused::Input)?;
         request.set_parsed_query(document);
         Ok(Some(measure))
     }
@@ -186,4 +228,5 @@ impl Guard {
 enum Refused {
     Limit(LimitError),
     WriteOverGet,
+    Input(Vec<InputError>),
 }

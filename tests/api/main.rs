@@ -5,6 +5,7 @@ mod analytics;
 mod article;
 mod batching;
 mod binary;
+mod client_errors;
 mod cluster;
 mod columns;
 mod conformance;

@@ -12,7 +12,7 @@ use crate::graphql::auth::require;
 use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::{self, NodeKind};
-use crate::graphql::pagination::{Cursor, TotalCount, keyset_page, page_size};
+use crate::graphql::pagination::{Cursor, List, TotalCount, keyset_page, page_size};
 
 /// A write token, without its secret (which is shown only once, on creation).
 #[derive(Debug, Clone)]
@@ -223,10 +223,11 @@ impl AdminQuery {
         }
         filter.entity_types =
             types.map(|ts| ts.into_iter().map(|t| t.as_db().to_owned()).collect());
-        let before: Option<i64> = Cursor::decode(after.as_deref())?;
+        let before: Option<i64> = Cursor::decode(List::AuditLog, after.as_deref())?;
         let mut conn = ctx.pool()?.get().await?;
         let rows = db::audit::page(&mut conn, &filter, before, limit + 1).await?;
         keyset_page(
+            List::AuditLog,
             rows,
             limit,
             before.is_some(),
