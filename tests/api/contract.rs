@@ -33,7 +33,7 @@ async fn a_failed_non_null_field_nulls_its_nearest_nullable_parent_and_nothing_e
     let response = app
         .graphql(
             r#"{ before: person(slug: "arthur-mensch") { slug }
-                 organization(slug: "meta") { name employments(at: "2023-02-30") { totalCount } }
+                 organization(slug: "meta") { name employments(at: "2023-01-01", certainty: NO) { totalCount } }
                  after: organization(slug: "mistral") { name } }"#,
         )
         .await;
@@ -110,4 +110,43 @@ async fn each_mutation_field_reads_the_writes_of_the_ones_before_it() {
         "Second title"
     );
     assert_eq!(title_in_career("second"), "Second title");
+}
+
+#[tokio::test]
+async fn a_variable_left_out_leaves_its_input_field_unchanged_and_its_argument_at_its_default() {
+    let app = TestApp::spawn_seeded().await;
+    let editor = app.token("editor").await;
+    app.sql("UPDATE people SET bio = 'Co-founder of Mistral AI.' WHERE slug = 'arthur-mensch'")
+        .await;
+    let before = app
+        .data(r#"{ person(slug: "arthur-mensch") { id version name bio employments { id } } }"#)
+        .await["person"]
+        .clone();
+    let response = app
+        .graphql_as(
+            &editor,
+            "mutation($id: ID!, $version: Int!, $bio: String, $name: String) {
+               updatePerson(input: {id: $id, version: $version, bio: $bio, name: $name}) {
+                 person { name bio } } }",
+            json!({ "id": before["id"], "version": before["version"], "name": before["name"] }),
+        )
+        .await;
+    assert!(response.get("errors").is_none(), "{response:#}");
+    assert_eq!(
+        response["data"]["updatePerson"]["person"]["bio"], before["bio"],
+        "a left-out $bio must not clear the bio"
+    );
+
+    let stints = app
+        .graphql_with(
+            "query($id: ID!, $status: EmploymentStatus) {
+                 node(id: $id) { ... on Person { employments(status: $status) { id } } } }",
+            json!({ "id": before["id"] }),
+        )
+        .await;
+    assert!(stints.get("errors").is_none(), "{stints:#}");
+    assert_eq!(
+        stints["data"]["node"]["employments"],
+        before["employments"]
+    );
 }

@@ -576,9 +576,50 @@ impl<'a, T> ContextBase<'a, T> {
 
     pub(crate) fn resolve_input_value(&self, value: Positioned<InputValue>) -> ServerResult<Value> {
         let pos = value.pos;
-        value
-            .node
+        self.without_unprovided_fields(value.node)
             .into_const_with(|name| self.var_value(&name, pos))
+    }
+
+    /// talentgraph patch: whether `value` is a variable the request gave no
+    /// value for and whose definition has no default. The spec (Coercing
+    /// Field Arguments, Input Coercion of input objects) treats such an
+    /// argument or input field as not given at all: its default applies, and
+    /// an update leaves the field unchanged. The release made it `null`,
+    /// which cleared a field whose variable was left out.
+    fn is_unprovided_variable(&self, value: &InputValue) -> bool {
+        let InputValue::Variable(name) = value else {
+            return false;
+        };
+        !self.query_env.variables.contains_key(name)
+            && self
+                .query_env
+                .operation
+                .node
+                .variable_definitions
+                .iter()
+                .find(|def| def.node.name.node == *name)
+                .is_some_and(|def| def.node.default_value.is_none())
+    }
+
+    /// talentgraph patch: `value` without the input object fields whose
+    /// value is an unprovided variable (see `is_unprovided_variable`).
+    fn without_unprovided_fields(&self, value: InputValue) -> InputValue {
+        match value {
+            InputValue::Object(fields) => InputValue::Object(
+                fields
+                    .into_iter()
+                    .filter(|(_, value)| !self.is_unprovided_variable(value))
+                    .map(|(name, value)| (name, self.without_unprovided_fields(value)))
+                    .collect(),
+            ),
+            InputValue::List(items) => InputValue::List(
+                items
+                    .into_iter()
+                    .map(|item| self.without_unprovided_fields(item))
+                    .collect(),
+            ),
+            value => value,
+        }
     }
 
     #[doc(hidden)]
@@ -592,6 +633,9 @@ impl<'a, T> ContextBase<'a, T> {
             .iter()
             .find(|(n, _)| n.node.as_str() == name)
             .map(|(_, value)| value)
+            // talentgraph patch: an argument given an unprovided variable is
+            // an argument not given.
+            .filter(|value| !self.is_unprovided_variable(&value.node))
             .cloned();
         if value.is_none()
             && let Some(default) = default
@@ -644,6 +688,9 @@ impl<'a> ContextBase<'a, &'a Positioned<Field>> {
         let mut map = IndexMap::new();
 
         for (name, value) in &self.item.node.arguments {
+            if self.is_unprovided_variable(&value.node) {
+                continue;
+            }
             let value = self.resolve_input_value(value.clone())?;
             map.insert(name.node.clone(), value);
         }
