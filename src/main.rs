@@ -151,7 +151,7 @@ async fn prepare_database(config: &Config) -> anyhow::Result<()> {
 
 async fn run_seed(config: &Config) -> anyhow::Result<()> {
     use diesel_async::AsyncConnection;
-    let mut conn = diesel_async::AsyncPgConnection::establish(&config.database_url).await?;
+    let mut conn = diesel_async::AsyncPgConnection::establish(config.database_url.expose()).await?;
     let report = seed::seed(&mut conn).await.context("seeding failed")?;
     tracing::info!(?report, "seeded the article's data set");
     Ok(())
@@ -159,7 +159,7 @@ async fn run_seed(config: &Config) -> anyhow::Result<()> {
 
 async fn connect(config: &Config) -> anyhow::Result<diesel_async::AsyncPgConnection> {
     use diesel_async::AsyncConnection;
-    Ok(diesel_async::AsyncPgConnection::establish(&config.database_url).await?)
+    Ok(diesel_async::AsyncPgConnection::establish(config.database_url.expose()).await?)
 }
 
 async fn run_token(config: &Config, action: TokenCommand) -> anyhow::Result<()> {

@@ -37,7 +37,7 @@ use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncC
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
 
-use crate::config::DbTimeouts;
+use crate::config::{DatabaseUrl, DbTimeouts};
 
 pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn = Object<AsyncPgConnection>;
@@ -66,6 +66,7 @@ impl Instrumentation for CountStatements {
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
+    /// Holds the URL as `DatabaseUrl` shows it: without its password.
     #[error(
         "DATABASE_URL {0:?} does not name a database (expected postgres://user@host:port/name)"
     )]
@@ -94,7 +95,7 @@ pub enum SetupError {
 /// (`connect`), and inside PostgreSQL for a statement, a lock, and an idle
 /// transaction, so no request can hold a connection for ever.
 pub fn build_pool(
-    database_url: &str,
+    database_url: &DatabaseUrl,
     max_size: usize,
     timeouts: DbTimeouts,
     counter: StatementCounter,
@@ -107,12 +108,16 @@ pub fn build_pool(
     // a pool of its own (see `server::WorkerPools`): its connections are
     // opened, driven and used on the worker's thread, and a worker that stops
     // takes only connections no other worker uses.
-    config.custom_setup = Box::new(move |url| {
+    //
+    // The manager is given the URL as `DatabaseUrl` shows it, without its
+    // password; connections are opened with the real one, kept here.
+    let url = database_url.clone();
+    config.custom_setup = Box::new(move |_shown| {
         let counter = counter.clone();
         let session_setup = session_setup.clone();
-        let url = url.to_owned();
+        let url = url.clone();
         async move {
-            let mut conn = AsyncPgConnection::establish(&url).await?;
+            let mut conn = AsyncPgConnection::establish(url.expose()).await?;
             conn.batch_execute(&session_setup)
                 .await
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
@@ -121,7 +126,7 @@ pub fn build_pool(
         }
         .boxed()
     });
-    let manager = AsyncDieselConnectionManager::new_with_config(database_url, config);
+    let manager = AsyncDieselConnectionManager::new_with_config(database_url.to_string(), config);
     Ok(Pool::builder(manager)
         .max_size(max_size)
         .wait_timeout(Some(timeouts.pool_wait))
@@ -149,7 +154,7 @@ impl WorkerPools {
     /// that the process never holds more than `max_size` (unless there are
     /// more workers than that: each pool holds at least one).
     pub fn build(
-        database_url: &str,
+        database_url: &DatabaseUrl,
         workers: usize,
         max_size: usize,
         timeouts: DbTimeouts,
@@ -310,7 +315,7 @@ impl<T: QueryableByName<Pg> + ColumnGroup> QueryableByName<Pg> for Omissible<T> 
 
 /// Splits `postgres://…/name?opts` into the URL of the server's `postgres`
 /// maintenance database and the database name.
-pub fn maintenance_url(database_url: &str) -> Result<(String, String), SetupError> {
+pub fn maintenance_url(database_url: &DatabaseUrl) -> Result<(DatabaseUrl, String), SetupError> {
     let (_, name, _) = split_database_url(database_url)?;
     Ok((
         with_database_name(database_url, "postgres")?,
@@ -319,17 +324,21 @@ pub fn maintenance_url(database_url: &str) -> Result<(String, String), SetupErro
 }
 
 /// `database_url` naming the database `name` instead, on the same server.
-pub fn with_database_name(database_url: &str, name: &str) -> Result<String, SetupError> {
+pub fn with_database_name(
+    database_url: &DatabaseUrl,
+    name: &str,
+) -> Result<DatabaseUrl, SetupError> {
     let (server, _, query) = split_database_url(database_url)?;
-    Ok(match query {
+    Ok(DatabaseUrl::new(match query {
         Some(query) => format!("{server}/{name}?{query}"),
         None => format!("{server}/{name}"),
-    })
+    }))
 }
 
 /// `postgres://user@host:port/name?opts` -> (`postgres://user@host:port`, `name`, `opts`).
-fn split_database_url(database_url: &str) -> Result<(&str, &str, Option<&str>), SetupError> {
-    let bad = || SetupError::BadUrl(database_url.to_owned());
+fn split_database_url(url: &DatabaseUrl) -> Result<(&str, &str, Option<&str>), SetupError> {
+    let bad = || SetupError::BadUrl(url.to_string());
+    let database_url = url.expose();
     let (base, query) = match database_url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (database_url, None),
@@ -344,12 +353,15 @@ fn split_database_url(database_url: &str) -> Result<(&str, &str, Option<&str>), 
 }
 
 /// Creates the database named by `database_url` unless it exists.
-pub async fn create_database_if_missing(database_url: &str) -> Result<(), SetupError> {
-    if AsyncPgConnection::establish(database_url).await.is_ok() {
+pub async fn create_database_if_missing(database_url: &DatabaseUrl) -> Result<(), SetupError> {
+    if AsyncPgConnection::establish(database_url.expose())
+        .await
+        .is_ok()
+    {
         return Ok(());
     }
     let (url, name) = maintenance_url(database_url)?;
-    let mut conn = AsyncPgConnection::establish(&url).await?;
+    let mut conn = AsyncPgConnection::establish(url.expose()).await?;
     let exists: bool = diesel::select(diesel::dsl::exists(
         pg_database::table.filter(pg_database::datname.eq(&name)),
     ))
@@ -386,13 +398,14 @@ diesel::table! {
 ///
 /// diesel's migration harness is synchronous and panics on a single-threaded
 /// runtime (diesel-async issue #266), so it runs on a blocking thread.
-pub async fn run_migrations(database_url: &str) -> Result<Vec<String>, SetupError> {
+pub async fn run_migrations(database_url: &DatabaseUrl) -> Result<Vec<String>, SetupError> {
     use diesel::Connection;
     use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 
-    let url = database_url.to_owned();
+    let url = database_url.clone();
     tokio::task::spawn_blocking(move || {
-        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(&url)?;
+        let mut conn =
+            <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(url.expose())?;
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map_err(|e| SetupError::Migrate(e.to_string()))?;
@@ -405,7 +418,10 @@ pub async fn run_migrations(database_url: &str) -> Result<Vec<String>, SetupErro
 /// Creates and migrates the database, retrying until PostgreSQL answers: the
 /// service starts (and says it is not ready) while the database is down.
 /// Returns the migrations applied.
-pub async fn prepare_until_ready(database_url: &str, connect_timeout: Duration) -> Vec<String> {
+pub async fn prepare_until_ready(
+    database_url: &DatabaseUrl,
+    connect_timeout: Duration,
+) -> Vec<String> {
     let mut delay = Duration::from_millis(200);
     loop {
         let attempt = async {
@@ -444,10 +460,10 @@ mod tests {
 
     #[tokio::test]
     async fn worker_pools_share_the_connection_limit_and_hold_at_least_one_each() {
-        let url = "postgres://postgres@127.0.0.1:5432/talentgraph";
+        let url = DatabaseUrl::from("postgres://postgres@127.0.0.1:5432/talentgraph");
         let limit = |workers, max_size| {
             WorkerPools::build(
-                url,
+                &url,
                 workers,
                 max_size,
                 DbTimeouts::default(),
@@ -465,11 +481,12 @@ mod tests {
 
     #[test]
     fn the_maintenance_url_keeps_user_host_and_options() {
-        let (url, name) =
-            maintenance_url("postgres://postgres@127.0.0.1:5432/talentgraph?sslmode=disable")
-                .expect("a database URL");
+        let (url, name) = maintenance_url(&DatabaseUrl::from(
+            "postgres://postgres@127.0.0.1:5432/talentgraph?sslmode=disable",
+        ))
+        .expect("a database URL");
         assert_eq!(
-            url,
+            url.expose(),
             "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
         );
         assert_eq!(name, "talentgraph");
@@ -491,13 +508,25 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_url_is_quoted_without_its_password() {
+        let url = DatabaseUrl::from("postgres://app:s3cr3t-pw@db.internal:5432");
+        let error = maintenance_url(&url).expect_err("no database name");
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(
+            shown.contains("postgres://app:***@db.internal:5432"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn a_url_without_a_database_name_is_refused() {
         for bad in [
             "postgres://postgres@127.0.0.1:5432",
             "postgres://h/",
             "127.0.0.1/db",
         ] {
-            assert!(maintenance_url(bad).is_err(), "{bad}");
+            assert!(maintenance_url(&DatabaseUrl::from(bad)).is_err(), "{bad}");
         }
     }
 }

@@ -7,6 +7,7 @@ mod batching;
 mod binary;
 mod cluster;
 mod columns;
+mod connecting;
 mod dates;
 mod eager;
 mod exposure;
