@@ -220,7 +220,6 @@ pub fn spawn_database_preparation(config: &Config, seed: bool, readiness: Readin
 }
 
 async fn load_seed(config: &Config) -> anyhow::Result<seed::SeedReport> {
-    use diesel_async::AsyncConnection;
-    let mut conn = diesel_async::AsyncPgConnection::establish(config.database_url.expose()).await?;
+    let mut conn = db::connect(&config.database_url).await?;
     Ok(seed::seed(&mut conn).await?)
 }

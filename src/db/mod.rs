@@ -8,6 +8,7 @@
 pub mod analytics;
 pub mod audit;
 pub mod authorships;
+pub mod connect;
 pub mod employments;
 pub mod organizations;
 pub mod people;
@@ -38,6 +39,7 @@ use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
 
 use crate::config::{DatabaseUrl, DbTimeouts};
+pub use connect::{ConnectError, connect};
 
 pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn = Object<AsyncPgConnection>;
@@ -71,8 +73,8 @@ pub enum SetupError {
         "DATABASE_URL {0:?} does not name a database (expected postgres://user@host:port/name)"
     )]
     BadUrl(String),
-    #[error("cannot connect to PostgreSQL: {0}")]
-    Connect(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     #[error("cannot create database {name:?}: {source}")]
     CreateDatabase {
         name: String,
@@ -117,7 +119,9 @@ pub fn build_pool(
         let session_setup = session_setup.clone();
         let url = url.clone();
         async move {
-            let mut conn = AsyncPgConnection::establish(url.expose()).await?;
+            let mut conn = connect(&url)
+                .await
+                .map_err(|error| diesel::ConnectionError::BadConnection(error.to_string()))?;
             conn.batch_execute(&session_setup)
                 .await
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
@@ -354,14 +358,14 @@ fn split_database_url(url: &DatabaseUrl) -> Result<(&str, &str, Option<&str>), S
 
 /// Creates the database named by `database_url` unless it exists.
 pub async fn create_database_if_missing(database_url: &DatabaseUrl) -> Result<(), SetupError> {
-    if AsyncPgConnection::establish(database_url.expose())
-        .await
-        .is_ok()
-    {
-        return Ok(());
-    }
+    // A URL that names no database will never work: say so before connecting.
     let (url, name) = maintenance_url(database_url)?;
-    let mut conn = AsyncPgConnection::establish(url.expose()).await?;
+    match connect(database_url).await {
+        Ok(_) => return Ok(()),
+        Err(error) if error.is_missing_database() => {}
+        Err(error) => return Err(error.into()),
+    }
+    let mut conn = connect(&url).await?;
     let exists: bool = diesel::select(diesel::dsl::exists(
         pg_database::table.filter(pg_database::datname.eq(&name)),
     ))
@@ -399,13 +403,13 @@ diesel::table! {
 /// diesel's migration harness is synchronous and panics on a single-threaded
 /// runtime (diesel-async issue #266), so it runs on a blocking thread.
 pub async fn run_migrations(database_url: &DatabaseUrl) -> Result<Vec<String>, SetupError> {
-    use diesel::Connection;
     use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 
-    let url = database_url.clone();
+    // Connected here, on the caller's runtime, which drives the connection
+    // while the blocking thread uses it.
+    let conn = connect(database_url).await?;
     tokio::task::spawn_blocking(move || {
-        let mut conn =
-            <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(url.expose())?;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map_err(|e| SetupError::Migrate(e.to_string()))?;
