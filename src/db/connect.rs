@@ -6,6 +6,9 @@
 //! the host and port it tried and the reason, as the operating system or the
 //! server gave it: `cannot connect to PostgreSQL at 127.0.0.1:1: connection
 //! refused`.
+//!
+//! It also reads the server through [`super::sqlstate::Tagged`], so that
+//! every error keeps its SQLSTATE on its way through diesel.
 
 use std::fmt;
 use std::io;
@@ -19,6 +22,7 @@ use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio_postgres::config::{Host, SslMode};
 use tokio_postgres::error::SqlState;
 
+use super::sqlstate::{self, Tagged};
 use crate::config::DatabaseUrl;
 
 /// PostgreSQL's default port, as libpq and tokio-postgres assume it.
@@ -147,7 +151,7 @@ async fn connect_to(
             .await
             .map_err(|error| ConnectError::new(target, io_reason(&error)))?;
         let (client, connection) = config
-            .connect_raw(socket, tokio_postgres::NoTls)
+            .connect_raw(Tagged::new(socket), tokio_postgres::NoTls)
             .await
             .map_err(|error| postgres_refusal(target, &error))?;
         // The connection ends when its client is dropped; its error, if any,
@@ -274,7 +278,11 @@ fn postgres_refusal(target: &Target, error: &tokio_postgres::Error) -> ConnectEr
     if let Some(refusal) = error.as_db_error() {
         return ConnectError {
             target: target.to_string(),
-            reason: format!("{} (SQLSTATE {})", refusal.message(), refusal.code().code()),
+            reason: format!(
+                "{} (SQLSTATE {})",
+                sqlstate::untagged(refusal.message()),
+                refusal.code().code()
+            ),
             code: Some(refusal.code().clone()),
         };
     }

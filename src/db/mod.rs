@@ -16,6 +16,7 @@ pub mod publications;
 pub mod schema;
 pub mod search;
 pub mod sources;
+pub mod sqlstate;
 pub mod tokens;
 pub mod writes;
 
@@ -37,6 +38,7 @@ use diesel_async::pooled_connection::{
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
+use tokio_postgres::error::SqlState;
 
 use crate::config::{DatabaseUrl, DbTimeouts};
 pub use connect::{ConnectError, connect};
@@ -217,40 +219,38 @@ fn session_settings(timeouts: &DbTimeouts) -> String {
     )
 }
 
-/// Whether PostgreSQL cancelled the statement for running or waiting too long
-/// (`statement_timeout`, `lock_timeout`).
-///
-/// diesel-async keeps the server's message but not its SQLSTATE (57014 and
-/// 55P03 both arrive as `Unknown`), so the message is all there is to go on;
-/// it is PostgreSQL's, in the server's `lc_messages` language (English by
-/// default).
+/// Whether PostgreSQL ended the statement for running or waiting too long:
+/// `statement_timeout` (57014 query_canceled, which a cancel request also
+/// gives), `lock_timeout` (55P03 lock_not_available), or
+/// `idle_in_transaction_session_timeout` (25P03).
 pub fn is_timeout(error: &diesel::result::Error) -> bool {
-    match error {
-        diesel::result::Error::DatabaseError(_, info) => {
-            let message = info.message();
-            message.starts_with("canceling statement due to statement timeout")
-                || message.starts_with("canceling statement due to lock timeout")
-        }
-        _ => false,
-    }
+    sqlstate::sqlstate(error).is_some_and(|code| {
+        code == SqlState::QUERY_CANCELED
+            || code == SqlState::LOCK_NOT_AVAILABLE
+            || code == SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT
+    })
 }
 
 /// Whether the error means the connection to PostgreSQL is gone (a restart, a
 /// network failure, an administrator's `pg_terminate_backend`).
 pub fn is_connection_lost(error: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error};
-    match error {
-        Error::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _,
-        ) => true,
-        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
-            let message = info.message();
-            message.starts_with("terminating connection")
-                || message.starts_with("the database system is")
-        }
-        _ => false,
+    // diesel-async gives an error without a SQLSTATE (a socket closed or
+    // broken) the kind `UnableToSendCommand`.
+    if let Error::DatabaseError(
+        DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+        _,
+    ) = error
+    {
+        return true;
     }
+    sqlstate::sqlstate(error).is_some_and(|code| {
+        // Class 08: connection exception.
+        code.code().starts_with("08")
+            || code == SqlState::ADMIN_SHUTDOWN
+            || code == SqlState::CRASH_SHUTDOWN
+            || code == SqlState::CANNOT_CONNECT_NOW
+    })
 }
 
 /// A hand-written statement that the connection keeps prepared, like diesel's
@@ -383,9 +383,17 @@ pub async fn create_database_if_missing(database_url: &DatabaseUrl) -> Result<()
             .await;
         match created {
             Ok(_) => tracing::info!(database = %name, "created database"),
-            // Another process created it between our check and our CREATE.
-            Err(diesel::result::Error::DatabaseError(_, info))
-                if info.message().contains("already exists") => {}
+            // Another process created it between our check and our CREATE:
+            // PostgreSQL says so (42P04), or its catalog's unique index does.
+            Err(error)
+                if sqlstate::sqlstate(&error) == Some(SqlState::DUPLICATE_DATABASE)
+                    || matches!(
+                        error,
+                        diesel::result::Error::DatabaseError(
+                            diesel::result::DatabaseErrorKind::UniqueViolation,
+                            _
+                        )
+                    ) => {}
             Err(source) => return Err(SetupError::CreateDatabase { name, source }),
         }
     }

@@ -26,4 +26,5 @@ mod schema_file;
 mod seed;
 mod support;
 mod timeouts;
+mod translated_errors;
 mod writes;

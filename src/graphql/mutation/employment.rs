@@ -384,7 +384,10 @@ impl EmploymentMutations {
         let mut conn = ctx.pool()?.get().await?;
         conn.transaction(async |conn| -> ApiResult<_> {
             writes::name_author(conn, &author).await?;
-            match writes::delete_employment(conn, id, version).await? {
+            match writes::delete_employment(conn, id, version)
+                .await
+                .map_err(ApiError::from_delete)?
+            {
                 Some(_) => Ok(()),
                 None => Err(stale_or_missing(
                     NodeKind::Employment,

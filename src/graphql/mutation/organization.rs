@@ -13,7 +13,7 @@ use crate::db::writes::{self, OrganizationChanges};
 use crate::domain::validate::{self, MAX_NAME};
 use crate::graphql::auth::require;
 use crate::graphql::context::ContextExt;
-use crate::graphql::error::ApiResult;
+use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::{self, NodeKind};
 use crate::graphql::organization::{Organization, OrganizationKind};
 use crate::graphql::scalars::PartialDateScalar;
@@ -174,7 +174,10 @@ impl OrganizationMutations {
         let mut conn = ctx.pool()?.get().await?;
         conn.transaction(async |conn| -> ApiResult<_> {
             writes::name_author(conn, &author).await?;
-            match writes::delete_organization(conn, id, version).await? {
+            match writes::delete_organization(conn, id, version)
+                .await
+                .map_err(ApiError::from_delete)?
+            {
                 Some(_) => Ok(()),
                 None => Err(stale_or_missing(
                     NodeKind::Organization,

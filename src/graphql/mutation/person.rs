@@ -10,7 +10,7 @@ use crate::db::writes::{self, PersonChanges};
 use crate::domain::validate::{self, MAX_BIO, MAX_NAME};
 use crate::graphql::auth::require;
 use crate::graphql::context::ContextExt;
-use crate::graphql::error::ApiResult;
+use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::{self, NodeKind};
 use crate::graphql::person::Person;
 
@@ -132,7 +132,10 @@ impl PersonMutations {
         let mut conn = ctx.pool()?.get().await?;
         conn.transaction(async |conn| -> ApiResult<_> {
             writes::name_author(conn, &author).await?;
-            match writes::delete_person(conn, id, version).await? {
+            match writes::delete_person(conn, id, version)
+                .await
+                .map_err(ApiError::from_delete)?
+            {
                 Some(_) => Ok(()),
                 None => Err(stale_or_missing(
                     NodeKind::Person,

@@ -15,7 +15,7 @@ use crate::domain::validate::{self, MAX_NAME, MAX_TITLE};
 use crate::graphql::auth::require;
 use crate::graphql::authorship::Authorship;
 use crate::graphql::context::ContextExt;
-use crate::graphql::error::ApiResult;
+use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::{self, NodeKind};
 use crate::graphql::publication::Publication;
 use crate::graphql::scalars::PartialDateScalar;
@@ -191,7 +191,10 @@ impl PublicationMutations {
         let mut conn = ctx.pool()?.get().await?;
         conn.transaction(async |conn| -> ApiResult<_> {
             writes::name_author(conn, &author).await?;
-            match writes::delete_publication(conn, id, version).await? {
+            match writes::delete_publication(conn, id, version)
+                .await
+                .map_err(ApiError::from_delete)?
+            {
                 Some(_) => Ok(()),
                 None => Err(stale_or_missing(
                     NodeKind::Publication,
@@ -312,7 +315,10 @@ impl PublicationMutations {
         let mut conn = ctx.pool()?.get().await?;
         conn.transaction(async |conn| -> ApiResult<_> {
             writes::name_author(conn, &author).await?;
-            match writes::delete_authorship(conn, id, version).await? {
+            match writes::delete_authorship(conn, id, version)
+                .await
+                .map_err(ApiError::from_delete)?
+            {
                 Some(_) => Ok(()),
                 None => Err(stale_or_missing(
                     NodeKind::Authorship,
