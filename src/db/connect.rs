@@ -89,6 +89,50 @@ impl ConnectError {
 /// Opens a connection to the database `url` names, trying each of its hosts
 /// in turn (as libpq does); the error is the last host's.
 pub async fn connect(url: &DatabaseUrl) -> Result<AsyncPgConnection, ConnectError> {
+    Ok(open(url).await?.0)
+}
+
+/// Asks PostgreSQL to cancel whatever statement a connection is running.
+pub struct Canceller {
+    token: tokio_postgres::CancelToken,
+    target: Target,
+    keepalive: bool,
+}
+
+impl Canceller {
+    /// Sends the cancel request from a task of its own, over a connection of
+    /// its own (PostgreSQL's protocol for it), and returns at once. A no-op
+    /// outside a tokio runtime.
+    pub fn cancel_in_background(self) {
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            let cancel = async {
+                let socket = open_socket(&self.target, self.keepalive).await?;
+                self.token
+                    .cancel_query_raw(socket, tokio_postgres::NoTls)
+                    .await
+                    .map_err(io::Error::other)
+            };
+            match tokio::time::timeout(CANCEL_TIMEOUT, cancel).await {
+                Ok(Ok(())) => {}
+                Ok(Err(error)) => {
+                    tracing::warn!(target = %self.target, %error, "could not cancel a statement");
+                }
+                Err(_) => tracing::warn!(target = %self.target, "cancelling a statement timed out"),
+            }
+        });
+    }
+}
+
+/// How long a cancel request may take before it is given up.
+const CANCEL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// [`connect`], with what it takes to cancel the connection's statements.
+pub(super) async fn open(
+    url: &DatabaseUrl,
+) -> Result<(AsyncPgConnection, Canceller), ConnectError> {
     let mut config = tokio_postgres::Config::from_str(url.expose())
         .map_err(|error| ConnectError::new(url, format!("DATABASE_URL is invalid: {error}")))?;
     if config.get_ssl_mode() == SslMode::Require {
@@ -106,7 +150,7 @@ pub async fn connect(url: &DatabaseUrl) -> Result<AsyncPgConnection, ConnectErro
     let mut last = ConnectError::new(url, "DATABASE_URL names no host");
     for target in targets {
         match connect_to(&config, &target).await {
-            Ok(conn) => return Ok(conn),
+            Ok(opened) => return Ok(opened),
             Err(error) => last = error,
         }
     }
@@ -145,9 +189,9 @@ fn targets(config: &tokio_postgres::Config) -> Vec<Target> {
 async fn connect_to(
     config: &tokio_postgres::Config,
     target: &Target,
-) -> Result<AsyncPgConnection, ConnectError> {
+) -> Result<(AsyncPgConnection, Canceller), ConnectError> {
     let opening = async {
-        let socket = open_socket(config, target)
+        let socket = open_socket(target, config.get_keepalives())
             .await
             .map_err(|error| ConnectError::new(target, io_reason(&error)))?;
         let (client, connection) = config
@@ -161,9 +205,15 @@ async fn connect_to(
                 tracing::debug!(%error, "a PostgreSQL connection ended");
             }
         });
-        AsyncPgConnection::try_from(client)
+        let canceller = Canceller {
+            token: client.cancel_token(),
+            target: target.clone(),
+            keepalive: config.get_keepalives(),
+        };
+        let conn = AsyncPgConnection::try_from(client)
             .await
-            .map_err(|error| ConnectError::new(target, error.to_string()))
+            .map_err(|error| ConnectError::new(target, error.to_string()))?;
+        Ok((conn, canceller))
     };
     match config.get_connect_timeout() {
         Some(limit) => tokio::time::timeout(*limit, opening)
@@ -221,7 +271,7 @@ impl AsyncWrite for Stream {
     }
 }
 
-async fn open_socket(config: &tokio_postgres::Config, target: &Target) -> io::Result<Stream> {
+async fn open_socket(target: &Target, keepalive: bool) -> io::Result<Stream> {
     match target {
         Target::Tcp { host, port } => {
             let mut last = io::Error::new(
@@ -234,7 +284,7 @@ async fn open_socket(config: &tokio_postgres::Config, target: &Target) -> io::Re
                 } else {
                     tokio::net::TcpSocket::new_v6()?
                 };
-                socket.set_keepalive(config.get_keepalives())?;
+                socket.set_keepalive(keepalive)?;
                 match socket.connect(address).await {
                     Ok(stream) => {
                         // Statements are small writes answered at once:

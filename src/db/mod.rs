@@ -58,12 +58,49 @@ impl StatementCounter {
     }
 }
 
-struct CountStatements(StatementCounter);
+/// Watches one pooled connection's statements: counts them for the pool's
+/// [`StatementCounter`], and knows whether one is still running.
+///
+/// A connection is dropped with a statement running when the future that
+/// ran it was dropped (its client went away, its request timed out) and the
+/// connection was then closed rather than pooled (see
+/// [`writes::WriteConnection`]). Closing the socket is not enough for a
+/// statement waiting on a lock: PostgreSQL notices a vanished client only
+/// when it next talks to it, and the transaction would keep its locks until
+/// the wait ended. So the watch, dropped with its connection, asks
+/// PostgreSQL to cancel the statement; the server then finds the client
+/// gone, and rolls the transaction back.
+struct Watch {
+    counter: StatementCounter,
+    /// Statements started and not finished. A statement whose future was
+    /// dropped never finishes here, so a connection that went back to the
+    /// pool after one counts it for good; the only cost is a cancel request,
+    /// answered by nothing, when that connection is closed.
+    running: usize,
+    canceller: Option<connect::Canceller>,
+}
 
-impl Instrumentation for CountStatements {
+impl Instrumentation for Watch {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0.0.fetch_add(1, Ordering::Relaxed);
+        match event {
+            InstrumentationEvent::StartQuery { .. } => {
+                self.counter.0.fetch_add(1, Ordering::Relaxed);
+                self.running += 1;
+            }
+            InstrumentationEvent::FinishQuery { .. } => {
+                self.running = self.running.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if self.running > 0
+            && let Some(canceller) = self.canceller.take()
+        {
+            canceller.cancel_in_background();
         }
     }
 }
@@ -121,13 +158,17 @@ pub fn build_pool(
         let session_setup = session_setup.clone();
         let url = url.clone();
         async move {
-            let mut conn = connect(&url)
+            let (mut conn, canceller) = connect::open(&url)
                 .await
                 .map_err(|error| diesel::ConnectionError::BadConnection(error.to_string()))?;
             conn.batch_execute(&session_setup)
                 .await
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            conn.set_instrumentation(CountStatements(counter));
+            conn.set_instrumentation(Watch {
+                counter,
+                running: 0,
+                canceller: Some(canceller),
+            });
             Ok(conn)
         }
         .boxed()

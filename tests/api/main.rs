@@ -5,6 +5,7 @@ mod analytics;
 mod article;
 mod batching;
 mod binary;
+mod cancelled_writes;
 mod cluster;
 mod columns;
 mod connecting;
