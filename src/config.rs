@@ -10,7 +10,7 @@ use crate::shutdown::{DEFAULT_DRAIN_SECS, DEFAULT_GRACE_SECS, ShutdownTimes};
 #[derive(Debug, Clone)]
 pub struct Config {
     /// `DATABASE_URL`: the PostgreSQL database; created if missing.
-    pub database_url: String,
+    pub database_url: DatabaseUrl,
     /// `TALENTGRAPH_LISTEN`: the address to serve HTTP on.
     pub listen: SocketAddr,
     /// `TALENTGRAPH_DB_POOL_SIZE`: the most database connections held open.
@@ -35,6 +35,122 @@ pub struct Config {
     /// `TALENTGRAPH_SHUTDOWN_GRACE_SECS` and `TALENTGRAPH_SHUTDOWN_DRAIN_SECS`:
     /// how long a SIGTERM may take (see [`crate::shutdown`]).
     pub shutdown: ShutdownTimes,
+}
+
+/// A PostgreSQL connection string whose password never reaches a log line,
+/// an error or `Debug` output: `Display` and `Debug` both show it with the
+/// password as `***`. Only [`DatabaseUrl::expose`] gives it whole, for the
+/// code that connects.
+#[derive(Clone, PartialEq, Eq)]
+pub struct DatabaseUrl(String);
+
+impl DatabaseUrl {
+    pub fn new(url: impl Into<String>) -> Self {
+        DatabaseUrl(url.into())
+    }
+
+    /// The URL with its password, to hand to the PostgreSQL driver and nothing else.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl From<&str> for DatabaseUrl {
+    fn from(url: &str) -> Self {
+        DatabaseUrl::new(url)
+    }
+}
+
+impl From<String> for DatabaseUrl {
+    fn from(url: String) -> Self {
+        DatabaseUrl(url)
+    }
+}
+
+impl std::fmt::Display for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&redact(&self.0))
+    }
+}
+
+impl std::fmt::Debug for DatabaseUrl {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "DatabaseUrl({:?})", redact(&self.0))
+    }
+}
+
+/// `url` with every password in it replaced by `***`: the one in
+/// `scheme://user:password@host`, and any `password=` parameter, in a URL's
+/// query or in the `key=value` form that PostgreSQL accepts too.
+fn redact(url: &str) -> String {
+    let mut shown = String::with_capacity(url.len());
+    let mut rest = url;
+    if let Some(scheme_end) = url.find("://") {
+        let authority_start = scheme_end + 3;
+        let authority_end = url[authority_start..]
+            .find(['/', '?', '#'])
+            .map_or(url.len(), |i| authority_start + i);
+        let authority = &url[authority_start..authority_end];
+        shown.push_str(&url[..authority_start]);
+        // The host follows the last `@`: a password may hold `@` and `:`.
+        match authority.rsplit_once('@') {
+            Some((userinfo, host)) => {
+                match userinfo.split_once(':') {
+                    Some((user, _password)) => {
+                        shown.push_str(user);
+                        shown.push_str(":***");
+                    }
+                    None => shown.push_str(userinfo),
+                }
+                shown.push('@');
+                shown.push_str(host);
+            }
+            None => shown.push_str(authority),
+        }
+        rest = &url[authority_end..];
+    }
+    shown.push_str(&redact_password_parameters(rest));
+    shown
+}
+
+/// `password=value` parameters with their values replaced, whether separated
+/// by `&` (a URL's query) or by spaces (`key=value` pairs, maybe quoted).
+fn redact_password_parameters(text: &str) -> String {
+    const KEY: &str = "password";
+    let mut shown = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < text.len() {
+        let starts_a_parameter =
+            i == 0 || text[..i].ends_with(['?', '&']) || text[..i].ends_with(char::is_whitespace);
+        let key_here = text
+            .get(i..i + KEY.len())
+            .is_some_and(|word| word.eq_ignore_ascii_case(KEY));
+        if starts_a_parameter && key_here {
+            let after_key = &text[i + KEY.len()..];
+            let spaces = after_key.len() - after_key.trim_start().len();
+            if let Some(value) = after_key.trim_start().strip_prefix('=') {
+                let value_start = value.len() - value.trim_start().len();
+                let value = value.trim_start();
+                let value_len = if let Some(quoted) = value.strip_prefix('\'') {
+                    quoted.find('\'').map_or(value.len(), |end| end + 2)
+                } else {
+                    value
+                        .find(|c: char| c == '&' || c.is_whitespace())
+                        .unwrap_or(value.len())
+                };
+                shown.push_str(&text[i..i + KEY.len() + spaces + 1 + value_start]);
+                shown.push_str("***");
+                i += KEY.len() + spaces + 1 + value_start + value_len;
+                continue;
+            }
+        }
+        let Some(c) = text[i..].chars().next() else {
+            break;
+        };
+        shown.push(c);
+        i += c.len_utf8();
+    }
+    shown
 }
 
 /// How long the service waits on PostgreSQL. A zero PostgreSQL timeout
@@ -220,8 +336,9 @@ impl Config {
 
     /// Builds a configuration from any variable source (tests pass a map).
     pub fn from_lookup(lookup: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
-        let database_url =
-            lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned());
+        let database_url = DatabaseUrl::new(
+            lookup("DATABASE_URL").unwrap_or_else(|| DEFAULT_DATABASE_URL.to_owned()),
+        );
         let listen = parse(
             "TALENTGRAPH_LISTEN",
             lookup("TALENTGRAPH_LISTEN"),
@@ -373,7 +490,7 @@ mod tests {
     #[test]
     fn defaults_apply_when_nothing_is_set() {
         let config = config(&[]).expect("defaults are valid");
-        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+        assert_eq!(config.database_url.expose(), DEFAULT_DATABASE_URL);
         assert_eq!(config.listen.to_string(), DEFAULT_LISTEN);
         assert_eq!(config.db_pool_size, DEFAULT_DB_POOL_SIZE);
         // Inside `docker stop`'s 10 s, with a second to spare for the runtime.
@@ -458,6 +575,51 @@ mod tests {
         );
         assert!(config(&[("TALENTGRAPH_CORS_ORIGINS", "*")]).is_err());
         assert!(config(&[("TALENTGRAPH_INTROSPECTION", "maybe")]).is_err());
+    }
+
+    #[test]
+    fn the_database_password_never_shows_in_debug_or_display() {
+        let url = "postgres://app:s3cr3t-pw@db.internal:5433/talentgraph?sslmode=disable";
+        let config = config(&[("DATABASE_URL", url)]).expect("valid");
+        assert_eq!(config.database_url.expose(), url);
+        for shown in [
+            format!("{config:?}"),
+            format!("{config:#?}"),
+            format!("{}", config.database_url),
+            format!("{:?}", config.database_url),
+        ] {
+            assert!(!shown.contains("s3cr3t"), "{shown}");
+        }
+        assert_eq!(
+            config.database_url.to_string(),
+            "postgres://app:***@db.internal:5433/talentgraph?sslmode=disable"
+        );
+    }
+
+    #[test]
+    fn passwords_are_redacted_wherever_a_connection_string_can_hold_one() {
+        for (url, shown) in [
+            (
+                "postgres://postgres@127.0.0.1:5432/talentgraph",
+                "postgres://postgres@127.0.0.1:5432/talentgraph",
+            ),
+            ("postgresql://u:p%40ss@h/db", "postgresql://u:***@h/db"),
+            ("postgres://u:a:b@c@h:1/db", "postgres://u:***@h:1/db"),
+            (
+                "postgres://u@h/db?application_name=x&password=hunter2&sslmode=disable",
+                "postgres://u@h/db?application_name=x&password=***&sslmode=disable",
+            ),
+            (
+                "host=h user=u password=hunter2 dbname=db",
+                "host=h user=u password=*** dbname=db",
+            ),
+            (
+                "host=h PASSWORD = 'hunter 2' dbname=db",
+                "host=h PASSWORD = *** dbname=db",
+            ),
+        ] {
+            assert_eq!(DatabaseUrl::from(url).to_string(), shown, "{url}");
+        }
     }
 
     #[test]

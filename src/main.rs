@@ -164,16 +164,14 @@ async fn prepare_database(config: &Config) -> anyhow::Result<()> {
 }
 
 async fn run_seed(config: &Config) -> anyhow::Result<()> {
-    use diesel_async::AsyncConnection;
-    let mut conn = diesel_async::AsyncPgConnection::establish(&config.database_url).await?;
+    let mut conn = connect(config).await?;
     let report = seed::seed(&mut conn).await.context("seeding failed")?;
     tracing::info!(?report, "seeded the article's data set");
     Ok(())
 }
 
 async fn connect(config: &Config) -> anyhow::Result<diesel_async::AsyncPgConnection> {
-    use diesel_async::AsyncConnection;
-    Ok(diesel_async::AsyncPgConnection::establish(&config.database_url).await?)
+    Ok(db::connect(&config.database_url).await?)
 }
 
 async fn run_token(config: &Config, action: TokenCommand) -> anyhow::Result<()> {

@@ -18,6 +18,7 @@ use std::time::Duration;
 use actix_web::dev::Service;
 use actix_web::http::ConnectionType;
 use actix_web::{App, HttpServer, web};
+use anyhow::Context as _;
 use futures_util::FutureExt;
 
 use crate::config::Config;
@@ -102,7 +103,12 @@ impl Application {
         // `http::execute`), so none can reach into another worker's runtime.
         let schema =
             graphql::build_schema_with(None, config.http.introspection, config.debug_faults);
-        let guard = web::Data::new(crate::http::Guard::new(&schema.sdl(), &config.http));
+        let sdl = schema.sdl();
+        // The guard prices every request with this model: a server that could
+        // not build it would enforce its limits in name only.
+        graphql::limits::CostModel::try_from_sdl(&sdl)
+            .context("cannot build the cost model that every request is measured with")?;
+        let guard = web::Data::new(crate::http::Guard::new(&sdl, &config.http));
         let http_config = web::Data::new(config.http.clone());
         let listener = TcpListener::bind(config.listen).map_err(|cause| ListenError {
             address: config.listen,
@@ -244,7 +250,6 @@ pub fn spawn_database_preparation(config: &Config, seed: bool, readiness: Readin
 }
 
 async fn load_seed(config: &Config) -> anyhow::Result<seed::SeedReport> {
-    use diesel_async::AsyncConnection;
-    let mut conn = diesel_async::AsyncPgConnection::establish(&config.database_url).await?;
+    let mut conn = db::connect(&config.database_url).await?;
     Ok(seed::seed(&mut conn).await?)
 }

@@ -8,6 +8,7 @@
 pub mod analytics;
 pub mod audit;
 pub mod authorships;
+pub mod connect;
 pub mod employments;
 pub mod organizations;
 pub mod people;
@@ -15,6 +16,7 @@ pub mod publications;
 pub mod schema;
 pub mod search;
 pub mod sources;
+pub mod sqlstate;
 pub mod tokens;
 pub mod writes;
 
@@ -36,8 +38,10 @@ use diesel_async::pooled_connection::{
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
 use futures_util::FutureExt;
+use tokio_postgres::error::SqlState;
 
-use crate::config::DbTimeouts;
+use crate::config::{DatabaseUrl, DbTimeouts};
+pub use connect::{ConnectError, connect};
 
 pub type DbPool = Pool<AsyncPgConnection>;
 pub type DbConn = Object<AsyncPgConnection>;
@@ -54,24 +58,62 @@ impl StatementCounter {
     }
 }
 
-struct CountStatements(StatementCounter);
+/// Watches one pooled connection's statements: counts them for the pool's
+/// [`StatementCounter`], and knows whether one is still running.
+///
+/// A connection is dropped with a statement running when the future that
+/// ran it was dropped (its client went away, its request timed out) and the
+/// connection was then closed rather than pooled (see
+/// [`writes::WriteConnection`]). Closing the socket is not enough for a
+/// statement waiting on a lock: PostgreSQL notices a vanished client only
+/// when it next talks to it, and the transaction would keep its locks until
+/// the wait ended. So the watch, dropped with its connection, asks
+/// PostgreSQL to cancel the statement; the server then finds the client
+/// gone, and rolls the transaction back.
+struct Watch {
+    counter: StatementCounter,
+    /// Statements started and not finished. A statement whose future was
+    /// dropped never finishes here, so a connection that went back to the
+    /// pool after one counts it for good; the only cost is a cancel request,
+    /// answered by nothing, when that connection is closed.
+    running: usize,
+    canceller: Option<connect::Canceller>,
+}
 
-impl Instrumentation for CountStatements {
+impl Instrumentation for Watch {
     fn on_connection_event(&mut self, event: InstrumentationEvent<'_>) {
-        if let InstrumentationEvent::StartQuery { .. } = event {
-            self.0.0.fetch_add(1, Ordering::Relaxed);
+        match event {
+            InstrumentationEvent::StartQuery { .. } => {
+                self.counter.0.fetch_add(1, Ordering::Relaxed);
+                self.running += 1;
+            }
+            InstrumentationEvent::FinishQuery { .. } => {
+                self.running = self.running.saturating_sub(1);
+            }
+            _ => {}
+        }
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        if self.running > 0
+            && let Some(canceller) = self.canceller.take()
+        {
+            canceller.cancel_in_background();
         }
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum SetupError {
+    /// Holds the URL as `DatabaseUrl` shows it: without its password.
     #[error(
         "DATABASE_URL {0:?} does not name a database (expected postgres://user@host:port/name)"
     )]
     BadUrl(String),
-    #[error("cannot connect to PostgreSQL: {0}")]
-    Connect(#[from] diesel::ConnectionError),
+    #[error(transparent)]
+    Connect(#[from] ConnectError),
     #[error("cannot create database {name:?}: {source}")]
     CreateDatabase {
         name: String,
@@ -94,7 +136,7 @@ pub enum SetupError {
 /// (`connect`), and inside PostgreSQL for a statement, a lock, and an idle
 /// transaction, so no request can hold a connection for ever.
 pub fn build_pool(
-    database_url: &str,
+    database_url: &DatabaseUrl,
     max_size: usize,
     timeouts: DbTimeouts,
     counter: StatementCounter,
@@ -107,21 +149,31 @@ pub fn build_pool(
     // a pool of its own (see `server::WorkerPools`): its connections are
     // opened, driven and used on the worker's thread, and a worker that stops
     // takes only connections no other worker uses.
-    config.custom_setup = Box::new(move |url| {
+    //
+    // The manager is given the URL as `DatabaseUrl` shows it, without its
+    // password; connections are opened with the real one, kept here.
+    let url = database_url.clone();
+    config.custom_setup = Box::new(move |_shown| {
         let counter = counter.clone();
         let session_setup = session_setup.clone();
-        let url = url.to_owned();
+        let url = url.clone();
         async move {
-            let mut conn = AsyncPgConnection::establish(&url).await?;
+            let (mut conn, canceller) = connect::open(&url)
+                .await
+                .map_err(|error| diesel::ConnectionError::BadConnection(error.to_string()))?;
             conn.batch_execute(&session_setup)
                 .await
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
-            conn.set_instrumentation(CountStatements(counter));
+            conn.set_instrumentation(Watch {
+                counter,
+                running: 0,
+                canceller: Some(canceller),
+            });
             Ok(conn)
         }
         .boxed()
     });
-    let manager = AsyncDieselConnectionManager::new_with_config(database_url, config);
+    let manager = AsyncDieselConnectionManager::new_with_config(database_url.to_string(), config);
     Ok(Pool::builder(manager)
         .max_size(max_size)
         .wait_timeout(Some(timeouts.pool_wait))
@@ -149,7 +201,7 @@ impl WorkerPools {
     /// that the process never holds more than `max_size` (unless there are
     /// more workers than that: each pool holds at least one).
     pub fn build(
-        database_url: &str,
+        database_url: &DatabaseUrl,
         workers: usize,
         max_size: usize,
         timeouts: DbTimeouts,
@@ -208,40 +260,38 @@ fn session_settings(timeouts: &DbTimeouts) -> String {
     )
 }
 
-/// Whether PostgreSQL cancelled the statement for running or waiting too long
-/// (`statement_timeout`, `lock_timeout`).
-///
-/// diesel-async keeps the server's message but not its SQLSTATE (57014 and
-/// 55P03 both arrive as `Unknown`), so the message is all there is to go on;
-/// it is PostgreSQL's, in the server's `lc_messages` language (English by
-/// default).
+/// Whether PostgreSQL ended the statement for running or waiting too long:
+/// `statement_timeout` (57014 query_canceled, which a cancel request also
+/// gives), `lock_timeout` (55P03 lock_not_available), or
+/// `idle_in_transaction_session_timeout` (25P03).
 pub fn is_timeout(error: &diesel::result::Error) -> bool {
-    match error {
-        diesel::result::Error::DatabaseError(_, info) => {
-            let message = info.message();
-            message.starts_with("canceling statement due to statement timeout")
-                || message.starts_with("canceling statement due to lock timeout")
-        }
-        _ => false,
-    }
+    sqlstate::sqlstate(error).is_some_and(|code| {
+        code == SqlState::QUERY_CANCELED
+            || code == SqlState::LOCK_NOT_AVAILABLE
+            || code == SqlState::IDLE_IN_TRANSACTION_SESSION_TIMEOUT
+    })
 }
 
 /// Whether the error means the connection to PostgreSQL is gone (a restart, a
 /// network failure, an administrator's `pg_terminate_backend`).
 pub fn is_connection_lost(error: &diesel::result::Error) -> bool {
     use diesel::result::{DatabaseErrorKind, Error};
-    match error {
-        Error::DatabaseError(
-            DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
-            _,
-        ) => true,
-        Error::DatabaseError(DatabaseErrorKind::Unknown, info) => {
-            let message = info.message();
-            message.starts_with("terminating connection")
-                || message.starts_with("the database system is")
-        }
-        _ => false,
+    // diesel-async gives an error without a SQLSTATE (a socket closed or
+    // broken) the kind `UnableToSendCommand`.
+    if let Error::DatabaseError(
+        DatabaseErrorKind::ClosedConnection | DatabaseErrorKind::UnableToSendCommand,
+        _,
+    ) = error
+    {
+        return true;
     }
+    sqlstate::sqlstate(error).is_some_and(|code| {
+        // Class 08: connection exception.
+        code.code().starts_with("08")
+            || code == SqlState::ADMIN_SHUTDOWN
+            || code == SqlState::CRASH_SHUTDOWN
+            || code == SqlState::CANNOT_CONNECT_NOW
+    })
 }
 
 /// A hand-written statement that the connection keeps prepared, like diesel's
@@ -310,7 +360,7 @@ impl<T: QueryableByName<Pg> + ColumnGroup> QueryableByName<Pg> for Omissible<T> 
 
 /// Splits `postgres://…/name?opts` into the URL of the server's `postgres`
 /// maintenance database and the database name.
-pub fn maintenance_url(database_url: &str) -> Result<(String, String), SetupError> {
+pub fn maintenance_url(database_url: &DatabaseUrl) -> Result<(DatabaseUrl, String), SetupError> {
     let (_, name, _) = split_database_url(database_url)?;
     Ok((
         with_database_name(database_url, "postgres")?,
@@ -319,17 +369,21 @@ pub fn maintenance_url(database_url: &str) -> Result<(String, String), SetupErro
 }
 
 /// `database_url` naming the database `name` instead, on the same server.
-pub fn with_database_name(database_url: &str, name: &str) -> Result<String, SetupError> {
+pub fn with_database_name(
+    database_url: &DatabaseUrl,
+    name: &str,
+) -> Result<DatabaseUrl, SetupError> {
     let (server, _, query) = split_database_url(database_url)?;
-    Ok(match query {
+    Ok(DatabaseUrl::new(match query {
         Some(query) => format!("{server}/{name}?{query}"),
         None => format!("{server}/{name}"),
-    })
+    }))
 }
 
 /// `postgres://user@host:port/name?opts` -> (`postgres://user@host:port`, `name`, `opts`).
-fn split_database_url(database_url: &str) -> Result<(&str, &str, Option<&str>), SetupError> {
-    let bad = || SetupError::BadUrl(database_url.to_owned());
+fn split_database_url(url: &DatabaseUrl) -> Result<(&str, &str, Option<&str>), SetupError> {
+    let bad = || SetupError::BadUrl(url.to_string());
+    let database_url = url.expose();
     let (base, query) = match database_url.split_once('?') {
         Some((base, query)) => (base, Some(query)),
         None => (database_url, None),
@@ -344,12 +398,15 @@ fn split_database_url(database_url: &str) -> Result<(&str, &str, Option<&str>), 
 }
 
 /// Creates the database named by `database_url` unless it exists.
-pub async fn create_database_if_missing(database_url: &str) -> Result<(), SetupError> {
-    if AsyncPgConnection::establish(database_url).await.is_ok() {
-        return Ok(());
-    }
+pub async fn create_database_if_missing(database_url: &DatabaseUrl) -> Result<(), SetupError> {
+    // A URL that names no database will never work: say so before connecting.
     let (url, name) = maintenance_url(database_url)?;
-    let mut conn = AsyncPgConnection::establish(&url).await?;
+    match connect(database_url).await {
+        Ok(_) => return Ok(()),
+        Err(error) if error.is_missing_database() => {}
+        Err(error) => return Err(error.into()),
+    }
+    let mut conn = connect(&url).await?;
     let exists: bool = diesel::select(diesel::dsl::exists(
         pg_database::table.filter(pg_database::datname.eq(&name)),
     ))
@@ -367,9 +424,17 @@ pub async fn create_database_if_missing(database_url: &str) -> Result<(), SetupE
             .await;
         match created {
             Ok(_) => tracing::info!(database = %name, "created database"),
-            // Another process created it between our check and our CREATE.
-            Err(diesel::result::Error::DatabaseError(_, info))
-                if info.message().contains("already exists") => {}
+            // Another process created it between our check and our CREATE:
+            // PostgreSQL says so (42P04), or its catalog's unique index does.
+            Err(error)
+                if sqlstate::sqlstate(&error) == Some(SqlState::DUPLICATE_DATABASE)
+                    || matches!(
+                        error,
+                        diesel::result::Error::DatabaseError(
+                            diesel::result::DatabaseErrorKind::UniqueViolation,
+                            _
+                        )
+                    ) => {}
             Err(source) => return Err(SetupError::CreateDatabase { name, source }),
         }
     }
@@ -386,13 +451,14 @@ diesel::table! {
 ///
 /// diesel's migration harness is synchronous and panics on a single-threaded
 /// runtime (diesel-async issue #266), so it runs on a blocking thread.
-pub async fn run_migrations(database_url: &str) -> Result<Vec<String>, SetupError> {
-    use diesel::Connection;
+pub async fn run_migrations(database_url: &DatabaseUrl) -> Result<Vec<String>, SetupError> {
     use diesel_async::async_connection_wrapper::AsyncConnectionWrapper;
 
-    let url = database_url.to_owned();
+    // Connected here, on the caller's runtime, which drives the connection
+    // while the blocking thread uses it.
+    let conn = connect(database_url).await?;
     tokio::task::spawn_blocking(move || {
-        let mut conn = <AsyncConnectionWrapper<AsyncPgConnection> as Connection>::establish(&url)?;
+        let mut conn = AsyncConnectionWrapper::<AsyncPgConnection>::from(conn);
         let applied = conn
             .run_pending_migrations(MIGRATIONS)
             .map_err(|e| SetupError::Migrate(e.to_string()))?;
@@ -405,7 +471,10 @@ pub async fn run_migrations(database_url: &str) -> Result<Vec<String>, SetupErro
 /// Creates and migrates the database, retrying until PostgreSQL answers: the
 /// service starts (and says it is not ready) while the database is down.
 /// Returns the migrations applied.
-pub async fn prepare_until_ready(database_url: &str, connect_timeout: Duration) -> Vec<String> {
+pub async fn prepare_until_ready(
+    database_url: &DatabaseUrl,
+    connect_timeout: Duration,
+) -> Vec<String> {
     let mut delay = Duration::from_millis(200);
     loop {
         let attempt = async {
@@ -444,10 +513,10 @@ mod tests {
 
     #[tokio::test]
     async fn worker_pools_share_the_connection_limit_and_hold_at_least_one_each() {
-        let url = "postgres://postgres@127.0.0.1:5432/talentgraph";
+        let url = DatabaseUrl::from("postgres://postgres@127.0.0.1:5432/talentgraph");
         let limit = |workers, max_size| {
             WorkerPools::build(
-                url,
+                &url,
                 workers,
                 max_size,
                 DbTimeouts::default(),
@@ -465,11 +534,12 @@ mod tests {
 
     #[test]
     fn the_maintenance_url_keeps_user_host_and_options() {
-        let (url, name) =
-            maintenance_url("postgres://postgres@127.0.0.1:5432/talentgraph?sslmode=disable")
-                .expect("a database URL");
+        let (url, name) = maintenance_url(&DatabaseUrl::from(
+            "postgres://postgres@127.0.0.1:5432/talentgraph?sslmode=disable",
+        ))
+        .expect("a database URL");
         assert_eq!(
-            url,
+            url.expose(),
             "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
         );
         assert_eq!(name, "talentgraph");
@@ -491,13 +561,25 @@ mod tests {
     }
 
     #[test]
+    fn a_refused_url_is_quoted_without_its_password() {
+        let url = DatabaseUrl::from("postgres://app:s3cr3t-pw@db.internal:5432");
+        let error = maintenance_url(&url).expect_err("no database name");
+        let shown = format!("{error} {error:?}");
+        assert!(!shown.contains("s3cr3t"), "{shown}");
+        assert!(
+            shown.contains("postgres://app:***@db.internal:5432"),
+            "{shown}"
+        );
+    }
+
+    #[test]
     fn a_url_without_a_database_name_is_refused() {
         for bad in [
             "postgres://postgres@127.0.0.1:5432",
             "postgres://h/",
             "127.0.0.1/db",
         ] {
-            assert!(maintenance_url(bad).is_err(), "{bad}");
+            assert!(maintenance_url(&DatabaseUrl::from(bad)).is_err(), "{bad}");
         }
     }
 }

@@ -1,11 +1,18 @@
 //! Writes. Every mutation and the importer run in one transaction that starts
 //! with [`name_author`] for the audit trail; updates and deletes match the
-//! version the client saw, so a stale one touches no row.
+//! version the client saw, so a stale one touches no row. A mutation takes
+//! its connection with [`connection`], so that one cancelled mid-transaction
+//! never goes back to the pool still in it.
+
+use std::ops::{Deref, DerefMut};
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel::sql_types::{Nullable, Text};
-use diesel_async::{AsyncPgConnection, RunQueryDsl};
+use diesel_async::pooled_connection::deadpool::{Object, PoolError};
+use diesel_async::{
+    AnsiTransactionManager, AsyncPgConnection, RunQueryDsl, TransactionManager as _,
+};
 
 use super::authorships::AuthorshipRow;
 use super::employments::EmploymentRow;
@@ -17,6 +24,54 @@ use super::schema::{
     publications, sources,
 };
 use super::sources::SourceRow;
+
+/// A pooled connection for a write that goes back to the pool only outside a
+/// transaction.
+///
+/// A mutation's future can be dropped at any `.await`: its client closed the
+/// socket, or the request timeout fired. diesel-async's `transaction` then
+/// never commits or rolls back, and a connection returned as it is sits
+/// *idle in transaction* in the pool, holding the transaction's row locks,
+/// until its next checkout notices (or PostgreSQL's idle-in-transaction
+/// timeout ends it): other writers wait and time out meanwhile. Dropped
+/// inside a transaction, this closes its connection instead; PostgreSQL
+/// rolls back as soon as it sees the client gone, and frees the locks. A
+/// statement still running is cancelled first (see `db::Watch`).
+pub struct WriteConnection(Option<super::DbConn>);
+
+/// A connection from `pool` for one mutation.
+pub async fn connection(pool: &super::DbPool) -> Result<WriteConnection, PoolError> {
+    Ok(WriteConnection(Some(pool.get().await?)))
+}
+
+impl Deref for WriteConnection {
+    type Target = AsyncPgConnection;
+
+    fn deref(&self) -> &AsyncPgConnection {
+        self.0.as_deref().expect("taken only by drop")
+    }
+}
+
+impl DerefMut for WriteConnection {
+    fn deref_mut(&mut self) -> &mut AsyncPgConnection {
+        self.0.as_deref_mut().expect("taken only by drop")
+    }
+}
+
+impl Drop for WriteConnection {
+    fn drop(&mut self) {
+        let Some(mut conn) = self.0.take() else {
+            return;
+        };
+        // True inside a transaction, during its BEGIN, COMMIT or ROLLBACK, or
+        // after one of those failed: what the pool checks too, but only at
+        // the connection's next checkout.
+        if AnsiTransactionManager::is_broken_transaction_manager(&mut *conn) {
+            tracing::warn!("a write ended inside its transaction: closing its connection");
+            drop(Object::take(conn));
+        }
+    }
+}
 
 /// Who makes a change, as the audit trail records it.
 #[derive(Debug, Clone)]

@@ -46,6 +46,10 @@ impl FromStr for Precision {
 pub enum PartialDateError {
     #[error("expected a date as YYYY, YYYY-MM or YYYY-MM-DD, got {0:?}")]
     Format(String),
+    /// Where only a full date will do (the `Date` scalar): a reduced
+    /// precision is refused, so it is not offered either.
+    #[error("expected a full date as YYYY-MM-DD, got {0:?}")]
+    NotADay(String),
     #[error("{0:?} is not a date that exists")]
     Impossible(String),
     #[error("unknown date precision {0:?}")]
@@ -190,9 +194,13 @@ impl fmt::Display for PartialDate {
 
 /// Parses a full calendar date, `YYYY-MM-DD` and nothing less.
 pub fn parse_full_date(s: &str) -> Result<NaiveDate, PartialDateError> {
-    let parsed: PartialDate = s.parse()?;
+    let not_a_day = || PartialDateError::NotADay(s.to_owned());
+    let parsed: PartialDate = s.parse().map_err(|error| match error {
+        PartialDateError::Format(_) => not_a_day(),
+        other => other,
+    })?;
     if parsed.precision != Precision::Day {
-        return Err(PartialDateError::Format(s.to_owned()));
+        return Err(not_a_day());
     }
     Ok(parsed.first_day)
 }
@@ -297,5 +305,17 @@ mod tests {
         assert!(parse_full_date("2023-04-28").is_ok());
         assert!(parse_full_date("2023-04").is_err());
         assert!(parse_full_date("2023-02-30").is_err());
+    }
+
+    #[test]
+    fn a_full_date_refused_asks_for_a_day_and_offers_no_shorter_form() {
+        for bad in ["2023-04", "2023", "yesterday", "2023-4-28"] {
+            let message = parse_full_date(bad).expect_err(bad).to_string();
+            assert_eq!(
+                message,
+                format!("expected a full date as YYYY-MM-DD, got {bad:?}"),
+                "{bad}"
+            );
+        }
     }
 }

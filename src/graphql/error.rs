@@ -112,8 +112,28 @@ fn new_reference() -> String {
     )
 }
 
-impl From<diesel::result::Error> for ApiError {
-    fn from(error: diesel::result::Error) -> Self {
+/// What the statement a database error came from was doing, where that
+/// changes what the error means.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Statement {
+    /// An insert or an update.
+    Write,
+    Delete,
+}
+
+impl ApiError {
+    /// What a database error from a delete means: a foreign key it violates
+    /// is another row still referring to this one (`CONFLICT`), where from
+    /// an insert or update it is a referred row that does not exist
+    /// (`NOT_FOUND`). PostgreSQL gives both the same SQLSTATE (23503) and
+    /// constraint name; only the caller knows which it was doing.
+    pub fn from_delete(error: diesel::result::Error) -> Self {
+        Self::from_database(error, Statement::Delete)
+    }
+
+    /// Decided from the SQLSTATE, diesel's error kind and the constraint's
+    /// name, never from the message, which is in the server's language.
+    fn from_database(error: diesel::result::Error, statement: Statement) -> Self {
         use diesel::result::{DatabaseErrorKind, Error};
         if crate::db::is_timeout(&error) {
             tracing::warn!(%error, "statement cancelled");
@@ -127,11 +147,12 @@ impl From<diesel::result::Error> for ApiError {
             Error::DatabaseError(DatabaseErrorKind::SerializationFailure, _) => ApiError::Conflict(
                 "a concurrent change got there first; read again and retry".to_owned(),
             ),
-            Error::DatabaseError(_, info) => {
-                let refusing_delete = info.message().starts_with("update or delete");
+            Error::DatabaseError(kind, info) => {
+                let still_referenced = statement == Statement::Delete
+                    && *kind == DatabaseErrorKind::ForeignKeyViolation;
                 match info
                     .constraint_name()
-                    .and_then(|name| refused_by_constraint(name, refusing_delete))
+                    .and_then(|name| refused_by_constraint(name, still_referenced))
                 {
                     Some(refusal) => refusal,
                     None => ApiError::internal(error),
@@ -139,6 +160,14 @@ impl From<diesel::result::Error> for ApiError {
             }
             _ => ApiError::internal(error),
         }
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    /// A database error from an insert, an update or a read; deletes use
+    /// [`ApiError::from_delete`].
+    fn from(error: diesel::result::Error) -> Self {
+        Self::from_database(error, Statement::Write)
     }
 }
 
@@ -154,8 +183,9 @@ impl From<crate::domain::validate::FieldError> for ApiError {
 /// What a write refused by a named constraint means to the client. The code
 /// validates first; these are the refusals only the database can decide (a
 /// slug taken by a concurrent request, a cycle, a reference still in use).
-/// Fields are named as in the mutations' inputs.
-fn refused_by_constraint(constraint: &str, refusing_delete: bool) -> Option<ApiError> {
+/// Fields are named as in the mutations' inputs. `still_referenced`: a
+/// delete violated the foreign key, rather than an insert or update.
+fn refused_by_constraint(constraint: &str, still_referenced: bool) -> Option<ApiError> {
     let field = |field: &str, message: &str| ApiError::InvalidField {
         field: format!("input.{field}"),
         message: message.to_owned(),
@@ -185,16 +215,16 @@ fn refused_by_constraint(constraint: &str, refusing_delete: bool) -> Option<ApiE
         "employments_cited" | "authorships_cited" => {
             field("sourceIds", "a fact needs at least one source")
         }
-        "organizations_parent_fkey" if refusing_delete => {
+        "organizations_parent_fkey" if still_referenced => {
             conflict("the organization still has units; move or delete them first")
         }
-        "employments_organization_fkey" if refusing_delete => {
+        "employments_organization_fkey" if still_referenced => {
             conflict("the organization still has employments; delete or move them first")
         }
-        "authorships_affiliation_fkey" if refusing_delete => {
+        "authorships_affiliation_fkey" if still_referenced => {
             conflict("the organization is still an author's affiliation")
         }
-        "employment_sources_source_fkey" | "authorship_sources_source_fkey" if refusing_delete => {
+        "employment_sources_source_fkey" | "authorship_sources_source_fkey" if still_referenced => {
             conflict("the source is still cited; cite another source first")
         }
         "organizations_parent_fkey" => missing("input.parentId: no such organization"),
@@ -310,4 +340,100 @@ fn is_input_error(error: &ServerError) -> bool {
 fn is_operation_choice_error(error: &ServerError) -> bool {
     error.message.starts_with("Unknown operation named")
         || error.message.starts_with("Operation name required")
+}
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorInformation, DatabaseErrorKind, Error};
+
+    use super::*;
+
+    /// A database error as a tagged connection delivers it.
+    struct Refusal {
+        message: String,
+        constraint: Option<&'static str>,
+    }
+
+    impl DatabaseErrorInformation for Refusal {
+        fn message(&self) -> &str {
+            &self.message
+        }
+        fn details(&self) -> Option<&str> {
+            None
+        }
+        fn hint(&self) -> Option<&str> {
+            None
+        }
+        fn table_name(&self) -> Option<&str> {
+            None
+        }
+        fn column_name(&self) -> Option<&str> {
+            None
+        }
+        fn constraint_name(&self) -> Option<&str> {
+            self.constraint
+        }
+        fn statement_position(&self) -> Option<i32> {
+            None
+        }
+    }
+
+    fn refusal(kind: DatabaseErrorKind, message: &str, constraint: Option<&'static str>) -> Error {
+        Error::DatabaseError(
+            kind,
+            Box::new(Refusal {
+                message: message.to_owned(),
+                constraint,
+            }),
+        )
+    }
+
+    fn foreign_key_violation() -> Error {
+        refusal(
+            DatabaseErrorKind::ForeignKeyViolation,
+            "SQLSTATE 23503: UPDATE ou DELETE sur la table « organizations » viole la contrainte \
+             de clé étrangère « employments_organization_fkey »",
+            Some("employments_organization_fkey"),
+        )
+    }
+
+    #[test]
+    fn a_foreign_key_refusing_a_delete_is_a_conflict_and_refusing_a_write_is_not_found() {
+        assert_eq!(
+            ApiError::from_delete(foreign_key_violation()).code(),
+            code::CONFLICT
+        );
+        assert_eq!(
+            ApiError::from(foreign_key_violation()).code(),
+            code::NOT_FOUND
+        );
+    }
+
+    #[test]
+    fn timeouts_are_told_by_their_sqlstate_in_any_language() {
+        for message in [
+            "SQLSTATE 57014: annulation de la requête à cause du délai écoulé",
+            "SQLSTATE 55P03: annulation de la requête à cause du délai écoulé pour l'obtention des verrous",
+            "SQLSTATE 25P03: arrêt de la connexion suite à un délai d'inactivité",
+        ] {
+            let error = refusal(DatabaseErrorKind::Unknown, message, None);
+            assert_eq!(ApiError::from(error), ApiError::Timeout, "{message}");
+        }
+        let lost = refusal(
+            DatabaseErrorKind::Unknown,
+            "SQLSTATE 57P01: arrêt des connexions suite à la demande de l'administrateur",
+            None,
+        );
+        assert_eq!(ApiError::from(lost), ApiError::DatabaseUnavailable);
+    }
+
+    #[test]
+    fn english_words_without_a_sqlstate_decide_nothing() {
+        let untagged = refusal(
+            DatabaseErrorKind::Unknown,
+            "canceling statement due to statement timeout",
+            None,
+        );
+        assert_eq!(ApiError::from(untagged).code(), code::INTERNAL);
+    }
 }

@@ -37,6 +37,18 @@ impl NodeKind {
             NodeKind::Authorship => "Authorship",
         }
     }
+
+    /// The name with its indefinite article, for messages: "an Organization".
+    pub fn with_article(self) -> &'static str {
+        match self {
+            NodeKind::Person => "a Person",
+            NodeKind::Organization => "an Organization",
+            NodeKind::Employment => "an Employment",
+            NodeKind::Publication => "a Publication",
+            NodeKind::Source => "a Source",
+            NodeKind::Authorship => "an Authorship",
+        }
+    }
 }
 
 pub fn encode(kind: NodeKind, id: i64) -> ID {

@@ -318,14 +318,24 @@ pub struct CostModel {
     fields: HashMap<String, HashMap<String, FieldInfo>>,
 }
 
+/// Why no cost model could be built. Without one every field would cost 1
+/// and `first: 100` would multiply nothing: the limits would hold in name
+/// only, so the server refuses to start instead.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CostModelError {
+    #[error("the schema's SDL does not parse, so queries cannot be priced: {0}")]
+    Unparsable(String),
+    #[error("the schema's SDL has no `Query` type, so queries cannot be priced")]
+    NoQueryType,
+}
+
 impl CostModel {
     /// Reads field types from the schema's SDL. Types it does not know (e.g.
     /// introspection's) make their fields cost 1 each, children included.
-    pub fn from_sdl(sdl: &str) -> Self {
+    pub fn try_from_sdl(sdl: &str) -> Result<Self, CostModelError> {
         let mut fields: HashMap<String, HashMap<String, FieldInfo>> = HashMap::new();
-        let Ok(document) = parse_schema(sdl) else {
-            return CostModel { fields };
-        };
+        let document =
+            parse_schema(sdl).map_err(|error| CostModelError::Unparsable(error.to_string()))?;
         for definition in document.definitions {
             let TypeSystemDefinition::Type(ty) = definition else {
                 continue;
@@ -366,7 +376,21 @@ impl CostModel {
                 );
             }
         }
-        CostModel { fields }
+        if !fields.contains_key("Query") {
+            return Err(CostModelError::NoQueryType);
+        }
+        Ok(CostModel { fields })
+    }
+
+    /// [`CostModel::try_from_sdl`] for an SDL already known to give a model:
+    /// the server builds one with `try_from_sdl` first, and refuses to start
+    /// on an error, before anything calls this.
+    ///
+    /// # Panics
+    ///
+    /// If `sdl` gives no model: a bug, never a cheaper price.
+    pub fn from_sdl(sdl: &str) -> Self {
+        Self::try_from_sdl(sdl).unwrap_or_else(|error| panic!("{error}"))
     }
 
     /// Measures every operation of `document` (and any fragment no operation
@@ -619,13 +643,27 @@ mod tests {
     use async_graphql::parser::parse_query;
 
     fn model() -> CostModel {
-        CostModel::from_sdl(&super::super::sdl())
+        CostModel::try_from_sdl(&super::super::sdl()).expect("the schema's SDL gives a model")
     }
 
     fn measure(query: &str) -> Result<Measure, LimitError> {
         check_nesting(query)?;
         let document = parse_query(query).expect("valid syntax");
         model().measure(&document, &Variables::default())
+    }
+
+    #[test]
+    fn an_sdl_that_does_not_parse_is_an_error_not_a_plain_field_count() {
+        let refused = CostModel::try_from_sdl("type Query { people(first: Int): [Person!]! ")
+            .expect_err("unparsable SDL");
+        assert!(
+            matches!(refused, CostModelError::Unparsable(_)),
+            "{refused}"
+        );
+        let refused =
+            CostModel::try_from_sdl("type Person { name: String }").expect_err("no root type");
+        assert!(matches!(refused, CostModelError::NoQueryType), "{refused}");
+        assert!(CostModel::try_from_sdl(&super::super::sdl()).is_ok());
     }
 
     #[test]

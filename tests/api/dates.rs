@@ -187,6 +187,24 @@ async fn the_partial_date_scalar_accepts_each_precision_and_refuses_impossible_v
     );
 }
 
+#[tokio::test]
+async fn a_date_argument_short_of_a_day_is_refused_with_the_one_form_date_takes() {
+    let schema = Schema::build(EchoQuery, EmptyMutation, EmptySubscription).finish();
+    for short in ["2023-04", "2023"] {
+        let response = schema
+            .execute(format!(r#"{{ echoDay(value: "{short}") }}"#))
+            .await;
+        let messages: Vec<_> = response.errors.iter().map(|e| e.message.clone()).collect();
+        assert_eq!(messages.len(), 1, "{short}: {messages:?}");
+        assert!(
+            messages[0].contains("expected a full date as YYYY-MM-DD")
+                && !messages[0].contains("YYYY-MM or"),
+            "{short}: the message offers what Date refuses: {}",
+            messages[0]
+        );
+    }
+}
+
 /// Who was at Acme on `day`, asked of the organization (SQL) and of each
 /// person (Rust): both must give the same answer.
 async fn at_acme(app: &TestApp, day: &str, certainty: &str) -> Vec<String> {

@@ -106,8 +106,11 @@ async fn requests_during_a_restart_fail_fast_and_the_pool_recovers_by_itself() {
     let cluster = Cluster::init();
     tokio::task::block_in_place(|| cluster.start());
     let url = cluster.url("talentgraph");
-    db::create_database_if_missing(&url).await.expect("created");
-    db::run_migrations(&url).await.expect("migrated");
+    let database_url = talentgraph::config::DatabaseUrl::from(url.as_str());
+    db::create_database_if_missing(&database_url)
+        .await
+        .expect("created");
+    db::run_migrations(&database_url).await.expect("migrated");
     let mut config = test_config(&url);
     config.db_pool_size = 2;
     let app = Application::build(&config).expect("the app builds");

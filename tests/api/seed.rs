@@ -72,13 +72,14 @@ async fn seeding_keeps_edits_made_since() {
 async fn the_binary_seeds_and_migrates_a_database_it_creates() {
     let app = TestApp::spawn().await;
     // A database name of its own, which the binary must create.
-    let (_, name) = talentgraph::db::maintenance_url(&app.database_url).expect("a database URL");
-    let url = talentgraph::db::with_database_name(&app.database_url, &format!("{name}_cli"))
+    let app_url = talentgraph::config::DatabaseUrl::from(app.database_url.as_str());
+    let (_, name) = talentgraph::db::maintenance_url(&app_url).expect("a database URL");
+    let url = talentgraph::db::with_database_name(&app_url, &format!("{name}_cli"))
         .expect("a database URL");
     let run = |command: &str| {
         std::process::Command::new(env!("CARGO_BIN_EXE_talentgraph"))
             .arg(command)
-            .env("DATABASE_URL", &url)
+            .env("DATABASE_URL", url.expose())
             .output()
             .expect("the binary runs")
     };
@@ -88,7 +89,7 @@ async fn the_binary_seeds_and_migrates_a_database_it_creates() {
         let (maintenance, name) = talentgraph::db::maintenance_url(&url).expect("a database URL");
         let mut conn =
             <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
-                &maintenance,
+                maintenance.expose(),
             )
             .await
             .expect("connect");

@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde_json::{Value, json};
-use talentgraph::config::{Config, DEFAULT_DATABASE_URL};
+use talentgraph::config::{Config, DEFAULT_DATABASE_URL, DatabaseUrl};
 use talentgraph::db::{self, StatementCounter};
 use talentgraph::server::Application;
 use tokio::sync::OnceCell;
@@ -29,7 +29,7 @@ fn server_url() -> String {
 /// The defaults, serving `database_url` on a free port with a small pool.
 pub fn test_config(database_url: &str) -> Config {
     let mut config = Config::from_lookup(|_| None).expect("the defaults are valid");
-    config.database_url = database_url.to_owned();
+    config.database_url = DatabaseUrl::from(database_url);
     config.listen = "127.0.0.1:0".parse().expect("valid address");
     config.db_pool_size = 4;
     config.http_workers = 1;
@@ -38,7 +38,10 @@ pub fn test_config(database_url: &str) -> Config {
 
 /// `url` with its database name replaced by `name`.
 fn with_database(url: &str, name: &str) -> String {
-    db::with_database_name(url, name).expect("DATABASE_URL names a database")
+    db::with_database_name(&DatabaseUrl::from(url), name)
+        .expect("DATABASE_URL names a database")
+        .expose()
+        .to_owned()
 }
 
 /// A name that changes whenever a migration does, so a stale template is never used.
@@ -64,8 +67,9 @@ fn template_name() -> String {
 }
 
 async fn maintenance_conn() -> AsyncPgConnection {
-    let (url, _) = db::maintenance_url(&server_url()).expect("DATABASE_URL names a database");
-    AsyncPgConnection::establish(&url)
+    let (url, _) = db::maintenance_url(&DatabaseUrl::from(server_url()))
+        .expect("DATABASE_URL names a database");
+    AsyncPgConnection::establish(url.expose())
         .await
         .unwrap_or_else(|e| panic!("tests need PostgreSQL at {url}: {e}"))
 }
@@ -101,7 +105,7 @@ async fn template() -> &'static str {
                         .await
                         .expect("create template");
                 }
-                db::run_migrations(&with_database(&server_url(), &building))
+                db::run_migrations(&DatabaseUrl::from(with_database(&server_url(), &building)))
                     .await
                     .expect("migrations apply to an empty database");
                 diesel::sql_query(format!("ALTER DATABASE {building} RENAME TO {name}"))

@@ -162,7 +162,7 @@ impl EmploymentMutations {
             is_leader: input.is_leader,
         };
         let author = caller.author();
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -222,7 +222,7 @@ impl EmploymentMutations {
             reported_years,
         };
         let (author, version) = (caller.author(), input.version);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -265,7 +265,7 @@ impl EmploymentMutations {
             ..EmploymentChanges::default()
         };
         let (author, version) = (caller.author(), input.version);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -321,7 +321,7 @@ impl EmploymentMutations {
         let (started_on, started_on_precision) = date_columns(started);
         let (author, version) = (caller.author(), input.version);
         let (title, is_founder, is_leader) = (input.title, input.is_founder, input.is_leader);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let (ended_row, started_row) = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -381,10 +381,13 @@ impl EmploymentMutations {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Employment)?;
         let (author, version) = (caller.author(), input.version);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         conn.transaction(async |conn| -> ApiResult<_> {
             writes::name_author(conn, &author).await?;
-            match writes::delete_employment(conn, id, version).await? {
+            match writes::delete_employment(conn, id, version)
+                .await
+                .map_err(ApiError::from_delete)?
+            {
                 Some(_) => Ok(()),
                 None => Err(stale_or_missing(
                     NodeKind::Employment,

@@ -95,7 +95,11 @@ fn node_id(field: &str, id: &ID, kind: NodeKind) -> ApiResult<i64> {
         Ok((found, number)) if found == kind => Ok(number),
         Ok((found, _)) => Err(FieldError::new(
             field,
-            format!("is the id of a {}, not of a {}", found.name(), kind.name()),
+            format!(
+                "is the id of {}, not of {}",
+                found.with_article(),
+                kind.with_article()
+            ),
         )
         .into()),
         Err(_) => Err(FieldError::new(field, "is not an id this API gave out").into()),
@@ -182,5 +186,36 @@ fn date_change(
             let (day, precision) = date_columns(date);
             (Some(day), Some(precision.map(str::to_owned)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn refusal(field: &str, id: &ID, kind: NodeKind) -> String {
+        match node_id(field, id, kind) {
+            Err(error) => error.message(),
+            Ok(number) => panic!("{id:?} was taken as {kind:?} {number}"),
+        }
+    }
+
+    #[test]
+    fn an_id_of_the_wrong_kind_is_named_with_the_right_article() {
+        let person = ids::encode(NodeKind::Person, 1);
+        assert_eq!(
+            refusal("input.organizationId", &person, NodeKind::Organization),
+            "input.organizationId: is the id of a Person, not of an Organization"
+        );
+        let authorship = ids::encode(NodeKind::Authorship, 2);
+        assert_eq!(
+            refusal("input.id", &authorship, NodeKind::Employment),
+            "input.id: is the id of an Authorship, not of an Employment"
+        );
+        let source = ids::encode(NodeKind::Source, 3);
+        assert_eq!(
+            refusal("input.id", &source, NodeKind::Publication),
+            "input.id: is the id of a Source, not of a Publication"
+        );
     }
 }

@@ -13,7 +13,7 @@ use crate::db::writes::{self, OrganizationChanges};
 use crate::domain::validate::{self, MAX_NAME};
 use crate::graphql::auth::require;
 use crate::graphql::context::ContextExt;
-use crate::graphql::error::ApiResult;
+use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::{self, NodeKind};
 use crate::graphql::organization::{Organization, OrganizationKind};
 use crate::graphql::scalars::PartialDateScalar;
@@ -88,7 +88,7 @@ impl OrganizationMutations {
             founded_on_precision,
         };
         let author = caller.author();
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -142,7 +142,7 @@ impl OrganizationMutations {
             validate::optional_url("input.website", website.as_deref())?;
         }
         let (author, version) = (caller.author(), input.version);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -171,10 +171,13 @@ impl OrganizationMutations {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Organization)?;
         let (author, version) = (caller.author(), input.version);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         conn.transaction(async |conn| -> ApiResult<_> {
             writes::name_author(conn, &author).await?;
-            match writes::delete_organization(conn, id, version).await? {
+            match writes::delete_organization(conn, id, version)
+                .await
+                .map_err(ApiError::from_delete)?
+            {
                 Some(_) => Ok(()),
                 None => Err(stale_or_missing(
                     NodeKind::Organization,

@@ -10,7 +10,7 @@ use crate::db::writes::{self, PersonChanges};
 use crate::domain::validate::{self, MAX_BIO, MAX_NAME};
 use crate::graphql::auth::require;
 use crate::graphql::context::ContextExt;
-use crate::graphql::error::ApiResult;
+use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::{self, NodeKind};
 use crate::graphql::person::Person;
 
@@ -65,7 +65,7 @@ impl PersonMutations {
             bio: input.bio.as_deref(),
         };
         let author = caller.author();
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -102,7 +102,7 @@ impl PersonMutations {
             validate::text("input.bio", bio, MAX_BIO)?;
         }
         let (author, version) = (caller.author(), input.version);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -129,10 +129,13 @@ impl PersonMutations {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Person)?;
         let (author, version) = (caller.author(), input.version);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         conn.transaction(async |conn| -> ApiResult<_> {
             writes::name_author(conn, &author).await?;
-            match writes::delete_person(conn, id, version).await? {
+            match writes::delete_person(conn, id, version)
+                .await
+                .map_err(ApiError::from_delete)?
+            {
                 Some(_) => Ok(()),
                 None => Err(stale_or_missing(
                     NodeKind::Person,

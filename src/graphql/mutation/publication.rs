@@ -15,7 +15,7 @@ use crate::domain::validate::{self, MAX_NAME, MAX_TITLE};
 use crate::graphql::auth::require;
 use crate::graphql::authorship::Authorship;
 use crate::graphql::context::ContextExt;
-use crate::graphql::error::ApiResult;
+use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::{self, NodeKind};
 use crate::graphql::publication::Publication;
 use crate::graphql::scalars::PartialDateScalar;
@@ -116,7 +116,7 @@ impl PublicationMutations {
             url: input.url.as_deref(),
         };
         let author = caller.author();
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -159,7 +159,7 @@ impl PublicationMutations {
             validate::url("input.url", url)?;
         }
         let (author, version) = (caller.author(), input.version);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -188,10 +188,13 @@ impl PublicationMutations {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Publication)?;
         let (author, version) = (caller.author(), input.version);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         conn.transaction(async |conn| -> ApiResult<_> {
             writes::name_author(conn, &author).await?;
-            match writes::delete_publication(conn, id, version).await? {
+            match writes::delete_publication(conn, id, version)
+                .await
+                .map_err(ApiError::from_delete)?
+            {
                 Some(_) => Ok(()),
                 None => Err(stale_or_missing(
                     NodeKind::Publication,
@@ -230,7 +233,7 @@ impl PublicationMutations {
         check_position(input.position)?;
         let sources = source_ids("input.sourceIds", &input.source_ids)?;
         let author = caller.author();
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -277,7 +280,7 @@ impl PublicationMutations {
             affiliation_id,
         };
         let (author, version) = (caller.author(), input.version);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -309,10 +312,13 @@ impl PublicationMutations {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Authorship)?;
         let (author, version) = (caller.author(), input.version);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         conn.transaction(async |conn| -> ApiResult<_> {
             writes::name_author(conn, &author).await?;
-            match writes::delete_authorship(conn, id, version).await? {
+            match writes::delete_authorship(conn, id, version)
+                .await
+                .map_err(ApiError::from_delete)?
+            {
                 Some(_) => Ok(()),
                 None => Err(stale_or_missing(
                     NodeKind::Authorship,

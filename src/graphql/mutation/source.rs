@@ -13,7 +13,7 @@ use crate::db::writes::{self, SourceChanges};
 use crate::domain::validate::{self, MAX_NAME, MAX_TITLE};
 use crate::graphql::auth::require;
 use crate::graphql::context::ContextExt;
-use crate::graphql::error::ApiResult;
+use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::{self, NodeKind};
 use crate::graphql::scalars::PartialDateScalar;
 use crate::graphql::source::Source;
@@ -69,7 +69,7 @@ impl SourceMutations {
             published_on_precision,
         };
         let author = caller.author();
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -108,7 +108,7 @@ impl SourceMutations {
             validate::text("input.publisher", publisher, MAX_NAME)?;
         }
         let (author, version) = (caller.author(), input.version);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
             .transaction(async |conn| -> ApiResult<_> {
                 writes::name_author(conn, &author).await?;
@@ -137,10 +137,13 @@ impl SourceMutations {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Source)?;
         let (author, version) = (caller.author(), input.version);
-        let mut conn = ctx.pool()?.get().await?;
+        let mut conn = writes::connection(ctx.pool()?).await?;
         conn.transaction(async |conn| -> ApiResult<_> {
             writes::name_author(conn, &author).await?;
-            match writes::delete_source(conn, id, version).await? {
+            match writes::delete_source(conn, id, version)
+                .await
+                .map_err(ApiError::from_delete)?
+            {
                 Some(_) => Ok(()),
                 None => Err(stale_or_missing(
                     NodeKind::Source,
