@@ -762,11 +762,11 @@ mod tests {
             ),
             [
                 (
-                    "Variable \"$input\" got invalid value {\"nmae\":\"A\",\"slug\":\"a\"}; Field \"nmae\" is not defined by type \"CreatePersonInput\".".to_owned(),
+                    "Variable \"$input\" got invalid value {\"slug\":\"a\",\"nmae\":\"A\"}; Field \"nmae\" is not defined by type \"CreatePersonInput\".".to_owned(),
                     Some("$input".to_owned())
                 ),
                 (
-                    "Variable \"$input\" got invalid value {\"nmae\":\"A\",\"slug\":\"a\"}; Field \"name\" of required type \"String!\" was not provided.".to_owned(),
+                    "Variable \"$input\" got invalid value {\"slug\":\"a\",\"nmae\":\"A\"}; Field \"name\" of required type \"String!\" was not provided.".to_owned(),
                     Some("$input".to_owned())
                 ),
             ]
@@ -856,7 +856,7 @@ mod tests {
         assert_eq!(
             errors(serde_json::json!({ "r": { "slug": "meta", "id": "1" } })),
             [
-                "Variable \"$r\" got invalid value {\"id\":\"1\",\"slug\":\"meta\"}; Exactly one key must be specified for OneOf type \"Ref\"."
+                "Variable \"$r\" got invalid value {\"slug\":\"meta\",\"id\":\"1\"}; Exactly one key must be specified for OneOf type \"Ref\"."
             ]
         );
         assert_eq!(
