@@ -106,9 +106,9 @@ impl Application {
         let sdl = schema.sdl();
         // The guard prices every request with this model: a server that could
         // not build it would enforce its limits in name only.
-        graphql::limits::CostModel::try_from_sdl(&sdl)
+        let model = graphql::limits::CostModel::try_from_sdl(&sdl)
             .context("cannot build the cost model that every request is measured with")?;
-        let guard = web::Data::new(crate::http::Guard::new(&sdl, &config.http));
+        let guard = web::Data::new(crate::http::Guard::new(model, &config.http));
         let http_config = web::Data::new(config.http.clone());
         let listener = TcpListener::bind(config.listen).map_err(|cause| ListenError {
             address: config.listen,

@@ -382,17 +382,6 @@ impl CostModel {
         Ok(CostModel { fields })
     }
 
-    /// [`CostModel::try_from_sdl`] for an SDL already known to give a model:
-    /// the server builds one with `try_from_sdl` first, and refuses to start
-    /// on an error, before anything calls this.
-    ///
-    /// # Panics
-    ///
-    /// If `sdl` gives no model: a bug, never a cheaper price.
-    pub fn from_sdl(sdl: &str) -> Self {
-        Self::try_from_sdl(sdl).unwrap_or_else(|error| panic!("{error}"))
-    }
-
     /// Measures every operation of `document` (and any fragment no operation
     /// uses, since async-graphql validates those too) and checks the limits.
     pub fn measure(

@@ -95,9 +95,9 @@ fn input_refusal(media_type: &str, errors: Vec<InputError>) -> HttpResponse {
 }
 
 impl Guard {
-    pub fn new(sdl: &str, config: &HttpConfig) -> Self {
+    pub fn new(model: CostModel, config: &HttpConfig) -> Self {
         Guard {
-            model: CostModel::from_sdl(sdl),
+            model,
             inputs: InputTypes::of_schema(),
             documents: DocumentCache::default(),
             verified: VerifiedTokens::default(),
