@@ -145,8 +145,5 @@ async fn a_variable_left_out_leaves_its_input_field_unchanged_and_its_argument_a
         )
         .await;
     assert!(stints.get("errors").is_none(), "{stints:#}");
-    assert_eq!(
-        stints["data"]["node"]["employments"],
-        before["employments"]
-    );
+    assert_eq!(stints["data"]["node"]["employments"], before["employments"]);
 }

@@ -187,20 +187,32 @@ async fn the_partial_date_scalar_accepts_each_precision_and_refuses_impossible_v
     );
 }
 
+#[test]
+fn a_date_short_of_a_day_is_refused_with_the_one_form_date_takes() {
+    use async_graphql::{InputType, Value};
+    for short in ["2023-04", "2023"] {
+        let error = <DateScalar as InputType>::parse(Some(Value::String(short.to_owned())))
+            .expect_err("short of a day");
+        let message = error.into_server_error(Default::default()).message;
+        assert!(
+            message.contains("expected a full date as YYYY-MM-DD")
+                && !message.contains("YYYY-MM or"),
+            "{short}: the message offers what Date refuses: {message}"
+        );
+    }
+}
+
 #[tokio::test]
-async fn a_date_argument_short_of_a_day_is_refused_with_the_one_form_date_takes() {
+async fn a_date_literal_short_of_a_day_fails_validation() {
     let schema = Schema::build(EchoQuery, EmptyMutation, EmptySubscription).finish();
     for short in ["2023-04", "2023"] {
         let response = schema
             .execute(format!(r#"{{ echoDay(value: "{short}") }}"#))
             .await;
-        let messages: Vec<_> = response.errors.iter().map(|e| e.message.clone()).collect();
-        assert_eq!(messages.len(), 1, "{short}: {messages:?}");
+        assert_eq!(response.errors.len(), 1, "{short}: {:?}", response.errors);
         assert!(
-            messages[0].contains("expected a full date as YYYY-MM-DD")
-                && !messages[0].contains("YYYY-MM or"),
-            "{short}: the message offers what Date refuses: {}",
-            messages[0]
+            response.errors[0].path.is_empty(),
+            "a request error, not a field's"
         );
     }
 }
