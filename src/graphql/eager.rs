@@ -322,3 +322,55 @@ fn applies_to<T: OutputType>(ctx: &ContextSelectionSet<'_>, object: &T, on: &str
             .get(name.as_ref())
             .is_some_and(|interfaces| interfaces.contains(on))
 }
+
+#[cfg(test)]
+mod tests {
+    use async_graphql::{
+        Context, EmptyMutation, EmptySubscription, Guard, Object, Result, Schema,
+    };
+
+    use super::Eager;
+
+    struct Visitor;
+
+    impl Guard for Visitor {
+        async fn check(&self, _ctx: &Context<'_>) -> Result<()> {
+            Err("not for visitors".into())
+        }
+    }
+
+    struct Secret;
+
+    #[Object]
+    impl Secret {
+        async fn public(&self) -> &str {
+            "public"
+        }
+
+        #[graphql(guard = "Visitor")]
+        async fn hidden(&self) -> Option<&str> {
+            Some("hidden")
+        }
+    }
+
+    struct Query;
+
+    #[Object]
+    impl Query {
+        async fn secret(&self) -> Eager<Secret> {
+            Eager(Secret)
+        }
+    }
+
+    #[tokio::test]
+    async fn a_guard_on_a_field_of_an_eager_object_runs() {
+        let schema = Schema::new(Query, EmptyMutation, EmptySubscription);
+        let response = schema.execute("{ secret { public hidden } }").await;
+        assert_eq!(
+            response.data.into_json().ok(),
+            Some(serde_json::json!({ "secret": { "public": "public", "hidden": null } }))
+        );
+        let messages: Vec<_> = response.errors.iter().map(|e| &e.message).collect();
+        assert_eq!(messages, ["not for visitors"]);
+    }
+}
