@@ -325,9 +325,7 @@ fn applies_to<T: OutputType>(ctx: &ContextSelectionSet<'_>, object: &T, on: &str
 
 #[cfg(test)]
 mod tests {
-    use async_graphql::{
-        Context, EmptyMutation, EmptySubscription, Guard, Object, Result, Schema,
-    };
+    use async_graphql::{Context, EmptyMutation, EmptySubscription, Guard, Object, Result, Schema};
 
     use super::Eager;
 
