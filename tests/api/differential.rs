@@ -18,6 +18,10 @@ use crate::support::TestApp;
 /// stint -> organization -> stints -> person.
 const MAX_DEPTH: usize = 5;
 
+/// Kept under the service's limit (`graphql::limits::MAX_ALIASES`, 50), so
+/// that operations run rather than being refused before execution.
+const MAX_ALIASES: usize = 45;
+
 /// Builds one operation: its document and its variables.
 struct Generator<'a> {
     schema: &'a Schema,
@@ -26,6 +30,16 @@ struct Generator<'a> {
     variables: Vec<(String, String, Value)>,
     fragments: Vec<String>,
     names: usize,
+    /// Set while generating a second selection of a key already selected,
+    /// or a fragment on an interface inside an object's set: fields with
+    /// arguments get keys of their own, so that merging never meets one key
+    /// asked with different arguments.
+    own_keys: bool,
+    /// Field names that the members of the abstract type being selected
+    /// share: in its fragments they get keys of their own, since the same
+    /// key must have one shape whichever member a value is.
+    shared: std::collections::HashSet<String>,
+    aliases: usize,
 }
 
 impl<'a> Generator<'a> {
@@ -37,6 +51,9 @@ impl<'a> Generator<'a> {
             variables: Vec::new(),
             fragments: Vec::new(),
             names: 0,
+            own_keys: false,
+            shared: Default::default(),
+            aliases: 0,
         };
         let selection = generator.selection_set(schema.ty("Query"), 1);
         let mut document = String::from("query Generated");
@@ -85,8 +102,16 @@ impl<'a> Generator<'a> {
             // Fragments on the types a value of this abstract type can be.
             let mut members = self.schema.concrete_types(&ty.name);
             self.rng.shuffle(&mut members);
+            let mut seen = std::collections::HashSet::new();
+            let shared: std::collections::HashSet<String> = members
+                .iter()
+                .flat_map(|m| m.fields.iter().map(|f| f.name.clone()))
+                .filter(|name| !seen.insert(name.clone()))
+                .collect();
             for member in members.into_iter().take(1 + self.rng.below(2)) {
+                let outer = std::mem::replace(&mut self.shared, shared.clone());
                 let inner = self.selection_set(member, depth);
+                self.shared = outer;
                 items.push(format!("... on {} {{ {inner} }}", member.name));
             }
         }
@@ -95,14 +120,20 @@ impl<'a> Generator<'a> {
         if ty.kind == Kind::Object && !ty.interfaces.is_empty() && self.rng.one_in(4) {
             let name: &String = self.rng.pick(&ty.interfaces);
             let interface = self.schema.ty(name);
+            // Its fragments on members may meet this set's own fields.
+            let own_keys = std::mem::replace(&mut self.own_keys, true);
             let inner = self.selection_set(interface, depth);
+            self.own_keys = own_keys;
             let position = self.rng.below(items.len() + 1);
             items.insert(position, format!("... on {} {{ {inner} }}", interface.name));
         }
         if items.is_empty() || self.rng.one_in(5) {
             let position = self.rng.below(items.len() + 1);
-            let typename = match self.rng.one_in(3) {
-                true => format!("{}: __typename", self.fresh("t")),
+            let typename = match self.aliases < MAX_ALIASES / 2 && self.rng.one_in(3) {
+                true => {
+                    self.aliases += 1;
+                    format!("{}: __typename", self.fresh("t"))
+                }
                 false => "__typename".to_owned(),
             };
             items.insert(position, typename);
@@ -140,6 +171,11 @@ impl<'a> Generator<'a> {
         if target.is_composite() && depth >= MAX_DEPTH {
             return None;
         }
+        let forced = (self.own_keys && !field.args.is_empty()) || self.shared.contains(&field.name);
+        // Within the service's limit of 50 aliases a document.
+        if forced && self.aliases >= MAX_ALIASES {
+            return None;
+        }
         let mut arguments = Vec::new();
         for arg in &field.args {
             let Some(value) = self
@@ -163,7 +199,8 @@ impl<'a> Generator<'a> {
         // A set never selects a field twice under one key with other
         // arguments (an invalid document): fields are picked without
         // repeats, and only argument-free ones are repeated on purpose.
-        let alias = if self.rng.one_in(4) {
+        let alias = if forced || (self.aliases < MAX_ALIASES / 2 && self.rng.one_in(4)) {
+            self.aliases += 1;
             format!("{}: ", self.fresh("a"))
         } else {
             String::new()
@@ -186,13 +223,17 @@ impl<'a> Generator<'a> {
             _ => {}
         }
         if target.is_composite() {
+            let shared = std::mem::take(&mut self.shared);
             let _ = write!(text, " {{ {} }}", self.selection_set(target, depth + 1));
             // Now and then the same field again under the same key, with
             // another selection: the executor merges the two.
             if alias.is_empty() && field.args.is_empty() && self.rng.one_in(6) {
+                let own_keys = std::mem::replace(&mut self.own_keys, true);
                 let again = self.selection_set(target, depth + 1);
+                self.own_keys = own_keys;
                 let _ = write!(text, " {} {{ {again} }}", field.name);
             }
+            self.shared = shared;
         }
         let _ = parent;
         Some(text)
