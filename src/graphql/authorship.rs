@@ -38,6 +38,7 @@ impl From<AuthorshipRow> for Authorship {
 /// A person's place in a publication's author list, with their affiliation then.
 #[Object]
 impl Authorship {
+    /// Global id: opaque, unique across all types; `Query.node` fetches the entity by it.
     pub async fn id(&self) -> ID {
         ids::encode(NodeKind::Authorship, self.id)
     }
@@ -53,12 +54,14 @@ impl Authorship {
         self.position
     }
 
+    /// The author.
     async fn person(&self, ctx: &Context<'_>) -> ApiResult<Person> {
         let row = ctx.loader()?.load_one(PersonId(self.person_id)).await?;
         row.map(Person::from)
             .ok_or_else(|| ApiError::internal(format!("authorship {} has no person", self.id)))
     }
 
+    /// The publication whose author list this is a place in.
     async fn publication(&self, ctx: &Context<'_>) -> ApiResult<Publication> {
         let row = ctx
             .loader()?

@@ -91,6 +91,7 @@ impl Employment {
 /// One stint of a person at an organization, with the sources that attest it.
 #[Object]
 impl Employment {
+    /// Global id: opaque, unique across all types; `Query.node` fetches the entity by it.
     pub async fn id(&self) -> ID {
         ids::encode(NodeKind::Employment, self.id)
     }
@@ -101,6 +102,7 @@ impl Employment {
         Ok(self.detail(ctx).await?.version)
     }
 
+    /// Who held the stint.
     async fn person(&self, ctx: &Context<'_>) -> ApiResult<Lent<'_, Person>> {
         if let Some(person) = &self.preloaded_person {
             return Ok(Lent::Borrowed(person));
@@ -110,6 +112,7 @@ impl Employment {
             .ok_or_else(|| ApiError::internal(format!("employment {} has no person", self.id)))
     }
 
+    /// Where: the organization or unit the stint was at.
     async fn organization(&self, ctx: &Context<'_>) -> ApiResult<Lent<'_, Organization>> {
         if let Some(organization) = &self.preloaded_organization {
             return Ok(Lent::Borrowed(organization));
@@ -158,7 +161,10 @@ impl Employment {
 
     /// Whether the stint was in progress on `date`, and how sure its dates
     /// make that: CERTAINLY, POSSIBLY (dates too coarse or missing) or NO.
-    async fn in_progress_on(&self, date: DateScalar) -> Certainty {
+    async fn in_progress_on(
+        &self,
+        #[graphql(desc = "The day to test, e.g. `2023-04-28`.")] date: DateScalar,
+    ) -> Certainty {
         self.bounds().in_progress_on(date.0).into()
     }
 

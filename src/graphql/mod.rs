@@ -67,7 +67,25 @@ pub fn build_schema_with(
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
     .limit_recursive_depth(MAX_DEPTH * 2)
-    .limit_directives(8);
+    .limit_directives(8)
+    // async-graphql's `Connection` object has no description of its own (its
+    // name comes from `ConnectionNameType`, which cannot carry one), so each
+    // connection's is set here, on the type the query root registered.
+    .override_output_type_description::<query::PersonConnection>(
+        "A page of people, with cursors to fetch the next page and the total count.",
+    )
+    .override_output_type_description::<query::OrganizationConnection>(
+        "A page of organizations, with cursors to fetch the next page and the total count.",
+    )
+    .override_output_type_description::<query::PublicationConnection>(
+        "A page of publications, with cursors to fetch the next page and the total count.",
+    )
+    .override_output_type_description::<organization::EmploymentConnection>(
+        "A page of stints, with cursors to fetch the next page and the total count.",
+    )
+    .override_output_type_description::<mutation::AuditEntryConnection>(
+        "A page of audit entries, newest first, with cursors to fetch the next page and the total count.",
+    );
     if cfg!(debug_assertions) && debug_faults {
         builder = builder.extension(crate::observability::DebugFaultInjection);
     }

@@ -28,12 +28,19 @@ use crate::domain::{PartialDate, partial_date};
 /// What kind of body an organization is.
 #[derive(Debug, Enum, Copy, Clone, Eq, PartialEq)]
 pub enum OrganizationKind {
+    /// An established business (Meta, Google).
     Company,
+    /// A young company building its first products (Mistral, Thinking Machines Lab).
     Startup,
+    /// A research laboratory, often a unit of a company or university (FAIR, Google DeepMind).
     ResearchLab,
+    /// A university or other higher-education institution.
     University,
+    /// A non-profit organization or foundation.
     Nonprofit,
+    /// A government body or public agency.
     Government,
+    /// Any body that fits none of the other kinds.
     Other,
 }
 
@@ -209,6 +216,7 @@ fn parse_listing_cursor(list: List, after: Option<&str>) -> ApiResult<Option<Lis
 /// A company, research lab, university or other body that people work for.
 #[Object]
 impl Organization {
+    /// Global id: opaque, unique across all types; `Query.node` fetches the entity by it.
     pub async fn id(&self) -> ID {
         ids::encode(NodeKind::Organization, self.id)
     }
@@ -224,10 +232,12 @@ impl Organization {
         &self.slug
     }
 
+    /// Display name, e.g. "Google DeepMind".
     async fn name(&self) -> &str {
         &self.name
     }
 
+    /// What kind of body it is.
     async fn kind(&self, ctx: &Context<'_>) -> ApiResult<OrganizationKind> {
         Ok(self.detail(ctx).await?.kind)
     }
@@ -256,6 +266,7 @@ impl Organization {
         Ok(self.detail(ctx).await?.into_owned().country)
     }
 
+    /// Home page URL; null when unknown.
     async fn website(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
         Ok(self.detail(ctx).await?.into_owned().website)
     }
@@ -332,8 +343,18 @@ impl Organization {
     async fn talent_flows(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] direction: FlowDirection,
+        #[graphql(
+            default,
+            desc = "OUTBOUND (the default): people who left, by where they went; INBOUND: people who joined, by where they came from."
+        )]
+        direction: FlowDirection,
+        #[graphql(
+            desc = "Only moves that may have happened on or after this day (a move dated `2012` counts for `2012-06-01`); undated moves are then left out."
+        )]
         since: Option<DateScalar>,
+        #[graphql(
+            desc = "Only moves that may have happened on or before this day; undated moves are then left out."
+        )]
         until: Option<DateScalar>,
         #[graphql(desc = "Only the largest flows (at most 100); all of them when omitted.")] first: Option<i32>,
     ) -> ApiResult<Vec<TalentFlow>> {
@@ -358,7 +379,8 @@ impl Organization {
     async fn employments(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] status: EmploymentStatus,
+        #[graphql(default, desc = "Which stints: ALL (the default), CURRENT or FORMER.")]
+        status: EmploymentStatus,
         #[graphql(desc = "Only stints in progress on this day (see `certainty`).")] at: Option<
             DateScalar,
         >,
@@ -367,7 +389,11 @@ impl Organization {
             desc = "With `at`: POSSIBLY (the default) also lists stints whose dates are too coarse or missing to tell; CERTAINLY only those the dates prove."
         )]
         certainty: Certainty,
-        #[graphql(default = true)] include_units: bool,
+        #[graphql(
+            default = true,
+            desc = "Whether stints at its units, at any depth, are listed too (true by default)."
+        )]
+        include_units: bool,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
             String,

@@ -167,6 +167,7 @@ fn admits_status(status: EmploymentStatus, stint: &Employment) -> bool {
 /// A person whose employment history and authorships are recorded.
 #[Object]
 impl Person {
+    /// Global id: opaque, unique across all types; `Query.node` fetches the entity by it.
     pub async fn id(&self) -> ID {
         ids::encode(NodeKind::Person, self.id)
     }
@@ -182,6 +183,7 @@ impl Person {
         &self.slug
     }
 
+    /// Full name as usually written, accents included ("Aurélien Rodriguez").
     async fn name(&self) -> &str {
         &self.name
     }
@@ -191,6 +193,7 @@ impl Person {
         Ok(self.detail(ctx).await?.into_owned().aliases)
     }
 
+    /// A short biography; null when none is recorded.
     async fn bio(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
         Ok(self.detail(ctx).await?.into_owned().bio)
     }
@@ -200,7 +203,8 @@ impl Person {
     async fn employments(
         &self,
         ctx: &Context<'_>,
-        #[graphql(default)] status: EmploymentStatus,
+        #[graphql(default, desc = "Which stints: ALL (the default), CURRENT or FORMER.")]
+        status: EmploymentStatus,
         #[graphql(desc = "Only stints in progress on this day (see `certainty`).")] at: Option<
             DateScalar,
         >,

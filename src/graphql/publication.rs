@@ -46,6 +46,7 @@ impl TryFrom<PublicationRow> for Publication {
 /// A paper or report whose author list defines a cohort worth following.
 #[Object]
 impl Publication {
+    /// Global id: opaque, unique across all types; `Query.node` fetches the entity by it.
     pub async fn id(&self) -> ID {
         ids::encode(NodeKind::Publication, self.id)
     }
@@ -61,6 +62,7 @@ impl Publication {
         &self.slug
     }
 
+    /// The title as published.
     async fn title(&self) -> &str {
         &self.title
     }
@@ -75,6 +77,7 @@ impl Publication {
         self.venue.as_deref()
     }
 
+    /// Where to read it, e.g. the arXiv abstract page; null when not recorded.
     async fn url(&self) -> Option<&str> {
         self.url.as_deref()
     }
@@ -85,6 +88,7 @@ impl Publication {
     async fn retention(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The organization's slug, e.g. `meta`; its units count as inside it.")]
         organization: String,
     ) -> ApiResult<CohortRetention> {
         let loader = ctx.loader()?;

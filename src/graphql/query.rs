@@ -27,7 +27,11 @@ use crate::db::search::RankCursor;
 
 /// Anything with a global id; `Query.node` finds it again.
 #[derive(Interface)]
-#[graphql(field(name = "id", ty = "ID"))]
+#[graphql(field(
+    name = "id",
+    ty = "ID",
+    desc = "Global id: opaque, unique across all types; `Query.node` fetches the entity by it."
+))]
 pub enum Node {
     Person(Person),
     Organization(Organization),
@@ -51,7 +55,11 @@ pub struct Query;
 #[Object(name = "PublicQuery")]
 impl Query {
     /// Anything by its global id; null when nothing has that id.
-    async fn node(&self, ctx: &Context<'_>, id: ID) -> ApiResult<Option<Node>> {
+    async fn node(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "A global id, as an `id` field gave it.")] id: ID,
+    ) -> ApiResult<Option<Node>> {
         let (kind, id) = ids::decode(&id)?;
         let loader = ctx.loader()?;
         Ok(match kind {
@@ -87,7 +95,11 @@ impl Query {
     }
 
     /// A person by slug, e.g. `guillaume-lample`.
-    async fn person(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Eager<Person>>> {
+    async fn person(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The person's slug.")] slug: String,
+    ) -> ApiResult<Option<Eager<Person>>> {
         let row = db::people::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?;
         Ok(row.map(|row| Eager(Person::from(row))))
     }
@@ -97,6 +109,9 @@ impl Query {
     async fn people(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Text to match against names and aliases, ignoring accents, case and small typos; everyone when omitted."
+        )]
         search: Option<String>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
@@ -136,7 +151,7 @@ impl Query {
     async fn organization(
         &self,
         ctx: &Context<'_>,
-        slug: String,
+        #[graphql(desc = "The organization's slug; a unit has its own (`fair`).")] slug: String,
     ) -> ApiResult<Option<Eager<Organization>>> {
         let row = db::organizations::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?;
         row.map(|row| Organization::try_from(row).map(Eager))
@@ -148,8 +163,13 @@ impl Query {
     async fn organizations(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Text to match against names and slugs, ignoring accents, case and small typos; all when omitted."
+        )]
         search: Option<String>,
-        kind: Option<OrganizationKind>,
+        #[graphql(desc = "Only organizations of this kind; every kind when omitted.")] kind: Option<
+            OrganizationKind,
+        >,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
             String,
@@ -187,7 +207,11 @@ impl Query {
     }
 
     /// A publication by slug, e.g. `llama-2023`.
-    async fn publication(&self, ctx: &Context<'_>, slug: String) -> ApiResult<Option<Publication>> {
+    async fn publication(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The publication's slug.")] slug: String,
+    ) -> ApiResult<Option<Publication>> {
         let row = db::publications::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?;
         row.map(Publication::try_from).transpose()
     }
@@ -224,9 +248,21 @@ impl Query {
     async fn talent_flows(
         &self,
         ctx: &Context<'_>,
+        #[graphql(
+            desc = "Slug of the organization people left (its units included); any when omitted."
+        )]
         from: Option<String>,
+        #[graphql(
+            desc = "Slug of the organization people joined (its units included); any when omitted."
+        )]
         to: Option<String>,
+        #[graphql(
+            desc = "Only moves that may have happened on or after this day (a move dated `2012` counts for `2012-06-01`); undated moves are then left out."
+        )]
         since: Option<DateScalar>,
+        #[graphql(
+            desc = "Only moves that may have happened on or before this day; undated moves are then left out."
+        )]
         until: Option<DateScalar>,
         #[graphql(desc = "Only the largest flows (at most 100); all of them when omitted.")] first: Option<i32>,
     ) -> ApiResult<Vec<TalentFlow>> {
@@ -267,7 +303,7 @@ impl Query {
     async fn search(
         &self,
         ctx: &Context<'_>,
-        query: String,
+        #[graphql(desc = "The text to look for, e.g. `rodriguez`.")] query: String,
         #[graphql(desc = "How many results: 10 when omitted, at most 50.")] first: Option<i32>,
     ) -> ApiResult<Vec<SearchResult>> {
         let first = first.unwrap_or(DEFAULT_RESULTS);

@@ -32,6 +32,7 @@ impl CohortRetention {
 /// one of its units: who is still inside, who left, where the leavers are.
 #[Object]
 impl CohortRetention {
+    /// The organization named in `retention(organization:)`.
     async fn organization(&self) -> &Organization {
         &self.organization
     }

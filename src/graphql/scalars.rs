@@ -32,6 +32,9 @@ impl PartialDateScalar {
     }
 }
 
+/// A date known to the year, month or day, as an ISO 8601 string of reduced precision:
+/// `"2023"`, `"2023-04"` or `"2023-04-28"`. Returned exactly at the precision known, never
+/// widened (`"2023"` is not `"2023-01-01"`); a day that does not exist is refused.
 #[Scalar(name = "PartialDate")]
 impl ScalarType for PartialDateScalar {
     fn parse(value: Value) -> InputValueResult<Self> {
@@ -62,6 +65,8 @@ impl ScalarType for PartialDateScalar {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct DateScalar(pub NaiveDate);
 
+/// A full calendar day as an ISO 8601 string `YYYY-MM-DD`, e.g. `"2023-04-28"`; a day that does
+/// not exist (`"2023-02-30"`) is refused.
 #[Scalar(name = "Date")]
 impl ScalarType for DateScalar {
     fn parse(value: Value) -> InputValueResult<Self> {

@@ -39,6 +39,7 @@ impl TryFrom<SourceRow> for Source {
 /// Where a fact comes from: an article, a paper's page, a press release.
 #[Object]
 impl Source {
+    /// Global id: opaque, unique across all types; `Query.node` fetches the entity by it.
     pub async fn id(&self) -> ID {
         ids::encode(NodeKind::Source, self.id)
     }
@@ -49,14 +50,17 @@ impl Source {
         self.version
     }
 
+    /// Where the fact can be checked; unique among sources.
     async fn url(&self) -> &str {
         &self.url
     }
 
+    /// The article's or page's title; null when not recorded.
     async fn title(&self) -> Option<&str> {
         self.title.as_deref()
     }
 
+    /// Who published it (a newspaper, a company blog, arXiv); null when not recorded.
     async fn publisher(&self) -> Option<&str> {
         self.publisher.as_deref()
     }

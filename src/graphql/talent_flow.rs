@@ -68,10 +68,13 @@ async fn organization(ctx: &Context<'_>, id: i64) -> ApiResult<Organization> {
 /// was at `to`, counted once each.
 #[Object]
 impl TalentFlow {
+    /// The organization the people left, named as the query asked (units roll up into a named
+    /// organization).
     async fn from(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
         self.end(ctx, self.from_id).await
     }
 
+    /// The organization of their next stint outside `from`, named likewise.
     async fn to(&self, ctx: &Context<'_>) -> ApiResult<Organization> {
         self.end(ctx, self.to_id).await
     }

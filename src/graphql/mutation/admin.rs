@@ -18,6 +18,8 @@ use crate::graphql::pagination::{Cursor, List, TotalCount, keyset_page, page_siz
 #[derive(Debug, Clone)]
 pub struct ApiToken(TokenRow);
 
+/// A write token, without its secret (shown only once, when the token is
+/// created).
 #[Object]
 impl ApiToken {
     /// The token's number, as `talentgraph token revoke` takes it.
@@ -30,6 +32,7 @@ impl ApiToken {
         &self.0.name
     }
 
+    /// What the token may do.
     async fn role(&self) -> ApiResult<Role> {
         Role::from_db(&self.0.role).ok_or_else(|| {
             ApiError::internal(format!("token {} has role {:?}", self.0.id, self.0.role))
@@ -50,11 +53,17 @@ impl ApiToken {
 /// What kind of row an audit entry is about.
 #[derive(Debug, Enum, Copy, Clone, Eq, PartialEq)]
 pub enum AuditEntityType {
+    /// An organization or unit: its name, kind, parent and other details.
     Organization,
+    /// A person: name, slug, aliases and bio.
     Person,
+    /// A stint of a person at an organization.
     Employment,
+    /// A publication's own details (its authors are AUTHORSHIP entries).
     Publication,
+    /// A person's place in a publication's author list.
     Authorship,
+    /// A source that employments and authorships cite.
     Source,
     /// A citation of a source by an employment; filed under the employment.
     EmploymentSource,
@@ -109,10 +118,14 @@ impl AuditEntityType {
     }
 }
 
+/// What a change did to a row.
 #[derive(Debug, Enum, Copy, Clone, Eq, PartialEq)]
 pub enum AuditAction {
+    /// The row was created; `before` is null.
     Create,
+    /// The row was changed; `before` and `after` hold it as it was and became.
     Update,
+    /// The row was deleted; `after` is null.
     Delete,
 }
 
@@ -131,6 +144,7 @@ impl AuditEntry {
     }
 }
 
+/// One change to the data: who made it, when, and the row before and after.
 #[Object]
 impl AuditEntry {
     /// Entries are numbered in the order they were written.
@@ -154,10 +168,13 @@ impl AuditEntry {
         self.row.token_id
     }
 
+    /// The name of the token that made the change (e.g. `ci-frontend`); null
+    /// when no token did.
     async fn token_name(&self) -> Option<&str> {
         self.token_name.as_deref()
     }
 
+    /// Whether the row was created, updated or deleted.
     async fn action(&self) -> ApiResult<AuditAction> {
         match self.row.action.as_str() {
             "CREATE" => Ok(AuditAction::Create),
@@ -167,6 +184,7 @@ impl AuditEntry {
         }
     }
 
+    /// What kind of row changed.
     async fn entity_type(&self) -> ApiResult<AuditEntityType> {
         self.kind()
     }
@@ -201,7 +219,11 @@ impl AdminQuery {
     async fn audit_log(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "Only changes to rows of this kind; all kinds when omitted.")]
         entity_type: Option<AuditEntityType>,
+        #[graphql(
+            desc = "Only the history of this entity (a global id), its citations of sources included."
+        )]
         entity_id: Option<ID>,
         #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
@@ -249,27 +271,35 @@ impl AdminQuery {
     }
 }
 
+/// A new write token: what it is for and what it may do.
 #[derive(InputObject)]
 pub struct CreateTokenInput {
     /// What the token is for, e.g. `ci-frontend`.
     pub name: String,
+    /// What the token may do.
     pub role: Role,
 }
 
+/// The token to revoke.
 #[derive(InputObject)]
 pub struct RevokeTokenInput {
+    /// The token's number (`ApiToken.id`).
     pub id: i64,
 }
 
+/// The new token and, this once, its secret.
 #[derive(SimpleObject)]
 pub struct CreateTokenPayload {
+    /// The token as stored, without its secret.
     pub token: ApiToken,
     /// The bearer secret. Shown this once: only its hash is stored.
     pub secret: String,
 }
 
+/// The token that was revoked.
 #[derive(SimpleObject)]
 pub struct RevokeTokenPayload {
+    /// The token, with `revokedAt` set.
     pub token: ApiToken,
 }
 
@@ -282,7 +312,7 @@ impl AdminMutations {
     async fn create_token(
         &self,
         ctx: &Context<'_>,
-        input: CreateTokenInput,
+        #[graphql(desc = "The new token's name and role.")] input: CreateTokenInput,
     ) -> ApiResult<CreateTokenPayload> {
         require(ctx, Role::Admin).await?;
         validate::text("input.name", &input.name, MAX_NAME)?;
@@ -306,7 +336,7 @@ impl AdminMutations {
     async fn revoke_token(
         &self,
         ctx: &Context<'_>,
-        input: RevokeTokenInput,
+        #[graphql(desc = "Which token to revoke.")] input: RevokeTokenInput,
     ) -> ApiResult<RevokeTokenPayload> {
         require(ctx, Role::Admin).await?;
         let mut conn = ctx.pool()?.get().await?;

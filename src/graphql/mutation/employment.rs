@@ -23,17 +23,27 @@ use crate::graphql::scalars::PartialDateScalar;
 const MAX_CAREER_POSITION: i32 = 1_000;
 const MAX_REPORTED_YEARS: i32 = 100;
 
+/// A new stint of a person at an organization, with the sources that attest it.
 #[derive(InputObject)]
 pub struct AddEmploymentInput {
+    /// Who held the stint (a `Person` id).
     pub person_id: ID,
+    /// Where (an `Organization` id; a unit such as FAIR rather than its parent when the source
+    /// says so).
     pub organization_id: ID,
+    /// The role as the source words it ("Co-founder and CTO"); omit when unknown.
     pub title: Option<String>,
+    /// Whether the person founded or co-founded the organization.
     #[graphql(default)]
     pub is_founder: bool,
     /// Whether the stint is the organization's leadership (director, head).
     #[graphql(default)]
     pub is_leader: bool,
+    /// When the stint began, at the precision known: `2023`, `2023-04` or `2023-04-28`. Omit
+    /// when unknown.
     pub started_on: Option<PartialDateScalar>,
+    /// When the stint ended, at the precision known; omit for a current stint or an unknown
+    /// end. Never before `startedOn`.
     pub ended_on: Option<PartialDateScalar>,
     /// Defaults to true when `endedOn` is absent. False without `endedOn`:
     /// known to have ended, on an unknown date.
@@ -49,24 +59,39 @@ pub struct AddEmploymentInput {
 /// Omit a field to leave it unchanged; send null to clear a nullable one.
 #[derive(InputObject)]
 pub struct UpdateEmploymentInput {
+    /// The stint to change (an `Employment` id).
     pub id: ID,
     /// The version you last read; a stale one is refused with `CONFLICT`.
     pub version: i32,
+    /// Where the stint was (an `Organization` id); cannot be null.
     pub organization_id: MaybeUndefined<ID>,
+    /// The role as the source words it; null clears it.
     pub title: MaybeUndefined<String>,
+    /// Whether the person founded or co-founded the organization; cannot be null.
     pub is_founder: MaybeUndefined<bool>,
+    /// Whether the person headed the organization during the stint; cannot be null.
     pub is_leader: MaybeUndefined<bool>,
+    /// When the stint began: `2023`, `2023-04` or `2023-04-28`; null clears it.
     pub started_on: MaybeUndefined<PartialDateScalar>,
+    /// When the stint ended: `2023`, `2023-04` or `2023-04-28`; null clears it. Never before
+    /// `startedOn`.
     pub ended_on: MaybeUndefined<PartialDateScalar>,
+    /// Whether the stint is going on now; a current stint has no `endedOn`. Cannot be null.
     pub is_current: MaybeUndefined<bool>,
+    /// The stint's place in the person's career (1 = first), for stints without dates; null
+    /// clears it.
     pub career_position: MaybeUndefined<i32>,
+    /// The stint's length in years as a source states it, when its dates are unknown; null
+    /// clears it.
     pub reported_years: MaybeUndefined<i32>,
     /// Replaces the cited sources (at least one).
     pub source_ids: MaybeUndefined<Vec<ID>>,
 }
 
+/// Which current stint ended, and when if known.
 #[derive(InputObject)]
 pub struct EndEmploymentInput {
+    /// The stint that ended (an `Employment` id).
     pub id: ID,
     /// The version you last read; a stale one is refused with `CONFLICT`.
     pub version: i32,
@@ -77,6 +102,7 @@ pub struct EndEmploymentInput {
     pub source_ids: Vec<ID>,
 }
 
+/// A move: the stint a person leaves and the one they start next.
 #[derive(InputObject)]
 pub struct RecordMoveInput {
     /// The current stint the person leaves.
@@ -87,9 +113,12 @@ pub struct RecordMoveInput {
     pub ended_on: Option<PartialDateScalar>,
     /// Where they go.
     pub organization_id: ID,
+    /// The role in the next stint, as the source words it; omit when unknown.
     pub title: Option<String>,
+    /// Whether the person founded or co-founded the organization they join.
     #[graphql(default)]
     pub is_founder: bool,
+    /// Whether the person heads the organization they join.
     #[graphql(default)]
     pub is_leader: bool,
     /// When the next stint started; defaults to `endedOn`.
@@ -98,15 +127,19 @@ pub struct RecordMoveInput {
     pub source_ids: Vec<ID>,
 }
 
+/// The stint a mutation wrote.
 #[derive(SimpleObject)]
 pub struct EmploymentPayload {
+    /// The stint as it is now stored.
     pub employment: Employment,
 }
 
 /// A move: the stint that ended and the one that started.
 #[derive(SimpleObject)]
 pub struct MovePayload {
+    /// The stint the person left, now ended.
     pub ended: Employment,
+    /// The new stint at the organization they joined.
     pub started: Employment,
 }
 
@@ -119,7 +152,7 @@ impl EmploymentMutations {
     async fn add_employment(
         &self,
         ctx: &Context<'_>,
-        input: AddEmploymentInput,
+        #[graphql(desc = "The stint to add.")] input: AddEmploymentInput,
     ) -> ApiResult<EmploymentPayload> {
         let caller = require(ctx, Role::Editor).await?;
         let person_id = node_id("input.personId", &input.person_id, NodeKind::Person)?;
@@ -180,6 +213,7 @@ impl EmploymentMutations {
     async fn update_employment(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The stint, the version you read, and the fields to change.")]
         input: UpdateEmploymentInput,
     ) -> ApiResult<EmploymentPayload> {
         let caller = require(ctx, Role::Editor).await?;
@@ -250,7 +284,7 @@ impl EmploymentMutations {
     async fn end_employment(
         &self,
         ctx: &Context<'_>,
-        input: EndEmploymentInput,
+        #[graphql(desc = "The stint that ended, and when if known.")] input: EndEmploymentInput,
     ) -> ApiResult<EmploymentPayload> {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Employment)?;
@@ -294,6 +328,7 @@ impl EmploymentMutations {
     async fn record_move(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The stint left, the organization joined, and the sources.")]
         input: RecordMoveInput,
     ) -> ApiResult<MovePayload> {
         let caller = require(ctx, Role::Editor).await?;
@@ -376,7 +411,7 @@ impl EmploymentMutations {
     async fn delete_employment(
         &self,
         ctx: &Context<'_>,
-        input: DeleteInput,
+        #[graphql(desc = "The stint to delete and the version you last read.")] input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Employment)?;

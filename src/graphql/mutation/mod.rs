@@ -11,7 +11,7 @@ mod person;
 mod publication;
 mod source;
 
-pub use admin::AdminQuery;
+pub use admin::{AdminQuery, AuditEntryConnection};
 
 use std::borrow::Cow;
 
@@ -64,6 +64,9 @@ impl ContainerType for MutationRoot {
 
 impl ObjectType for MutationRoot {}
 
+/// Writes. Each needs a bearer token (an editor's for data, an admin's for tokens), validates
+/// its whole input before writing anything, and runs in one transaction; fields run in order,
+/// each seeing the writes before it.
 #[derive(MergedObject, Default)]
 pub struct Mutation(
     organization::OrganizationMutations,
@@ -77,6 +80,7 @@ pub struct Mutation(
 /// Which entity to delete, and the version you last read of it.
 #[derive(InputObject)]
 pub struct DeleteInput {
+    /// The global id of the entity to delete.
     pub id: ID,
     /// A stale version is refused with `CONFLICT`.
     pub version: i32,

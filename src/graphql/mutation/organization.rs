@@ -18,39 +18,53 @@ use crate::graphql::ids::{self, NodeKind};
 use crate::graphql::organization::{Organization, OrganizationKind};
 use crate::graphql::scalars::PartialDateScalar;
 
+/// A new organization, or a new unit of one.
 #[derive(InputObject)]
 pub struct CreateOrganizationInput {
     /// Stable, URL-safe identifier: lowercase letters, digits, single hyphens.
     pub slug: String,
+    /// Display name, e.g. "Google DeepMind"; at most 200 characters.
     pub name: String,
+    /// What kind of body it is.
     pub kind: OrganizationKind,
     /// The organization this one is a unit of.
     pub parent_id: Option<ID>,
     /// ISO 3166-1 alpha-2 code, e.g. `FR`.
     pub country: Option<String>,
+    /// Home page, an `http://` or `https://` URL.
     pub website: Option<String>,
+    /// When it was founded, at the precision known: `2023`, `2023-04` or `2023-04-28`.
     pub founded_on: Option<PartialDateScalar>,
 }
 
 /// Omit a field to leave it unchanged; send null to clear a nullable one.
 #[derive(InputObject)]
 pub struct UpdateOrganizationInput {
+    /// The organization to change (an `Organization` id).
     pub id: ID,
     /// The version you last read; a stale one is refused with `CONFLICT`.
     pub version: i32,
+    /// A new slug (lowercase letters, digits, single hyphens); cannot be null.
     pub slug: MaybeUndefined<String>,
+    /// A new display name; cannot be null.
     pub name: MaybeUndefined<String>,
+    /// What kind of body it is; cannot be null.
     pub kind: MaybeUndefined<OrganizationKind>,
     /// Null makes it a top-level organization; a parent inside its own units
     /// is refused.
     pub parent_id: MaybeUndefined<ID>,
+    /// ISO 3166-1 alpha-2 code, e.g. `FR`; null clears it.
     pub country: MaybeUndefined<String>,
+    /// Home page, an `http://` or `https://` URL; null clears it.
     pub website: MaybeUndefined<String>,
+    /// When it was founded: `2023`, `2023-04` or `2023-04-28`; null clears it.
     pub founded_on: MaybeUndefined<PartialDateScalar>,
 }
 
+/// The organization a mutation wrote.
 #[derive(SimpleObject)]
 pub struct OrganizationPayload {
+    /// The organization as it is now stored.
     pub organization: Organization,
 }
 
@@ -63,7 +77,7 @@ impl OrganizationMutations {
     async fn create_organization(
         &self,
         ctx: &Context<'_>,
-        input: CreateOrganizationInput,
+        #[graphql(desc = "The organization to add.")] input: CreateOrganizationInput,
     ) -> ApiResult<OrganizationPayload> {
         let caller = require(ctx, Role::Editor).await?;
         validate::slug("input.slug", &input.slug)?;
@@ -104,6 +118,7 @@ impl OrganizationMutations {
     async fn update_organization(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The organization, the version you read, and the fields to change.")]
         input: UpdateOrganizationInput,
     ) -> ApiResult<OrganizationPayload> {
         let caller = require(ctx, Role::Editor).await?;
@@ -166,6 +181,7 @@ impl OrganizationMutations {
     async fn delete_organization(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The organization to delete and the version you last read.")]
         input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
         let caller = require(ctx, Role::Editor).await?;

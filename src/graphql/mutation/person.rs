@@ -14,31 +14,41 @@ use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::{self, NodeKind};
 use crate::graphql::person::Person;
 
+/// A new person.
 #[derive(InputObject)]
 pub struct CreatePersonInput {
     /// Stable, URL-safe identifier: lowercase letters, digits, single hyphens.
     pub slug: String,
+    /// Full name as usually written, accents included; at most 200 characters.
     pub name: String,
     /// Other spellings of the name ("Aurelien" for "Aurélien").
     #[graphql(default)]
     pub aliases: Vec<String>,
+    /// A short biography; omit when none.
     pub bio: Option<String>,
 }
 
 /// Omit a field to leave it unchanged; send null to clear a nullable one.
 #[derive(InputObject)]
 pub struct UpdatePersonInput {
+    /// The person to change (a `Person` id).
     pub id: ID,
     /// The version you last read; a stale one is refused with `CONFLICT`.
     pub version: i32,
+    /// A new slug (lowercase letters, digits, single hyphens); cannot be null.
     pub slug: MaybeUndefined<String>,
+    /// The full name; cannot be null.
     pub name: MaybeUndefined<String>,
+    /// Replaces the other spellings of the name; `[]` removes them all. Cannot be null.
     pub aliases: MaybeUndefined<Vec<String>>,
+    /// A short biography; null clears it.
     pub bio: MaybeUndefined<String>,
 }
 
+/// The person a mutation wrote.
 #[derive(SimpleObject)]
 pub struct PersonPayload {
+    /// The person as now stored.
     pub person: Person,
 }
 
@@ -51,7 +61,7 @@ impl PersonMutations {
     async fn create_person(
         &self,
         ctx: &Context<'_>,
-        input: CreatePersonInput,
+        #[graphql(desc = "The person to add.")] input: CreatePersonInput,
     ) -> ApiResult<PersonPayload> {
         let caller = require(ctx, Role::Editor).await?;
         validate::slug("input.slug", &input.slug)?;
@@ -79,6 +89,7 @@ impl PersonMutations {
     async fn update_person(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The person, the version you read, and the fields to change.")]
         input: UpdatePersonInput,
     ) -> ApiResult<PersonPayload> {
         let caller = require(ctx, Role::Editor).await?;
@@ -124,7 +135,7 @@ impl PersonMutations {
     async fn delete_person(
         &self,
         ctx: &Context<'_>,
-        input: DeleteInput,
+        #[graphql(desc = "The person to delete and the version you last read.")] input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Person)?;

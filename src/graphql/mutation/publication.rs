@@ -23,32 +23,46 @@ use crate::graphql::scalars::PartialDateScalar;
 /// Author positions beyond this are surely a mistake.
 const MAX_POSITION: i32 = 10_000;
 
+/// A new publication, without its authors (add them with `addAuthorship`).
 #[derive(InputObject)]
 pub struct CreatePublicationInput {
     /// Stable, URL-safe identifier: lowercase letters, digits, single hyphens.
     pub slug: String,
+    /// The title as published; at most 500 characters.
     pub title: String,
+    /// When it was published, at the precision known: `2023`, `2023-04` or `2023-04-28`.
     pub published_on: Option<PartialDateScalar>,
+    /// Where it appeared: a journal, a conference, "arXiv".
     pub venue: Option<String>,
+    /// Where to read it, an `http://` or `https://` URL.
     pub url: Option<String>,
 }
 
 /// Omit a field to leave it unchanged; send null to clear a nullable one.
 #[derive(InputObject)]
 pub struct UpdatePublicationInput {
+    /// The publication to change (a `Publication` id).
     pub id: ID,
     /// The version you last read; a stale one is refused with `CONFLICT`.
     pub version: i32,
+    /// A new slug (lowercase letters, digits, single hyphens); cannot be null.
     pub slug: MaybeUndefined<String>,
+    /// The title as published; cannot be null.
     pub title: MaybeUndefined<String>,
+    /// When it was published: `2023`, `2023-04` or `2023-04-28`; null clears it.
     pub published_on: MaybeUndefined<PartialDateScalar>,
+    /// Where it appeared; null clears it.
     pub venue: MaybeUndefined<String>,
+    /// Where to read it, an `http://` or `https://` URL; null clears it.
     pub url: MaybeUndefined<String>,
 }
 
+/// A person's place in a publication's author list, with the sources that attest it.
 #[derive(InputObject)]
 pub struct AddAuthorshipInput {
+    /// The publication (a `Publication` id).
     pub publication_id: ID,
+    /// The author (a `Person` id).
     pub person_id: ID,
     /// 1 for the first author; unique within the publication.
     pub position: i32,
@@ -61,23 +75,31 @@ pub struct AddAuthorshipInput {
 /// Omit a field to leave it unchanged; send null to clear a nullable one.
 #[derive(InputObject)]
 pub struct UpdateAuthorshipInput {
+    /// The authorship to change (an `Authorship` id).
     pub id: ID,
     /// The version you last read; a stale one is refused with `CONFLICT`.
     pub version: i32,
+    /// The author (a `Person` id); cannot be null.
     pub person_id: MaybeUndefined<ID>,
+    /// The place in the author list, 1 for the first author; cannot be null.
     pub position: MaybeUndefined<i32>,
+    /// The organization the author gave at the time (an `Organization` id); null clears it.
     pub affiliation_id: MaybeUndefined<ID>,
     /// Replaces the cited sources (at least one).
     pub source_ids: MaybeUndefined<Vec<ID>>,
 }
 
+/// The publication a mutation wrote.
 #[derive(SimpleObject)]
 pub struct PublicationPayload {
+    /// The publication as now stored.
     pub publication: Publication,
 }
 
+/// The authorship a mutation wrote.
 #[derive(SimpleObject)]
 pub struct AuthorshipPayload {
+    /// The authorship as now stored.
     pub authorship: Authorship,
 }
 
@@ -98,7 +120,7 @@ impl PublicationMutations {
     async fn create_publication(
         &self,
         ctx: &Context<'_>,
-        input: CreatePublicationInput,
+        #[graphql(desc = "The publication to add.")] input: CreatePublicationInput,
     ) -> ApiResult<PublicationPayload> {
         let caller = require(ctx, Role::Editor).await?;
         validate::slug("input.slug", &input.slug)?;
@@ -132,6 +154,7 @@ impl PublicationMutations {
     async fn update_publication(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The publication, the version you read, and the fields to change.")]
         input: UpdatePublicationInput,
     ) -> ApiResult<PublicationPayload> {
         let caller = require(ctx, Role::Editor).await?;
@@ -183,6 +206,7 @@ impl PublicationMutations {
     async fn delete_publication(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The publication to delete and the version you last read.")]
         input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
         let caller = require(ctx, Role::Editor).await?;
@@ -213,6 +237,7 @@ impl PublicationMutations {
     async fn add_authorship(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The publication, the author, their position and the sources.")]
         input: AddAuthorshipInput,
     ) -> ApiResult<AuthorshipPayload> {
         let caller = require(ctx, Role::Editor).await?;
@@ -251,6 +276,7 @@ impl PublicationMutations {
     async fn update_authorship(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The authorship, the version you read, and the fields to change.")]
         input: UpdateAuthorshipInput,
     ) -> ApiResult<AuthorshipPayload> {
         let caller = require(ctx, Role::Editor).await?;
@@ -307,6 +333,7 @@ impl PublicationMutations {
     async fn remove_authorship(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The authorship to remove and the version you last read.")]
         input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
         let caller = require(ctx, Role::Editor).await?;

@@ -18,29 +18,40 @@ use crate::graphql::ids::{self, NodeKind};
 use crate::graphql::scalars::PartialDateScalar;
 use crate::graphql::source::Source;
 
+/// A new source that employments and authorships can cite.
 #[derive(InputObject)]
 pub struct CreateSourceInput {
     /// Where the fact can be checked; unique.
     pub url: String,
+    /// The article's or page's title.
     pub title: Option<String>,
+    /// Who published it: a newspaper, a company blog, arXiv.
     pub publisher: Option<String>,
+    /// When it was published, at the precision known: `2023`, `2023-04` or `2023-04-28`.
     pub published_on: Option<PartialDateScalar>,
 }
 
 /// Omit a field to leave it unchanged; send null to clear a nullable one.
 #[derive(InputObject)]
 pub struct UpdateSourceInput {
+    /// The source to change (a `Source` id).
     pub id: ID,
     /// The version you last read; a stale one is refused with `CONFLICT`.
     pub version: i32,
+    /// Where the fact can be checked; unique among sources. Cannot be null.
     pub url: MaybeUndefined<String>,
+    /// The article's or page's title; null clears it.
     pub title: MaybeUndefined<String>,
+    /// Who published it; null clears it.
     pub publisher: MaybeUndefined<String>,
+    /// When it was published: `2023`, `2023-04` or `2023-04-28`; null clears it.
     pub published_on: MaybeUndefined<PartialDateScalar>,
 }
 
+/// The source a mutation wrote.
 #[derive(SimpleObject)]
 pub struct SourcePayload {
+    /// The source as now stored.
     pub source: Source,
 }
 
@@ -53,7 +64,7 @@ impl SourceMutations {
     async fn create_source(
         &self,
         ctx: &Context<'_>,
-        input: CreateSourceInput,
+        #[graphql(desc = "The source to record.")] input: CreateSourceInput,
     ) -> ApiResult<SourcePayload> {
         let caller = require(ctx, Role::Editor).await?;
         validate::url("input.url", &input.url)?;
@@ -85,6 +96,7 @@ impl SourceMutations {
     async fn update_source(
         &self,
         ctx: &Context<'_>,
+        #[graphql(desc = "The source, the version you read, and the fields to change.")]
         input: UpdateSourceInput,
     ) -> ApiResult<SourcePayload> {
         let caller = require(ctx, Role::Editor).await?;
@@ -132,7 +144,7 @@ impl SourceMutations {
     async fn delete_source(
         &self,
         ctx: &Context<'_>,
-        input: DeleteInput,
+        #[graphql(desc = "The source to delete and the version you last read.")] input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Source)?;
