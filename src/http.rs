@@ -106,9 +106,13 @@ async fn execute(
     .await;
     // With the newer media type, a request that never executed (syntax or
     // validation errors) is a 400 without a `data` entry, as GraphQL-over-HTTP asks.
+    // A field error always has a path: when one nulled the whole `data` (a
+    // non-null root field failed), the request did execute, and the answer
+    // is a 200 with `"data": null`.
     if media_type == GRAPHQL_RESPONSE
         && response.data == async_graphql::Value::Null
         && response.is_err()
+        && response.errors.iter().all(|error| error.path.is_empty())
     {
         return HttpResponse::BadRequest()
             .content_type(media_type)

@@ -147,3 +147,28 @@ async fn a_variable_left_out_leaves_its_input_field_unchanged_and_its_argument_a
     assert!(stints.get("errors").is_none(), "{stints:#}");
     assert_eq!(stints["data"]["node"]["employments"], before["employments"]);
 }
+
+#[tokio::test]
+async fn a_failed_non_null_root_field_is_an_executed_answer_with_null_data() {
+    let app = TestApp::spawn_seeded().await;
+    for accept in ["application/graphql-response+json", "application/json"] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header("accept", accept)
+            .json(&json!({ "query": "{ organizations(first: 500) { totalCount } }" }))
+            .send()
+            .await
+            .expect("the request reaches the app");
+        // It executed: not a request error (400 without `data`).
+        assert_eq!(response.status(), reqwest::StatusCode::OK, "{accept}");
+        let body: Value = response.json().await.expect("JSON");
+        assert_eq!(body.get("data"), Some(&Value::Null), "{accept}: {body}");
+        assert_eq!(
+            body["errors"][0]["path"],
+            json!(["organizations"]),
+            "{body}"
+        );
+        assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
+    }
+}
