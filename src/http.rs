@@ -109,12 +109,17 @@ async fn execute(
     // A field error always has a path: when one nulled the whole `data` (a
     // non-null root field failed), the request did execute, and the answer
     // is a 200 with `"data": null`.
-    if media_type == GRAPHQL_RESPONSE
-        && response.data == async_graphql::Value::Null
+    // With plain JSON such a request is a 200, still without `data` (the
+    // spec: an error raised before execution begins leaves it out).
+    let never_executed = response.data == async_graphql::Value::Null
         && response.is_err()
-        && response.errors.iter().all(|error| error.path.is_empty())
-    {
-        return HttpResponse::BadRequest()
+        && response.errors.iter().all(|error| error.path.is_empty());
+    if never_executed {
+        let status = match media_type == GRAPHQL_RESPONSE {
+            true => actix_web::http::StatusCode::BAD_REQUEST,
+            false => actix_web::http::StatusCode::OK,
+        };
+        return HttpResponse::build(status)
             .content_type(media_type)
             .json(serde_json::json!({ "errors": response.errors }));
     }

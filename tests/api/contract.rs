@@ -172,3 +172,31 @@ async fn a_failed_non_null_root_field_is_an_executed_answer_with_null_data() {
         assert_eq!(body["errors"][0]["extensions"]["code"], "BAD_USER_INPUT");
     }
 }
+
+#[tokio::test]
+async fn a_request_that_never_executed_has_no_data_entry_in_either_media_type() {
+    let app = TestApp::spawn_seeded().await;
+    for (accept, status) in [
+        (
+            "application/graphql-response+json",
+            reqwest::StatusCode::BAD_REQUEST,
+        ),
+        ("application/json", reqwest::StatusCode::OK),
+    ] {
+        let response = app
+            .client
+            .post(app.url("/graphql"))
+            .header("accept", accept)
+            .json(&json!({ "query": "{ nope }" }))
+            .send()
+            .await
+            .expect("the request reaches the app");
+        assert_eq!(response.status(), status, "{accept}");
+        let body: Value = response.json().await.expect("JSON");
+        assert!(body.get("data").is_none(), "{accept}: {body}");
+        assert_eq!(
+            body["errors"][0]["extensions"]["code"], "GRAPHQL_VALIDATION_FAILED",
+            "{body}"
+        );
+    }
+}
