@@ -12,7 +12,6 @@ use diesel::QueryableByName;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use serde_json::{Value, json};
 use talentgraph::config::Config;
-use tokio::io::AsyncWriteExt;
 
 use crate::support::{TestApp, error_codes, wait_for_a_lock_wait};
 
@@ -176,16 +175,7 @@ async fn a_client_that_disconnects_mid_transaction_leaves_no_transaction_open() 
     let holder = lock_row(&app, the_move.stint).await;
 
     let body = json!({ "query": MOVE, "variables": the_move.variables }).to_string();
-    let address = app.address.trim_start_matches("http://").to_owned();
-    let mut socket = tokio::net::TcpStream::connect(&address)
-        .await
-        .expect("connect");
-    let request = format!(
-        "POST /graphql HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         Authorization: Bearer {editor}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    socket.write_all(request.as_bytes()).await.expect("send");
+    let socket = app.post_on_own_socket(&editor, &body).await;
     let mut watcher = AsyncPgConnection::establish(&app.database_url)
         .await
         .expect("connect");

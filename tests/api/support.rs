@@ -307,6 +307,24 @@ impl TestApp {
             .expect("a body")
     }
 
+    /// Sends a GraphQL POST as `token` over a socket of its own and returns
+    /// the socket unread: a test can then drop it mid-request, as a client
+    /// that goes away does.
+    pub async fn post_on_own_socket(&self, token: &str, body: &str) -> tokio::net::TcpStream {
+        use tokio::io::AsyncWriteExt;
+        let address = self.address.trim_start_matches("http://").to_owned();
+        let mut socket = tokio::net::TcpStream::connect(&address)
+            .await
+            .expect("connect");
+        let request = format!(
+            "POST /graphql HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
+             Authorization: Bearer {token}\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        socket.write_all(request.as_bytes()).await.expect("send");
+        socket
+    }
+
     pub async fn data(&self, query: &str) -> Value {
         let response = self.graphql(query).await;
         assert!(

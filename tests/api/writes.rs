@@ -569,7 +569,6 @@ async fn deleting_what_is_still_used_is_a_conflict() {
 #[tokio::test]
 async fn a_client_that_disconnects_mid_move_leaves_nothing_half_written() {
     use diesel_async::{AsyncConnection, RunQueryDsl};
-    use tokio::io::AsyncWriteExt;
 
     let app = TestApp::spawn_seeded().await;
     let editor = app.token("editor").await;
@@ -605,16 +604,7 @@ async fn a_client_that_disconnects_mid_move_leaves_nothing_half_written() {
                                   "organizationId": kyutai, "sourceIds": [source] } }
     })
     .to_string();
-    let address = app.address.trim_start_matches("http://").to_owned();
-    let mut socket = tokio::net::TcpStream::connect(&address)
-        .await
-        .expect("connect");
-    let request = format!(
-        "POST /graphql HTTP/1.1\r\nHost: {address}\r\nContent-Type: application/json\r\n\
-         Authorization: Bearer {editor}\r\nContent-Length: {}\r\n\r\n{body}",
-        body.len()
-    );
-    socket.write_all(request.as_bytes()).await.expect("send");
+    let socket = app.post_on_own_socket(&editor, &body).await;
 
     let mut watcher =
         <diesel_async::AsyncPgConnection as AsyncConnection>::establish(&app.database_url)
