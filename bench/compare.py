@@ -3,8 +3,10 @@
 
 Called by bench/compare.sh once the database is loaded; see that script for
 the knobs. For each query of bench/queries/<server>/ (same file names, first
-line `# bench-vars: <JSON | @random-person-slug>`), at each concurrency, it
-runs wrk (bench/wrk-graphql.lua checks every response: HTTP 200 and no
+line `# bench-vars: <JSON | @random-person-slug>`; a variable written
+`{"$lookup": doc, "path": "a.b", ...}` is looked up on each server first, for
+ids; a talentgraph query without a PostGraphile twin runs alone; the twins'
+answers must hold the same rows), at each concurrency, it runs wrk (bench/wrk-graphql.lua checks every response: HTTP 200 and no
 `errors`) against talentgraph, then PostGraphile, and prints requests/s, p50,
 p99, errors and the talentgraph/PostGraphile ratios. Then the article queries
 and the analytic fields, against talentgraph alone.
@@ -71,6 +73,21 @@ class Query:
 
     def sample_vars(self, slug):
         return {"slug": slug} if self.spec == "@random-person-slug" else json.loads(self.spec or "{}")
+
+    def resolve(self, url):
+        """Replaces each `{"$lookup": doc, "path": "a.b", ...vars}` variable with the value the
+        server answers at that path: ids are opaque and differ between servers."""
+        if self.spec.startswith("@"):
+            return
+        variables = json.loads(self.spec or "{}")
+        for name, value in variables.items():
+            if isinstance(value, dict) and "$lookup" in value:
+                lookup_vars = {k: v for k, v in value.items() if k not in ("$lookup", "path")}
+                found = post(url, value["$lookup"], lookup_vars)["data"]
+                for key in value["path"].split("."):
+                    found = found[key]
+                variables[name] = found
+        self.spec = json.dumps(variables)
 
 
 class Server:
@@ -176,7 +193,7 @@ def count_statements(servers, queries, db, log_path, slug, n):
     counts = {}
     pattern = re.compile(rf"@{re.escape(db)} LOG:\s+(statement|execute [^:]*):")
     for server in servers:
-        for q in queries[server.name]:
+        for q in queries[server.name].values():
             variables = q.sample_vars(slug)
             for _ in range(3):  # warm: connections open, statements prepared
                 post(server.url, q.doc, variables)
@@ -190,6 +207,23 @@ def count_statements(servers, queries, db, log_path, slug, n):
                 text = f.read().decode(errors="replace")
             counts[(server.name, q.name)] = len(pattern.findall(text)) / n
     return counts
+
+
+def same_work(talentgraph, postgraphile):
+    """The twins must return the same rows: the multisets of their names, slugs, titles, URLs,
+    publishers and positions are compared (ids, date formats and list orders differ by design)."""
+    def leaves(x, out):
+        if isinstance(x, dict):
+            for k, v in x.items():
+                if k in ("slug", "name", "title", "url", "publisher", "position") and v is not None:
+                    out.append(f"{k}={v}")
+                else:
+                    leaves(v, out)
+        elif isinstance(x, list):
+            for v in x:
+                leaves(v, out)
+        return out
+    return sorted(leaves(talentgraph, [])) == sorted(leaves(postgraphile, []))
 
 
 def fmt(x, digits=1):
@@ -237,7 +271,11 @@ def main():
                   "PGL_WORKERS": str(args.pgl_workers), "NODE_ENV": "production",
                   "GRAPHILE_ENV": "production"}, pgl_dir, args.out / "postgraphile.log")
     servers = [tg, pgl] if args.postgraphile else [tg]
-    queries = {s.name: [Query.from_file(f) for f in sorted((BENCH / "queries" / s.name).glob("*.graphql"))]
+    # SHAPES="a b g" runs only the queries whose file names start with those prefixes.
+    shapes = tuple(f"{x}_" for x in os.environ.get("SHAPES", "").split())
+    queries = {s.name: {f.stem: Query.from_file(f)
+                        for f in sorted((BENCH / "queries" / s.name).glob("*.graphql"))
+                        if not shapes or f.name.startswith(shapes)}
                for s in servers}
     alone = []
     if args.alone:
@@ -253,6 +291,8 @@ def main():
             try:
                 for s in servers:
                     s.start()
+                    for q in queries[s.name].values():
+                        q.resolve(s.url)
                 counts = count_statements(servers, queries,
                                           db, log_path, slug, 5)
                 for q in alone:
@@ -276,15 +316,24 @@ def main():
         # 2. Load runs, the two servers interleaved query by query.
         for s in servers:
             s.start()
+        answers = {}
         for s in servers:
-            for q in queries[s.name]:
-                post(s.url, q.doc, q.sample_vars(slug))
+            for q in queries[s.name].values():
+                q.resolve(s.url)
+                answers[(s.name, q.name)] = post(s.url, q.doc, q.sample_vars(slug))["data"]
+        for name in queries["talentgraph"]:
+            if ("postgraphile", name) in answers and not same_work(answers[("talentgraph", name)],
+                                                                   answers[("postgraphile", name)]):
+                raise SystemExit(f"{name}: the two servers' answers hold different rows; not comparable")
         rows = []
-        for i, q in enumerate(queries["talentgraph"]):
+        # A talentgraph query without a PostGraphile twin (same file name) runs alone.
+        for name in queries["talentgraph"]:
             for c in concs:
-                row = {"query": q.name, "c": c}
+                row = {"query": name, "c": c}
                 for s in servers:
-                    sq = queries[s.name][i]
+                    sq = queries[s.name].get(name)
+                    if sq is None:
+                        continue
                     log(f"  {s.name} {sq.name} c={c} (load {loadavg()})")
                     row[s.name] = measure(s, sq, c, args, slugs, sample_rss=s is tg)
                 rows.append(row)
@@ -315,7 +364,9 @@ def main():
         t = r["talentgraph"]
         line = (f"| {r['query']} | {r['c']} | {t['rps']:.0f} | {fmt(t['p50'], 2)} | {fmt(t['p99'], 2)} | "
                 f"{t['errors']} | {fmt(counts.get(('talentgraph', r['query'])))} | {fmt(t['rss'], 0)} |")
-        if args.postgraphile:
+        if args.postgraphile and "postgraphile" not in r:
+            line += " - | - | - | - | - | no twin | - |"
+        elif args.postgraphile:
             g = r["postgraphile"]
             line += (f" {g['rps']:.0f} | {fmt(g['p50'], 2)} | {fmt(g['p99'], 2)} | {g['errors']} | "
                      f"{fmt(counts.get(('postgraphile', r['query'])))} | "

@@ -7,7 +7,8 @@
 #
 # 1. builds the release binary; loads the synthetic data set
 #    (bench/synthetic.sql) and the article's (`talentgraph seed`) into a fresh
-#    database; adds PostGraphile's computed column (bench/postgraphile/alumni.sql);
+#    database; adds PostGraphile's computed columns (bench/postgraphile/alumni.sql,
+#    computed.sql);
 # 2. installs PostGraphile 5.1.5 from npm into bench/postgraphile (first run);
 # 3. runs bench/compare.py: statements per request from PostgreSQL's log,
 #    then wrk at each concurrency on the three shared queries
@@ -56,7 +57,7 @@ if [ "${RELOAD:-1}" = 1 ] || [ "$exists" != 1 ]; then
   started=$(date +%s%N)
   psql "$BENCH_DATABASE_URL" -Xq -v people="$PEOPLE" -v orgs="$ORGS" -f bench/synthetic.sql >/dev/null
   loaded=$(( ($(date +%s%N) - started) / 1000000 ))
-  psql "$BENCH_DATABASE_URL" -Xq -f bench/postgraphile/alumni.sql
+  psql "$BENCH_DATABASE_URL" -Xq -f bench/postgraphile/alumni.sql -f bench/postgraphile/computed.sql
   psql "$BENCH_DATABASE_URL" -Xqc "VACUUM ANALYZE"
   echo "synthetic data: $PEOPLE people, $ORGS organizations, loaded in $loaded ms (+ the article's data set)"
 fi
