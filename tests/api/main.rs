@@ -3,6 +3,7 @@
 
 mod analytics;
 mod article;
+mod attestations;
 mod batching;
 mod binary;
 mod cancelled_writes;
