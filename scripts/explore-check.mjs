@@ -156,7 +156,7 @@ for (const viewport of Object.keys(viewports)) {
     beforeReady: async (p) => {
       await p.waitForSelector('.loading[role="status"]', { timeout: 5000 });
       check(true, 'loading');
-      await p.screenshot({ path: path.join(shots, 'loading-desktop.png') });
+      await p.screenshot({ path: path.join(shots, 'loading-state-desktop.png') });
     },
   });
   await context.close();

@@ -37,14 +37,14 @@ if [ -z "$base" ]; then
   server_url="${EXPLORE_DATABASE_URL%/*}/postgres"
   db_name="${EXPLORE_DATABASE_URL##*/}"
   cargo build --quiet
-  psql "$server_url" -qc "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)"
+  PGOPTIONS=--client-min-messages=warning psql "$server_url" -qc "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)"
   DATABASE_URL="$EXPLORE_DATABASE_URL" TALENTGRAPH_LISTEN="127.0.0.1:$PORT" RUST_LOG=warn \
     target/debug/talentgraph serve --seed &
   server=$!
   cleanup() {
     kill "$server" 2>/dev/null || true
     wait "$server" 2>/dev/null || true
-    psql "$server_url" -qc "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)"
+    PGOPTIONS=--client-min-messages=warning psql "$server_url" -qc "DROP DATABASE IF EXISTS \"$db_name\" WITH (FORCE)"
   }
   trap cleanup EXIT
   for _ in $(seq 1 150); do

@@ -561,10 +561,11 @@ mod tests {
     fn the_public_face_is_configurable_and_never_a_cors_wildcard() {
         let defaults = config(&[]).expect("defaults are valid").http;
         assert_eq!(defaults, HttpConfig::default());
-        assert!(defaults.introspection && defaults.playground);
+        assert!(defaults.introspection && defaults.playground && defaults.explore);
         let http = config(&[
             ("TALENTGRAPH_INTROSPECTION", "false"),
             ("TALENTGRAPH_PLAYGROUND", "off"),
+            ("TALENTGRAPH_EXPLORE", "false"),
             (
                 "TALENTGRAPH_CORS_ORIGINS",
                 "https://a.example.org, http://localhost:3000/",
@@ -572,7 +573,7 @@ mod tests {
         ])
         .expect("valid")
         .http;
-        assert!(!http.introspection && !http.playground);
+        assert!(!http.introspection && !http.playground && !http.explore);
         assert_eq!(
             http.cors_origins,
             ["https://a.example.org", "http://localhost:3000"]

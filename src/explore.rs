@@ -10,10 +10,19 @@ use crate::config::HttpConfig;
 /// The page's queries, exactly as the page sends them (tests count the
 /// statements each costs).
 pub const QUERIES: &[(&str, &str)] = &[
-    ("organization", include_str!("../assets/explore/organization.graphql")),
+    (
+        "organization",
+        include_str!("../assets/explore/organization.graphql"),
+    ),
     ("person", include_str!("../assets/explore/person.graphql")),
-    ("publication", include_str!("../assets/explore/publication.graphql")),
-    ("retention", include_str!("../assets/explore/retention.graphql")),
+    (
+        "publication",
+        include_str!("../assets/explore/publication.graphql"),
+    ),
+    (
+        "retention",
+        include_str!("../assets/explore/retention.graphql"),
+    ),
     ("search", include_str!("../assets/explore/search.graphql")),
 ];
 

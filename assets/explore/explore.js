@@ -333,16 +333,16 @@
     node.append('rect').attr('x', function (d) { return d.x0; }).attr('y', function (d) { return d.y0; })
       .attr('height', function (d) { return Math.max(1, d.y1 - d.y0); }).attr('width', function (d) { return d.x1 - d.x0; })
       .attr('fill', function (d) { return d.side === 'self' ? 'var(--accent)' : d.side === 'out' ? 'var(--out)' : 'var(--in)'; });
-    var label = node.filter(function (d) { return d.side !== 'self'; }).append('a')
+    var anchor = node.filter(function (d) { return d.side !== 'self'; }).append('a')
       .attr('href', function (d) { return BASE + '/organization/' + encodeURIComponent(d.slug); })
-      .attr('data-nav', '')
-      .append('text')
+      .attr('data-nav', '');
+    anchor.append('title').text(function (d) { return d.name + ': ' + d.value; });
+    var label = anchor.append('text')
       .attr('x', function (d) { return d.side === 'in' ? d.x0 - 6 : d.x1 + 6; })
       .attr('y', function (d) { return (d.y0 + d.y1) / 2; })
       .attr('dy', '0.35em')
       .attr('text-anchor', function (d) { return d.side === 'in' ? 'end' : 'start'; });
-    label.append('tspan').text(function (d) { return narrow && d.name.length > 11 ? d.name.slice(0, 10) + '…' : d.name; });
-    label.append('title').text(function (d) { return d.name + ': ' + d.value; });
+    label.append('tspan').text(function (d) { return narrow && d.name.length > 10 ? d.name.slice(0, 8) + '…' : d.name; });
     label.append('tspan').attr('class', 'count').attr('dx', 6).text(function (d) { return d.value; });
     node.filter(function (d) { return d.side === 'self'; }).append('text')
       .attr('x', function (d) { return (d.x0 + d.x1) / 2; }).attr('y', function (d) { return Math.max(12, d.y0 - 6); })
@@ -374,13 +374,19 @@
     var svg = d3.create('svg').attr('viewBox', [0, 0, width, height]).attr('width', width).attr('height', height)
       .attr('role', 'img').attr('aria-label', 'Headcount: certainly and possibly, over time');
     svg.append('path').datum(data).attr('fill', 'var(--band)')
-      .attr('d', d3.area().curve(d3.curveStepAfter).x(function (d) { return x(d.on); })
+      .attr('d', d3.area().x(function (d) { return x(d.on); })
         .y0(function (d) { return y(d.certainly); }).y1(function (d) { return y(d.possibly); }));
     [['possibly', '#6b8fd6', '4 3'], ['certainly', 'var(--accent)', null]].forEach(function (series) {
       svg.append('path').datum(data).attr('fill', 'none').attr('stroke', series[1]).attr('stroke-width', 2)
         .attr('stroke-dasharray', series[2])
-        .attr('d', d3.line().curve(d3.curveStepAfter).x(function (d) { return x(d.on); }).y(function (d) { return y(d[series[0]]); }));
+        .attr('d', d3.line().x(function (d) { return x(d.on); }).y(function (d) { return y(d[series[0]]); }));
     });
+    // The counts hold on the days counted: each is marked; the lines between
+    // them only guide the eye.
+    svg.append('g').selectAll('circle').data(data).join('circle')
+      .attr('cx', function (d) { return x(d.on); }).attr('cy', function (d) { return y(d.certainly); })
+      .attr('r', data.length > 60 ? 1.5 : 3).attr('fill', 'var(--accent)')
+      .append('title').text(function (d) { return d.on.toISOString().slice(0, 10) + ': certainly ' + d.certainly + ', possibly ' + d.possibly; });
     svg.append('g').attr('transform', 'translate(0,' + (height - m.bottom) + ')').call(d3.axisBottom(x).ticks(Math.max(2, Math.floor(width / 110))));
     svg.append('g').attr('transform', 'translate(' + m.left + ',0)').call(d3.axisLeft(y).ticks(5).tickFormat(d3.format('d')));
     var last = points[points.length - 1];

@@ -230,10 +230,7 @@ async fn meta_on_the_llama_papers_day_is_certainly_its_fourteen_authors() {
     assert_eq!(listing["totalCount"], 14);
     let mut at_meta = strings(&listing["nodes"], |e| &e["person"]["name"]);
     at_meta.sort();
-    let mut authors = strings(
-        &data["publication"]["authors"],
-        |a| &a["person"]["name"],
-    );
+    let mut authors = strings(&data["publication"]["authors"], |a| &a["person"]["name"]);
     authors.sort();
     assert_eq!(at_meta, authors);
     for node in listing["nodes"].as_array().expect("a list") {

@@ -16,6 +16,7 @@ mod contract;
 mod dates;
 mod differential;
 mod eager;
+mod explore;
 mod exposure;
 mod faults;
 mod fuzz;
