@@ -211,6 +211,8 @@ pub struct HttpConfig {
     pub introspection: bool,
     /// `TALENTGRAPH_PLAYGROUND`: the GraphiQL playground at `/`.
     pub playground: bool,
+    /// `TALENTGRAPH_EXPLORE`: the explore pages at `/explore`.
+    pub explore: bool,
     /// `TALENTGRAPH_CORS_ORIGINS`: origins (comma-separated, e.g.
     /// `https://app.example.org`) whose pages may call the API from a browser;
     /// empty means same-origin only. Credentials are never allowed.
@@ -233,6 +235,7 @@ impl Default for HttpConfig {
         HttpConfig {
             introspection: true,
             playground: true,
+            explore: true,
             cors_origins: Vec::new(),
             rate_limit_capacity: DEFAULT_RATE_LIMIT_CAPACITY,
             rate_limit_refill_per_second: DEFAULT_RATE_LIMIT_REFILL,
@@ -279,6 +282,7 @@ impl HttpConfig {
         Ok(HttpConfig {
             introspection: flag("TALENTGRAPH_INTROSPECTION", defaults.introspection)?,
             playground: flag("TALENTGRAPH_PLAYGROUND", defaults.playground)?,
+            explore: flag("TALENTGRAPH_EXPLORE", defaults.explore)?,
             cors_origins,
             rate_limit_capacity: parse(
                 "TALENTGRAPH_RATE_LIMIT_CAPACITY",
@@ -557,10 +561,11 @@ mod tests {
     fn the_public_face_is_configurable_and_never_a_cors_wildcard() {
         let defaults = config(&[]).expect("defaults are valid").http;
         assert_eq!(defaults, HttpConfig::default());
-        assert!(defaults.introspection && defaults.playground);
+        assert!(defaults.introspection && defaults.playground && defaults.explore);
         let http = config(&[
             ("TALENTGRAPH_INTROSPECTION", "false"),
             ("TALENTGRAPH_PLAYGROUND", "off"),
+            ("TALENTGRAPH_EXPLORE", "false"),
             (
                 "TALENTGRAPH_CORS_ORIGINS",
                 "https://a.example.org, http://localhost:3000/",
@@ -568,7 +573,7 @@ mod tests {
         ])
         .expect("valid")
         .http;
-        assert!(!http.introspection && !http.playground);
+        assert!(!http.introspection && !http.playground && !http.explore);
         assert_eq!(
             http.cors_origins,
             ["https://a.example.org", "http://localhost:3000"]

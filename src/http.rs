@@ -44,7 +44,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     .route("/healthz", web::get().to(healthz))
     .route("/readyz", web::get().to(readyz))
     .route("/", web::get().to(playground_page))
-    .route("/playground/{file}", web::get().to(playground_asset));
+    .route("/playground/{file}", web::get().to(playground_asset))
+    .configure(crate::explore::configure);
 }
 
 /// The media type to answer in, or the 406 that says none is acceptable.

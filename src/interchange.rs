@@ -16,6 +16,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
 use serde::{Deserialize, Serialize};
 
+use crate::db::attestations::NewAttestation;
 use crate::db::authorships::NewAuthorship;
 use crate::db::employments::NewEmployment;
 use crate::db::organizations::NewOrganization;
@@ -28,6 +29,7 @@ use crate::db::schema::{
 use crate::db::sources::NewSource;
 use crate::db::writes::{self, Author};
 use crate::domain::PartialDate;
+use crate::domain::point_in_time::Claim;
 use crate::domain::validate::{self, Checked, FieldError, MAX_BIO, MAX_NAME, MAX_TITLE};
 
 const KINDS: [&str; 7] = [
@@ -131,6 +133,51 @@ pub struct EmploymentLine {
     pub reported_years: Option<i32>,
     /// Source URLs: at least one.
     pub sources: Vec<String>,
+    /// Evidence on dates, each citing its source.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attestations: Vec<AttestationLine>,
+}
+
+/// A source shows the stint going on (or already over) on a date.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct AttestationLine {
+    /// The date, at the precision the source gives.
+    pub on: String,
+    /// `IN_PROGRESS` (the default, left out) or `ENDED`.
+    #[serde(default, skip_serializing_if = "ClaimText::is_in_progress")]
+    pub claim: ClaimText,
+    /// The source's URL.
+    pub source: String,
+}
+
+/// An attestation's claim as the interchange format spells it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ClaimText {
+    #[default]
+    InProgress,
+    Ended,
+}
+
+impl ClaimText {
+    fn is_in_progress(&self) -> bool {
+        *self == ClaimText::InProgress
+    }
+
+    fn claim(self) -> Claim {
+        match self {
+            ClaimText::InProgress => Claim::InProgress,
+            ClaimText::Ended => Claim::Ended,
+        }
+    }
+
+    fn of(claim: Claim) -> Self {
+        match claim {
+            Claim::InProgress => ClaimText::InProgress,
+            Claim::Ended => ClaimText::Ended,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -157,6 +204,7 @@ pub struct ImportReport {
     pub publications: usize,
     pub authorships: usize,
     pub sources: usize,
+    pub attestations: usize,
 }
 
 /// Why an import was refused; nothing was written.
@@ -280,6 +328,13 @@ fn check_line(line: &Line) -> Checked {
             validate::positive("careerPosition", e.career_position, 1_000)?;
             validate::positive("reportedYears", e.reported_years, 100)?;
             check_sources("sources", &e.sources)?;
+            for (i, attestation) in e.attestations.iter().enumerate() {
+                partial_date(
+                    &format!("attestations.{i}.on"),
+                    &Some(attestation.on.clone()),
+                )?;
+                validate::url(&format!("attestations.{i}.source"), &attestation.source)?;
+            }
         }
         Line::Authorship(a) => {
             validate::positive("position", Some(a.position), 10_000)?;
@@ -503,6 +558,9 @@ async fn apply(
                 wanted.people.insert(e.person.clone());
                 wanted.organizations.insert(e.organization.clone());
                 wanted.sources.extend(e.sources.iter().cloned());
+                wanted
+                    .sources
+                    .extend(e.attestations.iter().map(|a| a.source.clone()));
             }
             Line::Authorship(a) => {
                 wanted.people.insert(a.person.clone());
@@ -571,9 +629,26 @@ async fn apply(
                             )
                         })
                         .collect::<Result<Vec<_>, _>>()?;
-                    Ok::<_, LineError>((person, organization, sources))
+                    let attested = e
+                        .attestations
+                        .iter()
+                        .enumerate()
+                        .map(|(i, a)| {
+                            lookup(
+                                &keys.sources,
+                                *number,
+                                &format!("attestations.{i}.source"),
+                                &a.source,
+                                "source",
+                            )
+                            .map(|source_id| {
+                                (source_id, a.claim.claim(), date_of(&Some(a.on.clone())))
+                            })
+                        })
+                        .collect::<Result<Vec<_>, _>>()?;
+                    Ok::<_, LineError>((person, organization, sources, attested))
                 })();
-                let (person_id, organization_id, source_ids) = match resolved {
+                let (person_id, organization_id, source_ids, attested) = match resolved {
                     Ok(r) => r,
                     Err(e) => {
                         errors.push(e);
@@ -613,6 +688,19 @@ async fn apply(
                 )
                 .await?;
                 writes::cite_for_employment(conn, row.id, &source_ids).await?;
+                let attestations: Vec<NewAttestation> = attested
+                    .iter()
+                    .filter_map(|(source_id, claim, on)| {
+                        on.map(|on| NewAttestation {
+                            employment_id: row.id,
+                            source_id: *source_id,
+                            claim: claim.as_db(),
+                            on_date: on.first_day(),
+                            on_date_precision: on.precision().as_str(),
+                        })
+                    })
+                    .collect();
+                report.attestations += crate::db::attestations::insert(conn, &attestations).await?;
                 report.employments += 1;
             }
             Line::Authorship(a) => {
@@ -878,6 +966,29 @@ pub async fn export(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Line>> {
             .await?,
     );
 
+    let mut attestations: HashMap<i64, Vec<AttestationLine>> = HashMap::new();
+    for a in crate::db::attestations::all(conn).await? {
+        let Some(claim) = Claim::from_db(&a.claim) else {
+            return Err(diesel::result::Error::DeserializationError(
+                format!("unknown attestation claim {:?}", a.claim).into(),
+            ));
+        };
+        let on = date_text(Some(a.on_date), Some(a.on_date_precision)).unwrap_or_default();
+        if let Some(url) = urls.get(&a.source_id) {
+            attestations
+                .entry(a.employment_id)
+                .or_default()
+                .push(AttestationLine {
+                    on,
+                    claim: ClaimText::of(claim),
+                    source: url.clone(),
+                });
+        }
+    }
+    for list in attestations.values_mut() {
+        list.sort();
+    }
+
     let missing = |what: &str, id: i64| {
         diesel::result::Error::DeserializationError(format!("{what} {id} is missing").into())
     };
@@ -906,6 +1017,7 @@ pub async fn export(conn: &mut AsyncPgConnection) -> QueryResult<Vec<Line>> {
             career_position: e.career_position,
             reported_years: e.reported_years,
             sources: employment_citations.get(&e.id).cloned().unwrap_or_default(),
+            attestations: attestations.remove(&e.id).unwrap_or_default(),
         };
         stints.push(line);
     }
@@ -1011,6 +1123,11 @@ mod tests {
             career_position: None,
             reported_years: None,
             sources: vec!["https://a.example".into()],
+            attestations: vec![AttestationLine {
+                on: "2023-02-27".into(),
+                claim: ClaimText::InProgress,
+                source: "https://a.example".into(),
+            }],
         });
         let text = to_jsonl(std::slice::from_ref(&line)).expect("serializable");
         assert!(

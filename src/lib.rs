@@ -13,6 +13,7 @@ pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;
+pub mod explore;
 pub mod graphql;
 pub mod healthcheck;
 pub mod http;

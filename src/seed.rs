@@ -6,7 +6,11 @@
 //! `talentgraph import`. Dates are stored only where a source gives them: the
 //! article gives none, so stints carry no dates; the order of a career and a
 //! stated length ("after five years") are kept in `careerPosition` and
-//! `reportedYears` instead. Importing keeps what exists, so seeding twice
+//! `reportedYears` instead. The paper's arXiv page is dated 2023-02-27 and lists
+//! every author with Meta's affiliation: each author's Meta stint records that
+//! as an attestation citing the paper, so who was at Meta that day is certain
+//! (docs/dates.md). The article has no date of its own, so the departures it
+//! reports bound no end date. Importing keeps what exists, so seeding twice
 //! changes nothing and never overwrites edits.
 
 use diesel_async::AsyncPgConnection;

@@ -316,29 +316,26 @@ roots AS (
 )";
 
 /// The scope's filters on a stint `e`: status ($3), and in progress on day $4
-/// (possibly, or certainly when $5) by the rule of `domain::point_in_time`.
-///
-/// The rule compares each bound's whole period with the day. Rather than
-/// computing a period's last day per row, the day is moved once to the bound's
-/// precision: an end's last day is on or after D exactly when the end is on or
-/// after D truncated to its precision; a start's last day is on or before D
-/// exactly when the start is on or before (D + 1 day) less one period. With the
-/// parameters folded into constants, each row costs a few comparisons.
+/// (possibly, or certainly when $5) by the point-in-time rule, whose one SQL
+/// definition is `stint_in_progress_on` (`migrations/*_attestations`; its Rust
+/// twin is `domain::point_in_time`). PostgreSQL inlines it: a few comparisons
+/// a row.
 const SCOPE_FILTER: &str = "
     ($3::boolean IS NULL OR e.is_current = $3)
-    AND ($4::date IS NULL OR (
-        (e.started_on IS NULL OR e.started_on <= $4)
-        AND (e.is_current OR e.ended_on IS NULL
-             OR e.ended_on >= CASE e.ended_on_precision
-                    WHEN 'year' THEN date_trunc('year', $4::timestamp)::date
-                    WHEN 'month' THEN date_trunc('month', $4::timestamp)::date
-                    ELSE $4 END)
-        AND (NOT $5 OR (
-            e.started_on <= CASE e.started_on_precision
-                    WHEN 'year' THEN (($4::date + 1)::timestamp - interval '1 year')::date
-                    WHEN 'month' THEN (($4::date + 1)::timestamp - interval '1 month')::date
-                    ELSE $4 END
-            AND (e.is_current OR e.ended_on >= $4)))))";
+    AND ($4::date IS NULL OR stint_in_progress_on(
+            e.started_on, e.started_on_precision, e.ended_on, e.ended_on_precision,
+            e.is_current, e.attested_from, e.attested_until, e.ended_by, $4::date)
+        IN ('certainly', CASE WHEN $5 THEN 'certainly' ELSE 'possibly' END))";
+
+/// The point-in-time rule applied to a stint aliased `alias` on the day
+/// `day` (an SQL expression): `'certainly'`, `'possibly'` or `'no'`.
+pub fn in_progress_sql(alias: &str, day: &str) -> String {
+    format!(
+        "stint_in_progress_on({alias}.started_on, {alias}.started_on_precision, \
+         {alias}.ended_on, {alias}.ended_on_precision, {alias}.is_current, \
+         {alias}.attested_from, {alias}.attested_until, {alias}.ended_by, {day})"
+    )
+}
 
 /// The columns of [`EmploymentRow`], of the table aliased `alias`.
 fn employment_columns(alias: &str) -> String {

@@ -6,10 +6,12 @@
 //! fields load in batches.
 
 pub mod analytics;
+pub mod attestations;
 pub mod audit;
 pub mod authorships;
 pub mod connect;
 pub mod employments;
+pub mod headcount;
 pub mod organizations;
 pub mod people;
 pub mod publications;

@@ -149,6 +149,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     authorship_sources,
     authorships,
+    employment_attestations,
     employment_sources,
     employments,
     organizations,
@@ -156,3 +157,17 @@ diesel::allow_tables_to_appear_in_same_query!(
     publications,
     sources,
 );
+
+diesel::table! {
+    employment_attestations (id) {
+        id -> Int8,
+        employment_id -> Int8,
+        source_id -> Int8,
+        claim -> Text,
+        on_date -> Date,
+        on_date_precision -> Text,
+        created_at -> Timestamptz,
+    }
+}
+
+diesel::joinable!(employment_attestations -> sources (source_id));

@@ -2,18 +2,19 @@
 
 use async_graphql::{Context, ID, Object};
 
+use super::attestation::Attestation;
 use super::context::ContextExt;
 use super::eager::Lent;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
-use super::loaders::{EmploymentId, OrganizationId, PersonId, SourcesOfEmployment};
+use super::loaders::{AttestationsOf, EmploymentId, OrganizationId, PersonId, SourcesOfEmployment};
 use super::organization::Organization;
 use super::person::{Certainty, Person};
 use super::scalars::{DateScalar, PartialDateScalar};
 use super::source::{Source, sources};
 use crate::db::employments::{EmploymentCore, EmploymentDetail, EmploymentRow};
 use crate::domain::PartialDate;
-use crate::domain::point_in_time::StintBounds;
+use crate::domain::point_in_time::{Evidence, StintBounds};
 
 #[derive(Debug, Clone)]
 pub struct Employment {
@@ -79,11 +80,31 @@ impl Employment {
         Ok(row.into_parts().1)
     }
 
-    pub fn bounds(&self) -> StintBounds {
+    /// The stint's attestations (loaded in a batch with its siblings').
+    pub async fn attested(&self, ctx: &Context<'_>) -> ApiResult<Vec<Attestation>> {
+        ctx.loader()?
+            .load_one(AttestationsOf(self.id))
+            .await?
+            .unwrap_or_default()
+            .into_iter()
+            .map(Attestation::try_from)
+            .collect()
+    }
+
+    /// What the stint's attestations prove for the point-in-time rule.
+    pub async fn evidence(&self, ctx: &Context<'_>) -> ApiResult<Evidence> {
+        let attestations = self.attested(ctx).await?;
+        Ok(Evidence::of(attestations.iter().map(|a| (a.claim, &a.on))))
+    }
+
+    /// The stint's bounds for the point-in-time rule, with what its
+    /// attestations prove (see [`Employment::evidence`]).
+    pub fn bounds(&self, evidence: Evidence) -> StintBounds {
         StintBounds {
             started_on: self.started_on,
             ended_on: self.ended_on,
             is_current: self.is_current,
+            evidence,
         }
     }
 }
@@ -163,9 +184,11 @@ impl Employment {
     /// make that: CERTAINLY, POSSIBLY (dates too coarse or missing) or NO.
     async fn in_progress_on(
         &self,
+        ctx: &Context<'_>,
         #[graphql(desc = "The day to test, e.g. `2023-04-28`.")] date: DateScalar,
-    ) -> Certainty {
-        self.bounds().in_progress_on(date.0).into()
+    ) -> ApiResult<Certainty> {
+        let evidence = self.evidence(ctx).await?;
+        Ok(self.bounds(evidence).in_progress_on(date.0).into())
     }
 
     /// The stint's place in the person's career (1 = first) when a source
@@ -178,6 +201,12 @@ impl Employment {
     /// at DeepMind"), when its dates are not known.
     async fn reported_years(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
         Ok(self.detail(ctx).await?.reported_years)
+    }
+
+    /// Evidence on dates: sources showing the stint going on (or already over) on a date, by
+    /// date. The point-in-time rule (`inProgressOn`, `employments(at:)`) uses them.
+    async fn attestations(&self, ctx: &Context<'_>) -> ApiResult<Vec<Attestation>> {
+        self.attested(ctx).await
     }
 
     /// The sources this stint rests on; never empty.

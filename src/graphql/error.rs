@@ -227,6 +227,13 @@ fn refused_by_constraint(constraint: &str, still_referenced: bool) -> Option<Api
         "employment_sources_source_fkey" | "authorship_sources_source_fkey" if still_referenced => {
             conflict("the source is still cited; cite another source first")
         }
+        "employment_attestations_source_fkey" if still_referenced => {
+            conflict("the source is still cited by an attestation; remove it first")
+        }
+        "employment_attestations_source_fkey" => missing("input.sourceId: no such source"),
+        "employment_attestations_employment_fkey" => {
+            missing("input.employmentId: no such employment")
+        }
         "organizations_parent_fkey" => missing("input.parentId: no such organization"),
         "employments_organization_fkey" => missing("input.organizationId: no such organization"),
         "employments_person_fkey" | "authorships_person_fkey" => {

@@ -17,6 +17,7 @@ use chrono::NaiveDate;
 use super::organization::Organization;
 use super::person::Person;
 use crate::db::analytics::{CohortMemberRow, FlowQuery, FlowRow};
+use crate::db::attestations::AttestationRow;
 use crate::db::authorships::AuthorshipRow;
 use crate::db::employments::{EmploymentRow, ListingColumns, ListingCursor, OrganizationScope};
 use crate::db::organizations::OrganizationRow;
@@ -189,6 +190,8 @@ id_key!(/// The sources an employment cites.
     SourcesOfEmployment);
 id_key!(/// The sources an authorship cites.
     SourcesOfAuthorship);
+id_key!(/// A stint's attestations, by date.
+    AttestationsOf);
 
 /// A person's stints with their organizations, in chronological order.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -421,6 +424,24 @@ impl Loader<SourcesOfAuthorship> for Db {
     }
 }
 
+impl Loader<AttestationsOf> for Db {
+    type Value = Vec<(AttestationRow, SourceRow)>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[AttestationsOf],
+    ) -> Result<HashMap<AttestationsOf, Self::Value>, ApiError> {
+        let rows =
+            db::attestations::of_employments(&mut *self.conn().await?, &ids(keys, |k| k.0)).await?;
+        Ok(group(
+            keys,
+            AttestationsOf,
+            rows.into_iter().map(|row| (row.0.employment_id, row)),
+        ))
+    }
+}
+
 /// Sibling connections usually share their arguments: each distinct
 /// (scope, cursor, limit, columns) is one statement for all of its
 /// organizations.
@@ -544,6 +565,44 @@ pub struct FlowsKey {
     pub until: Option<NaiveDate>,
     pub first: Option<i64>,
     pub with_people: bool,
+}
+
+/// An organization's headcount on a series of days.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct HeadcountKey {
+    pub organization_id: i64,
+    pub days: Vec<NaiveDate>,
+}
+
+/// Sibling organizations counted on the same days share one statement.
+impl Loader<HeadcountKey> for Db {
+    type Value = Vec<db::headcount::HeadcountRow>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[HeadcountKey],
+    ) -> Result<HashMap<HeadcountKey, Self::Value>, ApiError> {
+        let mut conn = self.conn().await?;
+        let mut batches: HashMap<&[NaiveDate], Vec<i64>> = HashMap::new();
+        for key in keys {
+            batches
+                .entry(&key.days)
+                .or_default()
+                .push(key.organization_id);
+        }
+        let mut counts: HashMap<HeadcountKey, Self::Value> = HashMap::new();
+        for (days, roots) in batches {
+            for row in db::headcount::headcounts(&mut conn, &roots, days).await? {
+                let key = HeadcountKey {
+                    organization_id: row.root_id,
+                    days: days.to_vec(),
+                };
+                counts.entry(key).or_default().push(row);
+            }
+        }
+        Ok(counts)
+    }
 }
 
 /// The authors of a publication affiliated with an organization (or its units).

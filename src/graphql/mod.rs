@@ -2,12 +2,14 @@
 //! and the error mapping. The schema is built once ([`build_schema`]); the HTTP
 //! adapter adds a fresh [`loaders::DbLoader`] to every request.
 
+pub mod attestation;
 pub mod auth;
 pub mod authorship;
 pub mod context;
 pub mod eager;
 pub mod employment;
 pub mod error;
+pub mod headcount;
 pub mod ids;
 pub mod input;
 pub mod lexer;

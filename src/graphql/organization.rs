@@ -10,10 +10,11 @@ use super::context::ContextExt;
 use super::eager::{Eager, EagerItem};
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
+use super::headcount::{HeadcountInterval, HeadcountPoint, headcount_days};
 use super::ids::{self, NodeKind};
 use super::loaders::{
-    AlumniCount, AlumniPageKey, FlowsKey, FoundersOf, LeadersOf, ListingCountKey, ListingPageKey,
-    OrganizationId, UnitsOf,
+    AlumniCount, AlumniPageKey, FlowsKey, FoundersOf, HeadcountKey, LeadersOf, ListingCountKey,
+    ListingPageKey, OrganizationId, UnitsOf,
 };
 use super::pagination::{Cursor, List, MAX_PAGE_SIZE, TotalCount, keyset_page, page_size};
 use super::person::{Certainty, EmploymentStatus, Person, at_day};
@@ -372,6 +373,29 @@ impl Organization {
         rows.into_iter()
             .map(|row| TalentFlow::from_row(row, key.with_people))
             .collect()
+    }
+
+    /// How many people were inside this organization (its units included) on each day from
+    /// `from` to `to`, one day per interval: how many the dates prove (`certainly`) and how
+    /// many they allow (`possibly`), a count with honest bounds rather than one made-up number.
+    /// Each person counts once. At most 200 days.
+    async fn headcount(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The first day counted.")] from: DateScalar,
+        #[graphql(desc = "No day after this one is counted.")] to: DateScalar,
+        #[graphql(
+            default,
+            desc = "The spacing of the days: YEAR (the default), QUARTER or MONTH."
+        )]
+        interval: HeadcountInterval,
+    ) -> ApiResult<Vec<HeadcountPoint>> {
+        let key = HeadcountKey {
+            organization_id: self.id,
+            days: headcount_days(from, to, interval)?,
+        };
+        let rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+        Ok(rows.into_iter().map(HeadcountPoint::from).collect())
     }
 
     /// Stints at this organization (and, unless `includeUnits: false`, at its

@@ -4,6 +4,7 @@ use std::borrow::Cow;
 
 use async_graphql::{Context, Enum, ID, Object};
 
+use super::attestation::Attestation;
 use super::authorship::Authorship;
 use super::context::ContextExt;
 use super::eager::EagerItem;
@@ -11,14 +12,14 @@ use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::{
-    AuthorshipsOfPerson, EmploymentsOfPerson, PersonId, StintsWithOrganizationsOf,
+    AttestationsOf, AuthorshipsOfPerson, EmploymentsOfPerson, PersonId, StintsWithOrganizationsOf,
 };
 use super::organization::Organization;
 use super::projection::{columns_for, fields_named};
 use super::scalars::DateScalar;
 use crate::db::employments::AtDay;
 use crate::db::people::{PersonBrief, PersonDetail, PersonRow};
-use crate::domain::point_in_time;
+use crate::domain::point_in_time::{self, Evidence};
 
 #[derive(Debug, Clone)]
 pub struct Person {
@@ -122,8 +123,8 @@ pub fn at_day(at: Option<DateScalar>, certainty: Certainty) -> ApiResult<Option<
     }
 }
 
-fn admits(at: AtDay, stint: &Employment) -> bool {
-    match stint.bounds().in_progress_on(at.day) {
+fn admits(at: AtDay, stint: &Employment, evidence: Evidence) -> bool {
+    match stint.bounds(evidence).in_progress_on(at.day) {
         point_in_time::Certainty::Certainly => true,
         point_in_time::Certainty::Possibly => !at.certain,
         point_in_time::Certainty::No => false,
@@ -151,9 +152,37 @@ impl Person {
             loader.load_one(key).await?
         }
         .unwrap_or_default();
-        let kept = stints.iter().enumerate().filter(|(_, stint)| {
-            admits_status(status, stint) && at.is_none_or(|at| admits(at, stint))
-        });
+        // Attestations are read only for a point-in-time question: one
+        // batched statement for every stint (and person) asking.
+        let evidence = match at {
+            None => vec![Evidence::default(); stints.len()],
+            Some(_) => {
+                let keys: Vec<AttestationsOf> =
+                    stints.iter().map(|s| AttestationsOf(s.id)).collect();
+                let loaded = loader.load_many(keys).await?;
+                stints
+                    .iter()
+                    .map(|stint| {
+                        let attestations = loaded.get(&AttestationsOf(stint.id));
+                        attestations
+                            .into_iter()
+                            .flatten()
+                            .map(|(row, source)| {
+                                Attestation::try_from((row.clone(), source.clone()))
+                            })
+                            .collect::<ApiResult<Vec<_>>>()
+                            .map(|list| Evidence::of(list.iter().map(|a| (a.claim, &a.on))))
+                    })
+                    .collect::<ApiResult<Vec<_>>>()?
+            }
+        };
+        let kept = stints
+            .iter()
+            .zip(&evidence)
+            .enumerate()
+            .filter(|(_, (stint, evidence))| {
+                admits_status(status, stint) && at.is_none_or(|at| admits(at, stint, **evidence))
+            });
         Ok(EagerItem::of(&stints, kept.map(|(index, _)| index)))
     }
 }

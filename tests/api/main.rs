@@ -3,6 +3,7 @@
 
 mod analytics;
 mod article;
+mod attestations;
 mod batching;
 mod binary;
 mod cancelled_writes;
@@ -15,6 +16,7 @@ mod contract;
 mod dates;
 mod differential;
 mod eager;
+mod explore;
 mod exposure;
 mod faults;
 mod fuzz;

@@ -47,7 +47,8 @@ async fn seeding_twice_changes_nothing() {
             employments: 30,
             publications: 1,
             authorships: 14,
-            sources: 2
+            sources: 2,
+            attestations: 14
         }
     );
     let sizes = table_sizes(&app).await;

@@ -5,6 +5,7 @@
 //! by a concurrent request, a cycle) is mapped once, in `error.rs`.
 
 mod admin;
+mod attestation;
 mod employment;
 mod organization;
 mod person;
@@ -75,6 +76,7 @@ pub struct Mutation(
     publication::PublicationMutations,
     source::SourceMutations,
     admin::AdminMutations,
+    attestation::AttestationMutations,
 );
 
 /// Which entity to delete, and the version you last read of it.
