@@ -8,6 +8,7 @@
 pub mod analytics;
 pub mod audit;
 pub mod authorships;
+pub mod changes;
 pub mod connect;
 pub mod employments;
 pub mod organizations;
