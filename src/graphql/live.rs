@@ -55,6 +55,12 @@ fn decode_cursor(cursor: &str) -> ApiResult<FeedPosition> {
 #[derive(Clone)]
 pub struct SlowConsumer(pub tokio::sync::mpsc::UnboundedSender<u64>);
 
+/// Set by the socket on each operation: told once the operation listens, so
+/// that the socket reads the client's next message only then. A client
+/// that gets a `pong` for a `ping` sent after `subscribe` knows the
+/// subscription misses nothing from then on.
+pub struct Armed(pub std::sync::Mutex<Option<tokio::sync::oneshot::Sender<()>>>);
+
 /// The events of this process, each after the subscription's loader forgot
 /// what it read for the last one (its cache would answer from before the
 /// change). A subscription that falls more than the queue behind tells its
@@ -68,6 +74,11 @@ fn events<'a>(ctx: &Context<'a>) -> ApiResult<impl Stream<Item = Event> + 'a> {
         .map_err(|e| ApiError::internal(e.message))?;
     let slow = ctx.data_opt::<SlowConsumer>().cloned();
     let receiver = live.subscribe();
+    if let Some(armed) = ctx.data_opt::<Armed>()
+        && let Some(sender) = armed.0.lock().ok().and_then(|mut s| s.take())
+    {
+        let _ = sender.send(());
+    }
     Ok(futures_util::stream::unfold(
         receiver,
         move |mut receiver| {

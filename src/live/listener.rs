@@ -89,7 +89,11 @@ async fn listen(
     match position {
         // Subscribers hear what happens after they subscribe: a process
         // starts at the end of the log.
-        None => *position = Some(changes::end(conn).await?),
+        None => {
+            let end = changes::end(conn).await?;
+            live.metrics.listener_position.set(end.id);
+            *position = Some(end);
+        }
         // Revocations announced while we were away were not heard.
         Some(_) => live.announce(Control::Recheck),
     }
@@ -286,6 +290,9 @@ async fn publish(
             live.publish(Event::Move(Arc::new(event)));
         }
         *position = Some(last);
+        live.metrics
+            .listener_position
+            .set(live.metrics.listener_position.get().max(last.id));
         start = end;
     }
     Ok(())

@@ -175,6 +175,9 @@ pub struct LiveMetrics {
     pub events: IntCounterVec,
     pub closed: IntCounterVec,
     pub listener_reconnects: IntCounter,
+    /// The id of the last audit entry broadcast: compared with
+    /// `max(audit_log.id)`, how far behind the listener is.
+    pub listener_position: IntGauge,
 }
 
 impl LiveMetrics {
@@ -203,6 +206,10 @@ impl LiveMetrics {
                 "live_listener_reconnects_total",
                 "Times the LISTEN connection was opened again after losing it",
             )?,
+            listener_position: IntGauge::new(
+                "live_listener_position",
+                "Id of the last audit entry this process broadcast (or started after)",
+            )?,
         })
     }
 
@@ -213,6 +220,7 @@ impl LiveMetrics {
             Box::new(self.events.clone()),
             Box::new(self.closed.clone()),
             Box::new(self.listener_reconnects.clone()),
+            Box::new(self.listener_position.clone()),
         ]
     }
 }

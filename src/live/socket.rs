@@ -36,13 +36,21 @@ use crate::config::HttpConfig;
 use crate::db::{self, DbPool};
 use crate::graphql::AppSchema;
 use crate::graphql::auth::Credentials;
-use crate::graphql::live::SlowConsumer;
+use crate::graphql::live::{Armed, SlowConsumer};
 use crate::graphql::loaders::request_loader;
 use crate::http::Guard;
 use crate::observability::Metrics;
 use crate::shutdown::Draining;
 
 pub const PROTOCOL: &str = "graphql-transport-ws";
+
+/// The longest a socket waits for an operation to start listening before
+/// reading the client's next message (resolving its arguments takes a
+/// statement or two).
+const ARM_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// How long a closed socket waits for the client's close frame.
+const CLOSE_HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// Whether `req` asks to upgrade to a WebSocket.
 pub fn is_upgrade(req: &actix_web::dev::RequestHead) -> bool {
@@ -293,7 +301,19 @@ async fn run(deps: SocketDeps, mut session: Session, stream: actix_ws::MessageSt
         code: CloseCode::from(code),
         description: (!reason.is_empty()).then_some(reason),
     };
-    let _ = session.close(Some(reason)).await;
+    if session.close(Some(reason)).await.is_ok() {
+        // The closing handshake: the client answers with its own close frame,
+        // and only then does the connection end, so the client reads the
+        // code instead of a reset (a client still writing pongs would get one).
+        let _ = tokio::time::timeout(CLOSE_HANDSHAKE, async {
+            while let Some(Ok(message)) = stream.recv().await {
+                if matches!(message, actix_ws::AggregatedMessage::Close(_)) {
+                    break;
+                }
+            }
+        })
+        .await;
+    }
 }
 
 /// The bearer token of a `connection_init` payload: `Authorization` (as
@@ -436,7 +456,9 @@ impl Socket {
             let _ = self.out.send(Out::Error(id, errors)).await;
             return Ok(());
         }
+        let (armed, listening) = tokio::sync::oneshot::channel();
         let request = request
+            .data(Armed(std::sync::Mutex::new(Some(armed))))
             .data(request_loader(self.deps.pool.clone()))
             .data(self.deps.pool.clone())
             .data(self.credentials.clone())
@@ -476,6 +498,10 @@ impl Socket {
         });
         self.operations.insert(id, task);
         self.deps.live.metrics.subscriptions.inc();
+        // The client's next message waits until this operation listens (or
+        // has ended: the sender is dropped with the request), so that a
+        // `ping` answered means every subscription before it is armed.
+        let _ = tokio::time::timeout(ARM_TIMEOUT, listening).await;
         Ok(())
     }
 }
