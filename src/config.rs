@@ -35,6 +35,8 @@ pub struct Config {
     /// `TALENTGRAPH_SHUTDOWN_GRACE_SECS` and `TALENTGRAPH_SHUTDOWN_DRAIN_SECS`:
     /// how long a SIGTERM may take (see [`crate::shutdown`]).
     pub shutdown: ShutdownTimes,
+    /// `TALENTGRAPH_WS_*`: the limits of GraphQL over WebSocket.
+    pub live: crate::live::LiveConfig,
 }
 
 /// A PostgreSQL connection string whose password never reaches a log line,
@@ -446,7 +448,9 @@ impl Config {
                 reason: format!("must be less than TALENTGRAPH_SHUTDOWN_GRACE_SECS ({grace})"),
             });
         }
+        let live = crate::live::LiveConfig::from_lookup(&lookup)?;
         Ok(Config {
+            live,
             database_url,
             listen,
             db_pool_size,

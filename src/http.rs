@@ -28,7 +28,8 @@ use crate::graphql::limits;
 use crate::graphql::loaders::request_loader;
 use crate::observability::ExecutionGuard;
 use crate::shutdown::Draining;
-use guard::{code, refusal};
+use guard::code;
+pub use guard::refusal;
 use negotiate::{GRAPHQL_RESPONSE, JSON};
 
 /// The largest request body accepted: a generous query with variables fits.
@@ -38,6 +39,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/graphql")
             .route(web::post().to(graphql_post))
+            .route(
+                web::get()
+                    .guard(actix_web::guard::fn_guard(|ctx| {
+                        crate::live::socket::is_upgrade(ctx.head())
+                    }))
+                    .to(crate::live::socket::upgrade),
+            )
             .route(web::get().to(graphql_get))
             .default_service(web::to(graphql_other_method)),
     )

@@ -18,6 +18,7 @@ pub mod graphql;
 pub mod healthcheck;
 pub mod http;
 pub mod interchange;
+pub mod live;
 pub mod observability;
 pub mod seed;
 pub mod server;

@@ -441,6 +441,35 @@ pub async fn execute_graphql(
 /// (then by position in the document, then by message), not in the order
 /// concurrent fields happened to fail: identical requests give identical
 /// answers, byte for byte.
+/// What [`execute_graphql`] does to an answer after execution, for answers
+/// executed elsewhere (each event of a WebSocket operation): errors in
+/// response order, each with its code, INTERNAL ones sealed with an id.
+pub fn finish_response(response: &mut Response, metrics: Option<&Metrics>) -> String {
+    let request_id = new_request_id();
+    sort_errors(response);
+    response.errors = std::mem::take(&mut response.errors)
+        .into_iter()
+        .map(|error| with_stage_code(error, Stage::Parsed))
+        .collect();
+    for error in &mut response.errors {
+        seal_internal(error, &request_id);
+    }
+    if let Some(metrics) = metrics {
+        metrics.count_errors(response);
+    }
+    request_id
+}
+
+/// Adds collectors of other modules (live sockets, the listener) to `/metrics`.
+impl Metrics {
+    pub fn register(
+        &self,
+        collector: Box<dyn prometheus::core::Collector>,
+    ) -> Result<(), prometheus::Error> {
+        self.registry.register(collector)
+    }
+}
+
 fn sort_errors(response: &mut Response) {
     if response.errors.len() < 2 {
         return;

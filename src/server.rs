@@ -35,6 +35,7 @@ pub struct Application {
     server: actix_web::dev::Server,
     draining: Draining,
     shutdown: ShutdownTimes,
+    live: Arc<crate::live::Live>,
 }
 
 /// Whether the database is created and migrated. Until it is, the service
@@ -117,7 +118,20 @@ impl Application {
         let port = listener.local_addr()?.port();
         let schema = web::Data::new(schema);
         let pools = web::Data::new(pools);
-        let metrics = web::Data::new(Metrics::new()?);
+        let metrics = Metrics::new()?;
+        // One hub and one LISTEN connection per process, whatever the
+        // number of workers: sockets on every worker hear every event.
+        let live = crate::live::Live::new(config.live)?;
+        for collector in live.metrics.collectors() {
+            metrics.register(collector)?;
+        }
+        crate::live::listener::spawn(
+            Arc::clone(&live),
+            config.database_url.clone(),
+            readiness.clone(),
+        );
+        let metrics = web::Data::new(metrics);
+        let live_data = web::Data::new(Arc::clone(&live));
         let execution_guard = web::Data::new(ExecutionGuard {
             request_timeout: config.request_timeout,
             readiness: readiness.clone(),
@@ -141,6 +155,7 @@ impl Application {
                 .app_data(http_config.clone())
                 .app_data(metrics.clone())
                 .app_data(execution_guard.clone())
+                .app_data(live_data.clone())
                 .app_data(web::Data::new(execution_guard.readiness.clone()))
                 .wrap(crate::http::cors(&http_config.cors_origins))
                 .wrap(actix_web::middleware::Compress::default())
@@ -178,6 +193,7 @@ impl Application {
             server,
             draining,
             shutdown: config.shutdown,
+            live,
         })
     }
 
@@ -192,9 +208,13 @@ impl Application {
         let handle = self.server.handle();
         let draining = self.draining.clone();
         let times = self.shutdown;
+        let live = Arc::clone(&self.live);
         let stopper = tokio::spawn(async move {
             let signal = signals.recv().await;
             draining.begin();
+            // Sockets live until closed: close them now (1001, going away),
+            // well inside the grace, so clients reconnect to another instance.
+            live.close_all();
             tracing::info!(
                 signal,
                 drain_secs = times.drain.as_secs(),

@@ -157,6 +157,72 @@ pub(super) async fn open(
     Err(last)
 }
 
+/// A connection whose notifications (`LISTEN`) arrive on the returned
+/// channel: diesel never reads them, so the connection's driver task is ours
+/// here and forwards them. The channel closes when the connection is lost.
+pub async fn connect_listening(
+    url: &DatabaseUrl,
+) -> Result<
+    (
+        AsyncPgConnection,
+        tokio::sync::mpsc::UnboundedReceiver<tokio_postgres::Notification>,
+    ),
+    ConnectError,
+> {
+    let mut config = tokio_postgres::Config::from_str(url.expose())
+        .map_err(|error| ConnectError::new(url, format!("DATABASE_URL is invalid: {error}")))?;
+    if config.get_application_name().is_none() {
+        config.application_name("talentgraph-listener");
+    }
+    let mut last = ConnectError::new(url, "DATABASE_URL names no host");
+    for target in targets(&config) {
+        let opening = async {
+            let socket = open_socket(&target, true)
+                .await
+                .map_err(|error| ConnectError::new(&target, io_reason(&error)))?;
+            let (client, mut connection) = config
+                .connect_raw(Tagged::new(socket), tokio_postgres::NoTls)
+                .await
+                .map_err(|error| postgres_refusal(&target, &error))?;
+            let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+            tokio::spawn(async move {
+                loop {
+                    let message =
+                        futures_util::future::poll_fn(|cx| connection.poll_message(cx)).await;
+                    match message {
+                        Some(Ok(tokio_postgres::AsyncMessage::Notification(note))) => {
+                            if sender.send(note).is_err() {
+                                break;
+                            }
+                        }
+                        Some(Ok(_)) => {}
+                        Some(Err(error)) => {
+                            tracing::warn!(%error, "the LISTEN connection failed");
+                            break;
+                        }
+                        None => break,
+                    }
+                }
+            });
+            AsyncPgConnection::try_from(client)
+                .await
+                .map(|conn| (conn, receiver))
+                .map_err(|error| ConnectError::new(&target, error.to_string()))
+        };
+        let opened = match config.get_connect_timeout() {
+            Some(limit) => tokio::time::timeout(*limit, opening)
+                .await
+                .unwrap_or_else(|_| Err(ConnectError::new(&target, "timed out"))),
+            None => opening.await,
+        };
+        match opened {
+            Ok(opened) => return Ok(opened),
+            Err(error) => last = error,
+        }
+    }
+    Err(last)
+}
+
 /// Every host of `config` with its port: one port for all hosts, or one each.
 fn targets(config: &tokio_postgres::Config) -> Vec<Target> {
     let ports = config.get_ports();

@@ -9,6 +9,7 @@ pub mod analytics;
 pub mod attestations;
 pub mod audit;
 pub mod authorships;
+pub mod changes;
 pub mod connect;
 pub mod employments;
 pub mod headcount;

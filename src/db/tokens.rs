@@ -66,3 +66,13 @@ pub async fn all(conn: &mut AsyncPgConnection) -> QueryResult<Vec<TokenRow>> {
         .load(conn)
         .await
 }
+
+/// A token's name, revoked or not (audit entries name their token).
+pub async fn name_of(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<String>> {
+    api_tokens::table
+        .filter(api_tokens::id.eq(id))
+        .select(api_tokens::name)
+        .first(conn)
+        .await
+        .optional()
+}

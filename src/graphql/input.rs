@@ -97,6 +97,9 @@ impl InputTypes {
         let mut registry = Registry::default();
         <super::QueryRoot as OutputType>::create_type_info(&mut registry);
         <super::mutation::Mutation as OutputType>::create_type_info(&mut registry);
+        <super::live::Subscription as async_graphql::SubscriptionType>::create_type_info(
+            &mut registry,
+        );
         Self::from_registry(&registry)
     }
 

@@ -14,6 +14,7 @@ pub mod ids;
 pub mod input;
 pub mod lexer;
 pub mod limits;
+pub mod live;
 pub mod loaders;
 pub mod mutation;
 pub mod organization;
@@ -22,22 +23,23 @@ pub mod person;
 pub mod projection;
 pub mod publication;
 pub mod query;
+pub mod refs;
 pub mod retention;
 pub mod scalars;
 pub mod search;
 pub mod source;
 pub mod talent_flow;
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
 
 use crate::db::DbPool;
 
-pub type AppSchema = Schema<QueryRoot, mutation::MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, mutation::MutationRoot, live::Subscription>;
 
 /// The query root: public reads, and the admin-only fields.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::Query, mutation::AdminQuery);
+pub struct QueryRoot(query::Query, mutation::AdminQuery, live::ChangesQuery);
 
 /// The people <-> organizations graph is cyclic, so nesting must be bounded.
 pub const MAX_DEPTH: usize = 16;
@@ -64,7 +66,7 @@ pub fn build_schema_with(
     let mut builder = Schema::build(
         QueryRoot::default(),
         mutation::MutationRoot::default(),
-        EmptySubscription,
+        live::Subscription,
     )
     .limit_depth(MAX_DEPTH)
     .limit_complexity(MAX_COMPLEXITY)
@@ -84,6 +86,9 @@ pub fn build_schema_with(
     )
     .override_output_type_description::<organization::EmploymentConnection>(
         "A page of stints, with cursors to fetch the next page and the total count.",
+    )
+    .override_output_type_description::<live::ChangeConnection>(
+        "A page of the change feed, oldest first, with cursors to read on from.",
     )
     .override_output_type_description::<mutation::AuditEntryConnection>(
         "A page of audit entries, newest first, with cursors to fetch the next page and the total count.",

@@ -163,6 +163,24 @@ impl Guard {
         }
     }
 
+    /// Checks an operation sent over a WebSocket with the same limits and
+    /// input checks as over HTTP (depth, cost, …); the refusal is the
+    /// protocol's `error` message. Not rate-limited: a socket's operations
+    /// are bounded by `TALENTGRAPH_WS_MAX_SUBSCRIPTIONS` instead.
+    pub fn admit_operation(&self, request: &mut Request) -> Result<(), Vec<ServerError>> {
+        match self.measure(request, false) {
+            Ok(_) | Err(Refused::WriteOverGet) => Ok(()),
+            Err(Refused::Limit(error)) => {
+                let mut refused = ServerError::new(error.message(), None);
+                let mut extensions = async_graphql::ErrorExtensionValues::default();
+                extensions.set("code", error.code());
+                refused.extensions = Some(extensions);
+                Err(vec![refused])
+            }
+            Err(Refused::Input(errors)) => Err(errors.into_iter().map(ServerError::from).collect()),
+        }
+    }
+
     /// `Ok(None)`: a syntax error, left for async-graphql to report.
     fn measure(
         &self,

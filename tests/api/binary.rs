@@ -74,6 +74,16 @@ impl Binary {
         panic!("the binary never became ready; its log:\n{}", self.log());
     }
 
+    /// Sends the process a signal (`TERM`, `INT`), as `kill` does.
+    pub fn signal(&self, name: &str) {
+        let status = Command::new("kill")
+            .arg(format!("-{name}"))
+            .arg(self.child.id().to_string())
+            .status()
+            .expect("kill runs");
+        assert!(status.success(), "kill -{name}");
+    }
+
     pub fn log_lines(&self) -> Vec<String> {
         self.stderr.lock().expect("log lines").clone()
     }

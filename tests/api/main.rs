@@ -24,6 +24,7 @@ mod http;
 mod interchange;
 mod lifecycle;
 mod limits;
+mod live;
 mod negotiation;
 mod observability;
 mod pagination;

@@ -72,7 +72,7 @@ pub enum AuditEntityType {
 }
 
 impl AuditEntityType {
-    const ALL: [AuditEntityType; 8] = [
+    pub(crate) const ALL: [AuditEntityType; 8] = [
         AuditEntityType::Organization,
         AuditEntityType::Person,
         AuditEntityType::Employment,
@@ -83,7 +83,7 @@ impl AuditEntityType {
         AuditEntityType::AuthorshipSource,
     ];
 
-    fn as_db(self) -> &'static str {
+    pub(crate) fn as_db(self) -> &'static str {
         match self {
             AuditEntityType::Organization => "organization",
             AuditEntityType::Person => "person",
@@ -97,7 +97,7 @@ impl AuditEntityType {
     }
 
     /// The kind of node whose id `entity_id` holds for this type.
-    fn node_kind(self) -> NodeKind {
+    pub(crate) fn node_kind(self) -> NodeKind {
         match self {
             AuditEntityType::Organization => NodeKind::Organization,
             AuditEntityType::Person => NodeKind::Person,
@@ -131,8 +131,8 @@ pub enum AuditAction {
 
 /// One change: who made it, when, and the row before and after.
 pub struct AuditEntry {
-    row: AuditRow,
-    token_name: Option<String>,
+    pub(crate) row: AuditRow,
+    pub(crate) token_name: Option<String>,
 }
 
 impl AuditEntry {

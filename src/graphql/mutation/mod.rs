@@ -12,7 +12,7 @@ mod person;
 mod publication;
 mod source;
 
-pub use admin::{AdminQuery, AuditEntryConnection};
+pub use admin::{AdminQuery, AuditAction, AuditEntityType, AuditEntry, AuditEntryConnection};
 
 use std::borrow::Cow;
 
