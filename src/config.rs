@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use crate::shutdown::{DEFAULT_DRAIN_SECS, DEFAULT_GRACE_SECS, ShutdownTimes};
 
+mod scale;
+pub use scale::{BootstrapToken, ScaleConfig};
+
 /// Where the service listens and what it talks to.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -35,6 +38,8 @@ pub struct Config {
     /// `TALENTGRAPH_SHUTDOWN_GRACE_SECS` and `TALENTGRAPH_SHUTDOWN_DRAIN_SECS`:
     /// how long a SIGTERM may take (see [`crate::shutdown`]).
     pub shutdown: ShutdownTimes,
+    /// Replicas, pooler, shared rate limits and the CI kit (`config/scale.rs`).
+    pub scale: ScaleConfig,
 }
 
 /// A PostgreSQL connection string whose password never reaches a log line,
@@ -442,6 +447,7 @@ impl Config {
                 reason: format!("must be less than TALENTGRAPH_SHUTDOWN_GRACE_SECS ({grace})"),
             });
         }
+        let scale = ScaleConfig::from_lookup(&lookup)?;
         Ok(Config {
             database_url,
             listen,
@@ -457,6 +463,7 @@ impl Config {
                 grace: Duration::from_secs(grace),
                 drain: Duration::from_secs(drain),
             },
+            scale,
         })
     }
 }
