@@ -31,6 +31,7 @@ mod replicas;
 mod schema_file;
 mod schema_model;
 mod seed;
+mod shared_limits;
 mod support;
 mod timeouts;
 mod translated_errors;
