@@ -8,7 +8,6 @@
 
 use std::time::Duration;
 
-use diesel_async::{AsyncConnection, AsyncPgConnection};
 use serde_json::{Value, json};
 use talentgraph::config::DatabaseUrl;
 use talentgraph::server::Application;
@@ -38,7 +37,7 @@ async fn deploy(max_lag: Duration) -> Deployment {
     talentgraph::db::run_migrations(&url)
         .await
         .expect("migrate");
-    let mut conn = AsyncPgConnection::establish(url.expose())
+    let mut conn = crate::support::establish(url.expose())
         .await
         .expect("connect to the primary");
     talentgraph::seed::seed(&mut conn).await.expect("seed");
