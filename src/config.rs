@@ -6,6 +6,9 @@ use std::time::Duration;
 
 use crate::shutdown::{DEFAULT_DRAIN_SECS, DEFAULT_GRACE_SECS, ShutdownTimes};
 
+mod scale;
+pub use scale::{BootstrapToken, ScaleConfig};
+
 /// Where the service listens and what it talks to.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -37,6 +40,8 @@ pub struct Config {
     pub shutdown: ShutdownTimes,
     /// `TALENTGRAPH_WS_*`: the limits of GraphQL over WebSocket.
     pub live: crate::live::LiveConfig,
+    /// Replicas, pooler, shared rate limits and the CI kit (`config/scale.rs`).
+    pub scale: ScaleConfig,
 }
 
 /// A PostgreSQL connection string whose password never reaches a log line,
@@ -449,6 +454,7 @@ impl Config {
             });
         }
         let live = crate::live::LiveConfig::from_lookup(&lookup)?;
+        let scale = ScaleConfig::from_lookup(&lookup)?;
         Ok(Config {
             live,
             database_url,
@@ -465,6 +471,7 @@ impl Config {
                 grace: Duration::from_secs(grace),
                 drain: Duration::from_secs(drain),
             },
+            scale,
         })
     }
 }

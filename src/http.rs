@@ -2,6 +2,7 @@
 //! `/healthz` and `/readyz`. Everything GraphQL happens in `graphql`; this
 //! module only turns HTTP into `async_graphql::Request` and back.
 
+mod budget;
 mod cors;
 mod documents;
 mod guard;
@@ -11,6 +12,7 @@ mod rate_limit;
 
 pub use cors::cors;
 pub use guard::Guard;
+pub use rate_limit::SharedBuckets;
 
 use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
@@ -22,12 +24,14 @@ use serde::Deserialize;
 
 use crate::config::HttpConfig;
 use crate::db::DbPool;
+use crate::db::replicas::{LSN_HEADER, Lsn, Route, WorkerReplicas, current_lsn};
 use crate::graphql::AppSchema;
 use crate::graphql::auth::Credentials;
 use crate::graphql::limits;
 use crate::graphql::loaders::request_loader;
 use crate::observability::ExecutionGuard;
 use crate::shutdown::Draining;
+use async_graphql::parser::types::OperationType;
 use guard::code;
 pub use guard::refusal;
 use negotiate::{GRAPHQL_RESPONSE, JSON};
@@ -77,42 +81,124 @@ fn bad_request(media_type: &str, code: &str, message: &str) -> HttpResponse {
     refusal(StatusCode::BAD_REQUEST, media_type, code, message)
 }
 
+/// Each worker's limit on requests executing at once: no more than its
+/// connections can serve (see `server.rs`). A request waits for a slot as
+/// long as it would for a connection, then is told the service is busy.
+pub struct WorkerExecutions {
+    pub slots: std::sync::Arc<tokio::sync::Semaphore>,
+    pub wait: std::time::Duration,
+}
+
+/// The database handles of one worker: the primary's pool (app data of its
+/// own, as `/readyz` and tests take it) and, with read replicas, theirs.
+struct Databases<'a> {
+    primary: &'a DbPool,
+    replicas: Option<&'a WorkerReplicas>,
+}
+
+#[allow(clippy::too_many_arguments)]
 async fn execute(
     req: &HttpRequest,
     schema: &AppSchema,
-    pool: &DbPool,
+    databases: Databases<'_>,
     guard: &Guard,
     media_type: &'static str,
     mut request: Request,
     read_only: bool,
 ) -> HttpResponse {
+    let pool = databases.primary;
     let credentials = Credentials(
         req.headers()
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned),
     );
-    if let Err(refused) = guard
+    let charge = match guard
         .admit(req, &mut request, media_type, read_only, &credentials, pool)
         .await
     {
-        return refused;
-    }
+        Ok(charge) => charge,
+        Err(refused) => return refused,
+    };
     // Held until the answer is serialized: a request waiting here holds
     // neither a database connection nor an answer in memory.
-    let _executing = match req.app_data::<web::Data<ExecutionGuard>>() {
-        Some(guard) => guard.executions.acquire().await.ok(),
-        None => None,
+    let _executing = match req.app_data::<web::Data<WorkerExecutions>>() {
+        Some(worker) => match tokio::time::timeout(worker.wait, worker.slots.acquire()).await {
+            Ok(permit) => permit.ok(),
+            Err(_) => {
+                let mut busy = refusal(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    media_type,
+                    crate::graphql::error::code::SERVICE_BUSY,
+                    "every execution slot stayed busy: try again shortly",
+                );
+                busy.headers_mut()
+                    .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+                budget::insert_headers(busy.headers_mut(), &charge);
+                return busy;
+            }
+        },
+        None => match req.app_data::<web::Data<ExecutionGuard>>() {
+            Some(guard) => guard.executions.acquire().await.ok(),
+            None => None,
+        },
     };
-    let response = crate::observability::execute_graphql(
-        req,
-        schema,
-        request
-            .data(request_loader(pool.clone()))
-            .data(pool.clone())
-            .data(credentials),
-    )
-    .await;
+    let operation_name = request.operation_name.clone();
+    let operation = request
+        .parsed_query()
+        .ok()
+        .and_then(|document| limits::operation_type(document, operation_name.as_deref()));
+    let replicas = databases.replicas.filter(|r| !r.set().is_empty());
+    let route = match (operation, replicas) {
+        (Some(OperationType::Query), Some(replicas)) => {
+            let at_least = req
+                .headers()
+                .get(LSN_HEADER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(|v| v.parse::<Lsn>().ok());
+            let route = replicas.route(at_least).await;
+            replicas.set().count_read(&route);
+            route
+        }
+        _ => Route::Primary,
+    };
+    let mut response = match &route {
+        Route::Primary => run(req, schema, pool, &credentials, request).await,
+        Route::Replica {
+            index,
+            pool: replica,
+        } => {
+            // A query changes nothing: one that found its replica gone is
+            // run again on the primary, and the client never sees the outage.
+            let retry = Request::new(request.query.clone()).variables(request.variables.clone());
+            let retry = match &request.operation_name {
+                Some(name) => retry.operation_name(name.clone()),
+                None => retry,
+            };
+            let response = run(req, schema, replica, &credentials, request).await;
+            if response.errors.iter().any(unavailable) {
+                if let Some(replicas) = replicas {
+                    replicas.set().mark_down(*index);
+                    replicas.set().count_read(&Route::Primary);
+                }
+                run(req, schema, pool, &credentials, retry).await
+            } else {
+                response
+            }
+        }
+    };
+    // The position of this write, for the client's next reads to present.
+    let written_at = match (operation, replicas) {
+        (Some(OperationType::Mutation), Some(_)) => current_lsn(pool).await,
+        _ => None,
+    };
+    if let Some(lsn) = written_at {
+        response.extensions.insert(
+            "lsn".to_owned(),
+            async_graphql::Value::String(lsn.to_string()),
+        );
+    }
+    let cost = budget::cost_extension(&charge);
     // With the newer media type, a request that never executed (syntax or
     // validation errors) is a 400 without a `data` entry, as GraphQL-over-HTTP asks.
     // A field error always has a path: when one nulled the whole `data` (a
@@ -123,16 +209,57 @@ async fn execute(
     let never_executed = response.data == async_graphql::Value::Null
         && response.is_err()
         && response.errors.iter().all(|error| error.path.is_empty());
-    if never_executed {
+    let mut answer = if never_executed {
         let status = match media_type == GRAPHQL_RESPONSE {
             true => actix_web::http::StatusCode::BAD_REQUEST,
             false => actix_web::http::StatusCode::OK,
         };
-        return HttpResponse::build(status)
+        HttpResponse::build(status)
             .content_type(media_type)
-            .json(serde_json::json!({ "errors": response.errors }));
+            .json(serde_json::json!({ "errors": response.errors, "extensions": { "cost": cost } }))
+    } else {
+        response.extensions.insert(
+            "cost".to_owned(),
+            async_graphql::Value::from_json(cost).unwrap_or_default(),
+        );
+        HttpResponse::Ok().content_type(media_type).json(response)
+    };
+    budget::insert_headers(answer.headers_mut(), &charge);
+    if let Some(lsn) = written_at
+        && let Ok(value) = HeaderValue::from_str(&lsn.to_string())
+    {
+        answer
+            .headers_mut()
+            .insert(header::HeaderName::from_static(LSN_HEADER), value);
     }
-    HttpResponse::Ok().content_type(media_type).json(response)
+    answer
+}
+
+/// Executes `request` with `pool` for every statement it sends.
+async fn run(
+    req: &HttpRequest,
+    schema: &AppSchema,
+    pool: &DbPool,
+    credentials: &Credentials,
+    request: Request,
+) -> async_graphql::Response {
+    crate::observability::execute_graphql(
+        req,
+        schema,
+        request
+            .data(request_loader(pool.clone()))
+            .data(pool.clone())
+            .data(credentials.clone()),
+    )
+    .await
+}
+
+/// Whether an error says the database could not be reached.
+fn unavailable(error: &async_graphql::ServerError) -> bool {
+    matches!(
+        error.extensions.as_ref().and_then(|e| e.get("code")),
+        Some(async_graphql::Value::String(code)) if code == crate::graphql::error::code::DATABASE_UNAVAILABLE
+    )
 }
 
 /// Reads the body up to [`MAX_BODY_BYTES`], refusing more with a 413 before
@@ -235,6 +362,7 @@ async fn graphql_post(
     payload: web::Payload,
     schema: web::Data<AppSchema>,
     pool: web::Data<DbPool>,
+    replicas: Option<web::Data<WorkerReplicas>>,
     guard: web::Data<Guard>,
 ) -> HttpResponse {
     let media_type = match negotiate(&req) {
@@ -304,7 +432,11 @@ async fn graphql_post(
             );
         }
     }
-    execute(&req, &schema, &pool, &guard, media_type, request, false).await
+    let databases = Databases {
+        primary: &pool,
+        replicas: replicas.as_ref().map(|r| r.get_ref()),
+    };
+    execute(&req, &schema, databases, &guard, media_type, request, false).await
 }
 
 #[derive(Debug, Deserialize)]
@@ -319,6 +451,7 @@ async fn graphql_get(
     req: HttpRequest,
     schema: web::Data<AppSchema>,
     pool: web::Data<DbPool>,
+    replicas: Option<web::Data<WorkerReplicas>>,
     guard: web::Data<Guard>,
 ) -> HttpResponse {
     let media_type = match negotiate(&req) {
@@ -362,7 +495,11 @@ async fn graphql_get(
             Err(e) => return json_error(media_type, "`variables`", &e),
         }
     }
-    execute(&req, &schema, &pool, &guard, media_type, request, true).await
+    let databases = Databases {
+        primary: &pool,
+        replicas: replicas.as_ref().map(|r| r.get_ref()),
+    };
+    execute(&req, &schema, databases, &guard, media_type, request, true).await
 }
 
 /// Any method but GET and POST.
@@ -387,6 +524,7 @@ async fn healthz() -> HttpResponse {
 /// The database is migrated and answers, and the process is not shutting down.
 async fn readyz(
     pool: web::Data<DbPool>,
+    probe: Option<web::Data<crate::db::probe::ReadinessProbe>>,
     readiness: Option<web::Data<crate::server::Readiness>>,
     draining: Option<web::Data<Draining>>,
 ) -> HttpResponse {
@@ -396,13 +534,18 @@ async fn readyz(
             .body("shutting down");
     }
     let migrated = readiness.is_none_or(|r| r.is_ready());
+    // The probe's own connection when the server gave one: a pool slot
+    // may be busy for a while under load, which is no reason to be drained.
     let ready = migrated
-        && match pool.get().await {
-            Ok(mut conn) => diesel::sql_query("SELECT 1")
-                .execute(&mut *conn)
-                .await
-                .is_ok(),
-            Err(_) => false,
+        && match probe {
+            Some(probe) => probe.database_answers().await,
+            None => match pool.get().await {
+                Ok(mut conn) => diesel::sql_query("SELECT 1")
+                    .execute(&mut *conn)
+                    .await
+                    .is_ok(),
+                Err(_) => false,
+            },
         };
     if ready {
         HttpResponse::Ok().content_type("text/plain").body("ready")

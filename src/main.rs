@@ -114,6 +114,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     }
     let config = Config::from_env()?;
     observability::init_tracing(config.log_format);
+    db::connect::use_prepared_statements(config.scale.prepared_statements);
     match command {
         Command::Schema | Command::Healthcheck { .. } => Ok(()),
         Command::Migrate => prepare_database(&config).await,

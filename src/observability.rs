@@ -155,6 +155,11 @@ impl Metrics {
         })
     }
 
+    /// Where other parts of the service register their own metrics.
+    pub fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     fn observe(&self, route: &str, status: u16, elapsed: Duration) {
         self.requests
             .with_label_values(&[route, &status.to_string()])

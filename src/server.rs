@@ -93,13 +93,30 @@ impl Application {
     /// (see [`spawn_database_preparation`]).
     pub fn build_with(config: &Config, readiness: Readiness) -> anyhow::Result<Self> {
         let statements = StatementCounter::default();
-        let pools = db::WorkerPools::build(
+        let pools = db::WorkerPools::build_with(
             &config.database_url,
             config.http_workers,
             config.db_pool_size,
             config.db_timeouts,
+            config.scale.prepared_statements,
             statements.clone(),
         )?;
+        let metrics = Metrics::new()?;
+        let replicas = db::replicas::ReplicaSet::build(
+            &config.scale.read_database_urls,
+            config.http_workers,
+            config.db_pool_size,
+            config.db_timeouts,
+            config.scale.prepared_statements,
+            statements.clone(),
+            config.scale.max_replica_lag,
+            metrics.registry(),
+        )?;
+        replicas.spawn_probes(
+            &config.scale.read_database_urls,
+            config.scale.replica_check_interval,
+        );
+        let executions_per_worker = executions_per_worker(config);
         // No pool in the schema: each request brings its worker's (see
         // `http::execute`), so none can reach into another worker's runtime.
         let schema =
@@ -109,7 +126,15 @@ impl Application {
         // not build it would enforce its limits in name only.
         let model = graphql::limits::CostModel::try_from_sdl(&sdl)
             .context("cannot build the cost model that every request is measured with")?;
-        let guard = web::Data::new(crate::http::Guard::new(model, &config.http));
+        let mut guard = crate::http::Guard::new(model, &config.http);
+        if let Some(url) = &config.scale.redis_url {
+            guard.share_limits(crate::http::SharedBuckets::new(
+                url,
+                &config.scale.redis_key_prefix,
+                metrics.registry(),
+            )?);
+        }
+        let guard = web::Data::new(guard);
         let http_config = web::Data::new(config.http.clone());
         let listener = TcpListener::bind(config.listen).map_err(|cause| ListenError {
             address: config.listen,
@@ -118,7 +143,6 @@ impl Application {
         let port = listener.local_addr()?.port();
         let schema = web::Data::new(schema);
         let pools = web::Data::new(pools);
-        let metrics = Metrics::new()?;
         // One hub and one LISTEN connection per process, whatever the
         // number of workers: sockets on every worker hear every event.
         let live = crate::live::Live::new(config.live)?;
@@ -130,8 +154,11 @@ impl Application {
             config.database_url.clone(),
             readiness.clone(),
         );
-        let metrics = web::Data::new(metrics);
         let live_data = web::Data::new(Arc::clone(&live));
+        let metrics = web::Data::new(metrics);
+        let probe_url = config.database_url.clone();
+        let probe_limit = config.db_timeouts.connect;
+        let pool_wait = config.db_timeouts.pool_wait;
         let execution_guard = web::Data::new(ExecutionGuard {
             request_timeout: config.request_timeout,
             readiness: readiness.clone(),
@@ -146,9 +173,21 @@ impl Application {
             let draining = draining_data.clone();
             // Called once on each worker's thread: the worker's own pool.
             let pool = web::Data::new(pools.next_pool());
+            let worker_replicas = web::Data::new(replicas.next_worker());
+            let probe = web::Data::new(db::probe::ReadinessProbe::new(
+                probe_url.clone(),
+                probe_limit,
+            ));
+            let executions = web::Data::new(crate::http::WorkerExecutions {
+                slots: Arc::new(tokio::sync::Semaphore::new(executions_per_worker)),
+                wait: pool_wait,
+            });
             App::new()
                 .app_data(schema.clone())
                 .app_data(pool)
+                .app_data(worker_replicas)
+                .app_data(probe)
+                .app_data(executions)
                 .app_data(pools.clone())
                 .app_data(guard.clone())
                 .app_data(draining.clone())
@@ -239,6 +278,17 @@ impl Application {
         tracing::info!("stopped");
         served
     }
+}
+
+/// How many requests each worker executes at once: its share of
+/// `TALENTGRAPH_MAX_CONCURRENT_EXECUTIONS`, and never more than the
+/// connections its pool holds, so that an execution that needs a connection
+/// finds one within the pool's wait rather than timing out behind the others.
+pub fn executions_per_worker(config: &Config) -> usize {
+    let workers = config.http_workers.max(1);
+    let share = config.max_concurrent_executions.div_ceil(workers);
+    let connections = db::WorkerPools::per_worker(workers, config.db_pool_size);
+    share.min(connections).max(1)
 }
 
 /// Creates and migrates the database (and loads the article's data set if

@@ -15,6 +15,7 @@ use std::io;
 use std::path::PathBuf;
 use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Poll};
 
 use diesel_async::AsyncPgConnection;
@@ -24,6 +25,17 @@ use tokio_postgres::error::SqlState;
 
 use super::sqlstate::{self, Tagged};
 use crate::config::DatabaseUrl;
+
+/// Whether connections keep statements prepared (`TALENTGRAPH_DB_PREPARED_STATEMENTS`).
+/// One setting for the process: a pooler in transaction mode sits in front
+/// of every connection it opens, the pool's and the one-off ones alike
+/// (migrations, seeding, probes).
+static PREPARED_STATEMENTS: AtomicBool = AtomicBool::new(true);
+
+/// Switches prepared statements off (or on) for connections opened from now on.
+pub fn use_prepared_statements(on: bool) {
+    PREPARED_STATEMENTS.store(on, Ordering::Relaxed);
+}
 
 /// PostgreSQL's default port, as libpq and tokio-postgres assume it.
 const DEFAULT_PORT: u16 = 5432;
@@ -111,7 +123,7 @@ impl Canceller {
             let cancel = async {
                 let socket = open_socket(&self.target, self.keepalive).await?;
                 self.token
-                    .cancel_query_raw(socket, tokio_postgres::NoTls)
+                    .cancel_query_raw(WaitForClose(socket), tokio_postgres::NoTls)
                     .await
                     .map_err(io::Error::other)
             };
@@ -123,6 +135,54 @@ impl Canceller {
                 Err(_) => tracing::warn!(target = %self.target, "cancelling a statement timed out"),
             }
         });
+    }
+}
+
+/// A cancel request's socket that, once the request is written, waits for
+/// the server to close it (as libpq does) instead of closing it first.
+///
+/// PgBouncer 1.18 (Debian 12's) exits with "bad client state: 0" when a
+/// cancel client goes away before PgBouncer has finished forwarding the
+/// request (pgbouncer issue #801, fixed in 1.19): tokio-postgres closes
+/// at once, which killed the pooler in front of every connection.
+struct WaitForClose(Stream);
+
+impl AsyncRead for WaitForClose {
+    fn poll_read(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_read(cx, buf)
+    }
+}
+
+impl AsyncWrite for WaitForClose {
+    fn poll_write(
+        mut self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<io::Result<usize>> {
+        Pin::new(&mut self.0).poll_write(cx, buf)
+    }
+
+    fn poll_flush(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        Pin::new(&mut self.0).poll_flush(cx)
+    }
+
+    /// Reads until the server closes (it sends nothing back).
+    fn poll_shutdown(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<io::Result<()>> {
+        let mut scratch = [0u8; 64];
+        loop {
+            let mut buf = ReadBuf::new(&mut scratch);
+            match Pin::new(&mut self.0).poll_read(cx, &mut buf) {
+                Poll::Ready(Ok(())) if buf.filled().is_empty() => return Poll::Ready(Ok(())),
+                Poll::Ready(Ok(())) => continue,
+                // Reset instead of closed: the request was delivered all the same.
+                Poll::Ready(Err(_)) => return Poll::Ready(Ok(())),
+                Poll::Pending => return Poll::Pending,
+            }
+        }
     }
 }
 
@@ -276,9 +336,15 @@ async fn connect_to(
             target: target.clone(),
             keepalive: config.get_keepalives(),
         };
-        let conn = AsyncPgConnection::try_from(client)
+        let mut conn = AsyncPgConnection::try_from(client)
             .await
             .map_err(|error| ConnectError::new(target, error.to_string()))?;
+        if !PREPARED_STATEMENTS.load(Ordering::Relaxed) {
+            // Every statement then goes unnamed, in one round trip, and
+            // leaves nothing on the server (vendor/diesel-async/PATCHES.md).
+            use diesel_async::AsyncConnection as _;
+            conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+        }
         Ok((conn, canceller))
     };
     match config.get_connect_timeout() {

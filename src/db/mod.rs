@@ -15,7 +15,9 @@ pub mod employments;
 pub mod headcount;
 pub mod organizations;
 pub mod people;
+pub mod probe;
 pub mod publications;
+pub mod replicas;
 pub mod schema;
 pub mod search;
 pub mod sources;
@@ -144,6 +146,23 @@ pub fn build_pool(
     timeouts: DbTimeouts,
     counter: StatementCounter,
 ) -> Result<DbPool, SetupError> {
+    build_pool_with(database_url, max_size, timeouts, true, counter)
+}
+
+/// [`build_pool`], with or without statements kept prepared per connection.
+///
+/// `prepared_statements: false` is for PgBouncer's transaction mode before
+/// 1.21: a statement prepared on one server connection must not be looked
+/// for on another. diesel-async always prepares through tokio-postgres, so
+/// without its cache every statement is prepared, run and closed on the
+/// spot instead of kept (one more round trip each).
+pub fn build_pool_with(
+    database_url: &DatabaseUrl,
+    max_size: usize,
+    timeouts: DbTimeouts,
+    prepared_statements: bool,
+    counter: StatementCounter,
+) -> Result<DbPool, SetupError> {
     let mut config = ManagerConfig::<AsyncPgConnection>::default();
     config.recycling_method = RecyclingMethod::Fast;
     let session_setup = session_settings(&timeouts);
@@ -167,6 +186,9 @@ pub fn build_pool(
             conn.batch_execute(&session_setup)
                 .await
                 .map_err(diesel::ConnectionError::CouldntSetupConfiguration)?;
+            if !prepared_statements {
+                conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+            }
             conn.set_instrumentation(Watch {
                 counter,
                 running: 0,
@@ -210,15 +232,41 @@ impl WorkerPools {
         timeouts: DbTimeouts,
         counter: StatementCounter,
     ) -> Result<Self, SetupError> {
+        Self::build_with(database_url, workers, max_size, timeouts, true, counter)
+    }
+
+    /// [`WorkerPools::build`], with or without prepared statements (see
+    /// [`build_pool_with`]).
+    pub fn build_with(
+        database_url: &DatabaseUrl,
+        workers: usize,
+        max_size: usize,
+        timeouts: DbTimeouts,
+        prepared_statements: bool,
+        counter: StatementCounter,
+    ) -> Result<Self, SetupError> {
         let workers = workers.max(1);
-        let each = (max_size / workers).max(1);
+        let each = Self::per_worker(workers, max_size);
         let pools = (0..workers)
-            .map(|_| build_pool(database_url, each, timeouts, counter.clone()))
+            .map(|_| {
+                build_pool_with(
+                    database_url,
+                    each,
+                    timeouts,
+                    prepared_statements,
+                    counter.clone(),
+                )
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(WorkerPools {
             pools: pools.into(),
             handed_out: Arc::default(),
         })
+    }
+
+    /// The connections each of `workers` pools holds when they share `max_size`.
+    pub fn per_worker(workers: usize, max_size: usize) -> usize {
+        (max_size / workers.max(1)).max(1)
     }
 
     /// The next worker's pool. The server asks once per worker; should actix

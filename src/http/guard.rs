@@ -14,10 +14,11 @@ use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpRequest, HttpResponse};
 use async_graphql::parser::types::OperationType;
 use async_graphql::{Request, ServerError};
+use futures_util::FutureExt as _;
 
 use super::documents::{DocumentCache, Unusable};
 use super::negotiate::GRAPHQL_RESPONSE;
-use super::rate_limit::{ClientKey, RateLimiter};
+use super::rate_limit::{Charge, ClientKey, RateLimiter, SharedBuckets};
 use crate::config::HttpConfig;
 use crate::db::DbPool;
 use crate::graphql::auth::{Credentials, VerifiedTokens};
@@ -60,6 +61,28 @@ pub fn refusal(status: StatusCode, media_type: &str, code: &str, message: &str) 
     response
 }
 
+/// `response` (a refusal made after the client was charged) with what the
+/// charge left: `extensions.cost` in its body and the `RateLimit-*` headers.
+fn costed(mut response: HttpResponse, charge: &Charge) -> HttpResponse {
+    super::budget::insert_headers(response.headers_mut(), charge);
+    let (response, body) = response.into_parts();
+    // A refusal's body is JSON bytes already in memory: read at once.
+    let json = actix_web::body::to_bytes(body)
+        .now_or_never()
+        .and_then(Result::ok)
+        .and_then(|bytes| serde_json::from_slice::<serde_json::Value>(&bytes).ok());
+    let mut json = json.unwrap_or_else(|| serde_json::json!({}));
+    if let Some(object) = json.as_object_mut() {
+        object.insert(
+            "extensions".to_owned(),
+            serde_json::json!({ "cost": super::budget::cost_extension(charge) }),
+        );
+    }
+    response.set_body(actix_web::body::BoxBody::new(
+        serde_json::to_vec(&json).unwrap_or_default(),
+    ))
+}
+
 /// The status of a request refused before execution: like a validation
 /// error, a 400 with the newer media type and a 200 with plain JSON
 /// (GraphQL-over-HTTP).
@@ -95,6 +118,11 @@ fn input_refusal(media_type: &str, errors: Vec<InputError>) -> HttpResponse {
 }
 
 impl Guard {
+    /// Keeps the rate-limit buckets in Redis (`TALENTGRAPH_REDIS_URL`).
+    pub fn share_limits(&mut self, shared: SharedBuckets) {
+        self.limiter.share(shared);
+    }
+
     pub fn new(model: CostModel, config: &HttpConfig) -> Self {
         Guard {
             model,
@@ -110,7 +138,8 @@ impl Guard {
     }
 
     /// Checks `request`; on success it carries its parsed document, so
-    /// async-graphql does not parse it again.
+    /// async-graphql does not parse it again, and the charge is returned for
+    /// the answer to show. Every refusal after the charge shows it too.
     pub async fn admit(
         &self,
         req: &HttpRequest,
@@ -119,7 +148,7 @@ impl Guard {
         read_only: bool,
         credentials: &Credentials,
         pool: &DbPool,
-    ) -> Result<(), HttpResponse> {
+    ) -> Result<Charge, HttpResponse> {
         let measured = self.measure(request, read_only);
         // Only a request that will run may cost a token lookup: a refused one
         // issues no SQL, and is charged to whatever client it is known as.
@@ -131,8 +160,12 @@ impl Guard {
             // Refusals and unparsable documents cost a point, so floods of them are limited too.
             _ => 1,
         };
-        if let Err(wait) = self.limiter.charge(self.client(req, credentials), cost) {
-            let seconds = wait.as_secs().max(1);
+        let charge = self
+            .limiter
+            .charge(self.client(req, credentials), cost)
+            .await;
+        if let Charge::Refused { retry_after, .. } = charge {
+            let seconds = retry_after.as_secs().max(1);
             let mut response = refusal(
                 StatusCode::TOO_MANY_REQUESTS,
                 media_type,
@@ -142,12 +175,12 @@ impl Guard {
             if let Ok(value) = HeaderValue::from_str(&seconds.to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, value);
             }
-            return Err(response);
+            return Err(costed(response, &charge));
         }
         match measured {
-            Ok(_) => Ok(()),
-            Err(Refused::Limit(error)) => Err(limit_refusal(media_type, &error)),
-            Err(Refused::Input(errors)) => Err(input_refusal(media_type, errors)),
+            Ok(_) => Ok(charge),
+            Err(Refused::Limit(error)) => Err(costed(limit_refusal(media_type, &error), &charge)),
+            Err(Refused::Input(errors)) => Err(costed(input_refusal(media_type, errors), &charge)),
             Err(Refused::WriteOverGet) => {
                 let mut response = refusal(
                     StatusCode::METHOD_NOT_ALLOWED,
@@ -158,7 +191,7 @@ impl Guard {
                 response
                     .headers_mut()
                     .insert(header::ALLOW, HeaderValue::from_static("POST"));
-                Err(response)
+                Err(costed(response, &charge))
             }
         }
     }

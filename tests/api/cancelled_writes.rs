@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use diesel::QueryableByName;
-use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
+use diesel_async::{AsyncPgConnection, RunQueryDsl, SimpleAsyncConnection};
 use serde_json::{Value, json};
 use talentgraph::config::Config;
 
@@ -176,7 +176,7 @@ async fn a_client_that_disconnects_mid_transaction_leaves_no_transaction_open() 
 
     let body = json!({ "query": MOVE, "variables": the_move.variables }).to_string();
     let socket = app.post_on_own_socket(&editor, &body).await;
-    let mut watcher = AsyncPgConnection::establish(&app.database_url)
+    let mut watcher = crate::support::establish(&app.database_url)
         .await
         .expect("connect");
     wait_for_a_lock_wait(&mut watcher).await;
@@ -215,7 +215,7 @@ async fn a_request_timeout_mid_transaction_leaves_no_transaction_open() {
                 .expect("JSON")
         }
     });
-    let mut watcher = AsyncPgConnection::establish(&app.database_url)
+    let mut watcher = crate::support::establish(&app.database_url)
         .await
         .expect("connect");
     wait_for_a_lock_wait(&mut watcher).await;

@@ -78,6 +78,76 @@ impl Cluster {
         cluster
     }
 
+    /// A hot standby of `primary` (which must be running), made with
+    /// `pg_basebackup` and streaming from it once started.
+    pub fn standby_of(primary: &Cluster) -> Self {
+        static NEXT: AtomicU32 = AtomicU32::new(0);
+        let dir = std::env::temp_dir().join(format!(
+            "talentgraph_standby_{}_{}",
+            std::process::id(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        ));
+        let standby = Cluster {
+            port: free_port(),
+            dir,
+            bin: primary.bin.clone(),
+            as_postgres: primary.as_postgres,
+        };
+        let _ = std::fs::remove_dir_all(&standby.dir);
+        standby.run("mkdir", &["-p", &standby.path(&standby.dir)]);
+        let port = primary.port.to_string();
+        standby.run(
+            &standby.path(&standby.bin.join("pg_basebackup")),
+            &[
+                "-h",
+                "127.0.0.1",
+                "-p",
+                &port,
+                "-U",
+                "postgres",
+                "-D",
+                &standby.path(&standby.data()),
+                "-R",
+                "-X",
+                "stream",
+                "--no-sync",
+            ],
+        );
+        standby
+    }
+
+    /// Runs `sql` with psql on `database` and returns its unaligned output.
+    pub fn psql(&self, database: &str, sql: &str) -> String {
+        let port = self.port.to_string();
+        let output = self
+            .command(
+                &self.path(&self.bin.join("psql")),
+                &[
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    &port,
+                    "-U",
+                    "postgres",
+                    "-d",
+                    database,
+                    "-AtX",
+                    "-v",
+                    "ON_ERROR_STOP=1",
+                    "-c",
+                    sql,
+                ],
+            )
+            .output()
+            .unwrap_or_else(|e| panic!("cannot run psql: {e}"));
+        assert!(
+            output.status.success(),
+            "psql {sql:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        String::from_utf8_lossy(&output.stdout).trim().to_owned()
+    }
+
     pub fn url(&self, database: &str) -> String {
         format!("postgres://postgres@127.0.0.1:{}/{database}", self.port)
     }

@@ -96,9 +96,10 @@ async fn get_runs_a_query_from_the_query_string() {
     assert_eq!(response.status(), StatusCode::OK);
     let body: Value = response.json().await.expect("JSON");
     assert_eq!(
-        body,
-        json!({ "data": { "person": { "name": "Guillaume Lample" } } })
+        body["data"],
+        json!({ "person": { "name": "Guillaume Lample" } })
     );
+    assert_eq!(body["extensions"]["cost"]["requested"], 2, "{body}");
 }
 
 #[tokio::test]

@@ -238,7 +238,7 @@ async fn wait_for_lock_waits(conn: &mut diesel_async::AsyncPgConnection, count: 
 
 #[tokio::test]
 async fn sigterm_turns_readiness_off_finishes_every_request_in_flight_and_exits_zero() {
-    use diesel_async::{AsyncConnection, AsyncPgConnection, RunQueryDsl};
+    use diesel_async::RunQueryDsl;
 
     // One request in flight on each worker: the server hands connections to
     // its workers in turn, and each worker stops on its own, so a worker
@@ -266,7 +266,7 @@ async fn sigterm_turns_readiness_off_finishes_every_request_in_flight_and_exits_
 
     // Requests in flight: fully sent, and held inside PostgreSQL by a lock
     // this test takes, so they are executing when the signal arrives.
-    let mut blocker = AsyncPgConnection::establish(&server.database_url())
+    let mut blocker = crate::support::establish(&server.database_url())
         .await
         .expect("connect");
     diesel::sql_query("BEGIN")

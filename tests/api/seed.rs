@@ -88,10 +88,7 @@ async fn the_binary_seeds_and_migrates_a_database_it_creates() {
     let reseeded = run("seed");
     let cleanup = async {
         let (maintenance, name) = talentgraph::db::maintenance_url(&url).expect("a database URL");
-        let mut conn =
-            <diesel_async::AsyncPgConnection as diesel_async::AsyncConnection>::establish(
-                maintenance.expose(),
-            )
+        let mut conn = crate::support::establish(maintenance.expose())
             .await
             .expect("connect");
         diesel::sql_query(format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))

@@ -33,7 +33,28 @@ pub fn test_config(database_url: &str) -> Config {
     config.listen = "127.0.0.1:0".parse().expect("valid address");
     config.db_pool_size = 4;
     config.http_workers = 1;
+    // So that the whole suite can run through PgBouncer's transaction mode
+    // (scripts/pgbouncer-check.sh).
+    config.scale.prepared_statements = prepared_statements();
     config
+}
+
+/// `TALENTGRAPH_DB_PREPARED_STATEMENTS` as the suite runs (true unless set).
+fn prepared_statements() -> bool {
+    std::env::var("TALENTGRAPH_DB_PREPARED_STATEMENTS")
+        .map(|value| value.parse().expect("true or false"))
+        .unwrap_or(true)
+}
+
+/// `AsyncPgConnection::establish`, without prepared statements when the
+/// suite runs through a pooler that cannot keep them.
+pub async fn establish(url: &str) -> diesel::ConnectionResult<AsyncPgConnection> {
+    let mut conn = AsyncPgConnection::establish(url).await?;
+    if !prepared_statements() {
+        talentgraph::db::connect::use_prepared_statements(false);
+        conn.set_prepared_statement_cache_size(diesel::connection::CacheSize::Disabled);
+    }
+    Ok(conn)
 }
 
 /// `url` with its database name replaced by `name`.
@@ -69,7 +90,7 @@ fn template_name() -> String {
 async fn maintenance_conn() -> AsyncPgConnection {
     let (url, _) = db::maintenance_url(&DatabaseUrl::from(server_url()))
         .expect("DATABASE_URL names a database");
-    AsyncPgConnection::establish(url.expose())
+    establish(url.expose())
         .await
         .unwrap_or_else(|e| panic!("tests need PostgreSQL at {url}: {e}"))
 }
@@ -213,7 +234,7 @@ impl TestApp {
     }
 
     pub async fn conn(&self) -> AsyncPgConnection {
-        AsyncPgConnection::establish(&self.database_url)
+        establish(&self.database_url)
             .await
             .expect("connect to the test database")
     }

@@ -568,7 +568,7 @@ async fn deleting_what_is_still_used_is_a_conflict() {
 
 #[tokio::test]
 async fn a_client_that_disconnects_mid_move_leaves_nothing_half_written() {
-    use diesel_async::{AsyncConnection, RunQueryDsl};
+    use diesel_async::RunQueryDsl;
 
     let app = TestApp::spawn_seeded().await;
     let editor = app.token("editor").await;
@@ -606,10 +606,9 @@ async fn a_client_that_disconnects_mid_move_leaves_nothing_half_written() {
     .to_string();
     let socket = app.post_on_own_socket(&editor, &body).await;
 
-    let mut watcher =
-        <diesel_async::AsyncPgConnection as AsyncConnection>::establish(&app.database_url)
-            .await
-            .expect("connect");
+    let mut watcher = crate::support::establish(&app.database_url)
+        .await
+        .expect("connect");
     // The move reached the database and waits for the lock.
     crate::support::wait_for_a_lock_wait(&mut watcher).await;
 
