@@ -13,6 +13,7 @@ pub mod employments;
 pub mod organizations;
 pub mod people;
 pub mod publications;
+pub mod refs;
 pub mod schema;
 pub mod search;
 pub mod sources;

@@ -20,6 +20,7 @@ pub mod person;
 pub mod projection;
 pub mod publication;
 pub mod query;
+pub mod refs;
 pub mod retention;
 pub mod scalars;
 pub mod search;

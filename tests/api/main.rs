@@ -27,6 +27,7 @@ mod observability;
 mod pagination;
 mod rate_limits;
 mod reads;
+mod refs;
 mod schema_file;
 mod schema_model;
 mod seed;
