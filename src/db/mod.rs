@@ -16,6 +16,7 @@ pub mod publications;
 pub mod refs;
 pub mod schema;
 pub mod search;
+pub mod source_pages;
 pub mod sources;
 pub mod sqlstate;
 pub mod tokens;

@@ -22,6 +22,7 @@ pub mod publication;
 pub mod query;
 pub mod refs;
 pub mod retention;
+pub mod roots;
 pub mod scalars;
 pub mod search;
 pub mod source;
@@ -36,7 +37,7 @@ pub type AppSchema = Schema<QueryRoot, mutation::MutationRoot, EmptySubscription
 /// The query root: public reads, and the admin-only fields.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::Query, mutation::AdminQuery);
+pub struct QueryRoot(query::Query, mutation::AdminQuery, roots::RootQuery);
 
 /// The people <-> organizations graph is cyclic, so nesting must be bounded.
 pub const MAX_DEPTH: usize = 16;
@@ -83,6 +84,9 @@ pub fn build_schema_with(
     )
     .override_output_type_description::<organization::EmploymentConnection>(
         "A page of stints, with cursors to fetch the next page and the total count.",
+    )
+    .override_output_type_description::<roots::SourceConnection>(
+        "A page of sources, with cursors to fetch the next or previous page and the total count.",
     )
     .override_output_type_description::<mutation::AuditEntryConnection>(
         "A page of audit entries, newest first, with cursors to fetch the next page and the total count.",

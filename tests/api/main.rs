@@ -28,6 +28,7 @@ mod pagination;
 mod rate_limits;
 mod reads;
 mod refs;
+mod roots;
 mod schema_file;
 mod schema_model;
 mod seed;
