@@ -5,6 +5,7 @@ mod analytics;
 mod article;
 mod batching;
 mod binary;
+mod cache;
 mod cancelled_writes;
 mod client_errors;
 mod cluster;
