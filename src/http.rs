@@ -8,6 +8,7 @@ mod documents;
 mod guard;
 mod json;
 mod negotiate;
+mod persisted;
 mod rate_limit;
 
 pub use cors::cors;
@@ -105,6 +106,7 @@ async fn execute(
     media_type: &'static str,
     mut request: Request,
     read_only: bool,
+    register: Option<String>,
 ) -> HttpResponse {
     let pool = databases.primary;
     let credentials = Credentials(
@@ -120,6 +122,10 @@ async fn execute(
         Ok(charge) => charge,
         Err(refused) => return refused,
     };
+    // Kept only once admitted: the store holds nothing the guard refuses.
+    if let Some(hash) = register {
+        guard.persisted().insert(&hash, &request.query);
+    }
     // Held until the answer is serialized: a request waiting here holds
     // neither a database connection nor an answer in memory.
     let _executing = match req.app_data::<web::Data<WorkerExecutions>>() {
@@ -347,14 +353,41 @@ fn json_error(media_type: &str, what: &str, error: &json::JsonError) -> HttpResp
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct PostBody {
-    query: String,
+    /// Absent only when `extensions.persistedQuery` names a held query.
+    #[serde(default)]
+    query: Option<String>,
     #[serde(default)]
     operation_name: Option<String>,
     #[serde(default)]
     variables: Option<serde_json::Value>,
-    /// Not used, but it must be an object if given.
-    #[serde(default, rename = "extensions")]
-    _extensions: Option<serde_json::Map<String, serde_json::Value>>,
+    /// Must be an object if given; only `persistedQuery` is read.
+    #[serde(default)]
+    extensions: Option<serde_json::Map<String, serde_json::Value>>,
+}
+
+/// The query a request runs, and the hash to keep it under once admitted:
+/// its own text, or a persisted query's (see `persisted`).
+fn query_of(
+    guard: &Guard,
+    query: Option<String>,
+    extensions: Option<&serde_json::Map<String, serde_json::Value>>,
+    media_type: &'static str,
+) -> Result<(String, Option<String>), HttpResponse> {
+    let hash = persisted::requested_hash(extensions)
+        .map_err(|message| bad_request(media_type, code::BAD_REQUEST, message))?;
+    match hash {
+        None => query.map(|q| (q, None)).ok_or_else(|| {
+            bad_request(
+                media_type,
+                code::BAD_REQUEST,
+                "a `query` is required (or `extensions.persistedQuery` naming a query sent before)",
+            )
+        }),
+        Some(hash) => match persisted::resolve(guard.persisted(), hash, query, media_type)? {
+            persisted::Resolved::Register { query, hash } => Ok((query, Some(hash))),
+            persisted::Resolved::Held(query) => Ok((query, None)),
+        },
+    }
 }
 
 async fn graphql_post(
@@ -414,7 +447,12 @@ async fn graphql_post(
             );
         }
     };
-    let mut request = Request::new(body.query);
+    let (query, register) = match query_of(&guard, body.query, body.extensions.as_ref(), media_type)
+    {
+        Ok(found) => found,
+        Err(response) => return response,
+    };
+    let mut request = Request::new(query);
     if let Some(name) = body.operation_name {
         request = request.operation_name(name);
     }
@@ -436,7 +474,10 @@ async fn graphql_post(
         primary: &pool,
         replicas: replicas.as_ref().map(|r| r.get_ref()),
     };
-    execute(&req, &schema, databases, &guard, media_type, request, false).await
+    execute(
+        &req, &schema, databases, &guard, media_type, request, false, register,
+    )
+    .await
 }
 
 #[derive(Debug, Deserialize)]
@@ -445,6 +486,8 @@ struct GetParams {
     query: Option<String>,
     operation_name: Option<String>,
     variables: Option<String>,
+    /// JSON, as Apollo Client sends `extensions.persistedQuery` over GET.
+    extensions: Option<String>,
 }
 
 async fn graphql_get(
@@ -468,12 +511,25 @@ async fn graphql_get(
             );
         }
     };
-    let Some(query) = params.query else {
-        return bad_request(
-            media_type,
-            code::BAD_REQUEST,
-            "a `query` parameter is required",
-        );
+    let extensions = match params
+        .extensions
+        .as_deref()
+        .map(|text| json::from_slice(text.as_bytes()))
+    {
+        None => None,
+        Some(Ok(serde_json::Value::Object(map))) => Some(map),
+        Some(Ok(_)) => {
+            return bad_request(
+                media_type,
+                code::BAD_REQUEST,
+                "`extensions` must be an object",
+            );
+        }
+        Some(Err(e)) => return json_error(media_type, "`extensions`", &e),
+    };
+    let (query, register) = match query_of(&guard, params.query, extensions.as_ref(), media_type) {
+        Ok(found) => found,
+        Err(response) => return response,
     };
     let mut request = Request::new(query);
     if let Some(name) = params.operation_name {
@@ -499,7 +555,55 @@ async fn graphql_get(
         primary: &pool,
         replicas: replicas.as_ref().map(|r| r.get_ref()),
     };
-    execute(&req, &schema, databases, &guard, media_type, request, true).await
+    let response = execute(
+        &req, &schema, databases, &guard, media_type, request, true, register,
+    )
+    .await;
+    with_etag(&req, response).await
+}
+
+/// An anonymous read answered 200 carries an `ETag` of its body, and a
+/// request whose `If-None-Match` names it is answered `304 Not Modified`
+/// without the body. The query still runs: the tag is of the answer, so it
+/// changes exactly when the data does. Reads with a token are left alone
+/// (a shared cache must never answer one caller with another's).
+async fn with_etag(req: &HttpRequest, response: HttpResponse) -> HttpResponse {
+    if response.status() != StatusCode::OK || req.headers().contains_key(header::AUTHORIZATION) {
+        return response;
+    }
+    let (head, body) = response.into_parts();
+    let Ok(bytes) = actix_web::body::to_bytes(body).await else {
+        return head.set_body(web::Bytes::new()).map_into_boxed_body();
+    };
+    let etag = persisted::etag(&bytes);
+    let matched = req
+        .headers()
+        .get(header::IF_NONE_MATCH)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|tags| persisted::none_match(tags, &etag));
+    let mut response = if matched {
+        let mut not_modified = HttpResponse::NotModified().finish();
+        // Keep what the answer's head carried (request id, refusals for
+        // the metrics) beside the validator.
+        for (name, value) in head.headers() {
+            if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+                not_modified
+                    .headers_mut()
+                    .insert(name.clone(), value.clone());
+            }
+        }
+        not_modified
+    } else {
+        head.set_body(bytes).map_into_boxed_body()
+    };
+    if let Ok(value) = HeaderValue::from_str(&etag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    // Stored answers must be checked again before reuse: data changes.
+    response
+        .headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-cache"));
+    response
 }
 
 /// Any method but GET and POST.

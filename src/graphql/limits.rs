@@ -310,6 +310,8 @@ struct FieldInfo {
     /// How many times its children run when it takes no `first`.
     multiplier: u64,
     takes_first: bool,
+    /// Answers one item per id it is given (`nodes(ids:)`).
+    takes_ids: bool,
 }
 
 /// The schema's types, as far as costs go; built once from the SDL.
@@ -361,6 +363,8 @@ impl CostModel {
                     continue;
                 };
                 let takes_first = field.arguments.iter().any(|a| a.node.name.node == "first");
+                let takes_ids =
+                    is_list && field.arguments.iter().any(|a| a.node.name.node == "ids");
                 let multiplier = if is_list && !is_connection {
                     LIST_ESTIMATE
                 } else {
@@ -372,6 +376,7 @@ impl CostModel {
                         type_name: type_name.to_string(),
                         multiplier,
                         takes_first,
+                        takes_ids,
                     },
                 );
             }
@@ -509,6 +514,7 @@ impl Walker<'_> {
                     });
                     let multiplier = match info {
                         Some(info) if info.takes_first => self.first(field),
+                        Some(info) if info.takes_ids => self.ids(field),
                         Some(info) => info.multiplier,
                         None => 1,
                     };
@@ -600,6 +606,30 @@ impl Walker<'_> {
         };
         let first = number.unwrap_or(i64::from(DEFAULT_PAGE_SIZE));
         u64::try_from(first.clamp(0, i64::from(MAX_PAGE_SIZE))).unwrap_or(0)
+    }
+}
+
+impl Walker<'_> {
+    /// How many ids a field's `ids` holds, as far as it is known before
+    /// execution; unknown, the most it may hold.
+    fn ids(&self, field: &async_graphql::parser::types::Field) -> u64 {
+        let most = crate::graphql::roots::MAX_NODE_IDS as u64;
+        let value = field.get_argument("ids").and_then(|v| {
+            v.node
+                .clone()
+                .into_const_with(|name| {
+                    self.variables
+                        .get(&name)
+                        .or_else(|| self.default_variables.get(&name))
+                        .cloned()
+                        .ok_or(())
+                })
+                .ok()
+        });
+        match value {
+            Some(Value::List(items)) => (items.len() as u64).min(most),
+            _ => most,
+        }
     }
 }
 

@@ -24,7 +24,7 @@ use super::mutation::{AuditAction, AuditEntityType, AuditEntry};
 use super::organization::Organization;
 use super::pagination::page_size;
 use super::person::{Certainty, Person};
-use super::refs::{OrganizationRef, PersonRef};
+use super::refs::{self, OrganizationRef, PersonRef};
 use super::scalars::PartialDateScalar;
 use crate::auth::Role;
 use crate::db;
@@ -458,7 +458,7 @@ impl Subscription {
         )]
         include_units: bool,
     ) -> async_graphql::Result<impl Stream<Item = EmploymentChange>> {
-        let root = organization.resolve(ctx).await?;
+        let root = refs::id(ctx, "organization", &organization).await?;
         Ok(events(ctx)?.filter_map(move |event| async move {
             let Event::Entry(entry) = event else {
                 return None;
@@ -493,15 +493,15 @@ impl Subscription {
         #[graphql(desc = "Only this person's moves.")] person: Option<PersonRef>,
     ) -> async_graphql::Result<impl Stream<Item = Move>> {
         let from = match from {
-            Some(from) => Some(from.resolve(ctx).await?),
+            Some(from) => Some(refs::id(ctx, "from", &from).await?),
             None => None,
         };
         let to = match to {
-            Some(to) => Some(to.resolve(ctx).await?),
+            Some(to) => Some(refs::id(ctx, "to", &to).await?),
             None => None,
         };
         let person = match person {
-            Some(person) => Some(person.resolve(ctx).await?),
+            Some(person) => Some(refs::id(ctx, "person", &person).await?),
             None => None,
         };
         Ok(events(ctx)?.filter_map(move |event| async move {

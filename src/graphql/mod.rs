@@ -25,6 +25,7 @@ pub mod publication;
 pub mod query;
 pub mod refs;
 pub mod retention;
+pub mod roots;
 pub mod scalars;
 pub mod search;
 pub mod source;
@@ -39,7 +40,12 @@ pub type AppSchema = Schema<QueryRoot, mutation::MutationRoot, live::Subscriptio
 /// The query root: public reads, and the admin-only fields.
 #[derive(async_graphql::MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(query::Query, mutation::AdminQuery, live::ChangesQuery);
+pub struct QueryRoot(
+    query::Query,
+    mutation::AdminQuery,
+    live::ChangesQuery,
+    roots::RootQuery,
+);
 
 /// The people <-> organizations graph is cyclic, so nesting must be bounded.
 pub const MAX_DEPTH: usize = 16;
@@ -89,6 +95,9 @@ pub fn build_schema_with(
     )
     .override_output_type_description::<live::ChangeConnection>(
         "A page of the change feed, oldest first, with cursors to read on from.",
+    )
+    .override_output_type_description::<roots::SourceConnection>(
+        "A page of sources, with cursors to fetch the next or previous page and the total count.",
     )
     .override_output_type_description::<mutation::AuditEntryConnection>(
         "A page of audit entries, newest first, with cursors to fetch the next page and the total count.",

@@ -57,6 +57,8 @@ pub enum List {
         organization: i64,
     },
     AuditLog,
+    /// `Query.sources`, by URL.
+    Sources,
 }
 
 impl List {
@@ -73,6 +75,7 @@ impl List {
             }
             List::Alumni { organization } => format!("organization/{organization}/alumni"),
             List::AuditLog => "auditLog".to_owned(),
+            List::Sources => "sources".to_owned(),
         }
     }
 }

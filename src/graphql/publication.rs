@@ -6,8 +6,9 @@ use super::authorship::Authorship;
 use super::context::ContextExt;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
-use super::loaders::{AuthorshipsOfPublication, CohortKey, OrganizationSlug};
+use super::loaders::{AuthorshipsOfPublication, CohortKey};
 use super::organization::Organization;
+use super::refs::{self, OrganizationRef};
 use super::retention::CohortRetention;
 use super::scalars::PartialDateScalar;
 use crate::db::publications::PublicationRow;
@@ -82,22 +83,36 @@ impl Publication {
         self.url.as_deref()
     }
 
-    /// Of the authors affiliated with `organization` (a slug; its units
-    /// count) on this publication: who is still inside it, who left, and
-    /// where the leavers are now.
+    /// Of the authors affiliated with an organization (its units count) on
+    /// this publication: who is still inside it, who left, and where the
+    /// leavers are now.
     async fn retention(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The organization's slug, e.g. `meta`; its units count as inside it.")]
-        organization: String,
+        #[graphql(
+            desc = "The organization's slug, e.g. `meta`; its units count as inside it.",
+            deprecation = "Use `of: {slug: …}`, which also takes an id."
+        )]
+        organization: Option<String>,
+        #[graphql(
+            desc = "The organization, `{id: …}` or `{slug: …}` (e.g. `{slug: \"meta\"}`); its units count as inside it."
+        )]
+        of: Option<OrganizationRef>,
     ) -> ApiResult<CohortRetention> {
+        let field = if organization.is_some() {
+            "organization"
+        } else {
+            "of"
+        };
+        let reference = refs::either(
+            "organization",
+            organization,
+            "of",
+            of,
+            OrganizationRef::Slug,
+        )?;
         let loader = ctx.loader()?;
-        let row = loader
-            .load_one(OrganizationSlug(organization.clone()))
-            .await?
-            .ok_or_else(|| {
-                ApiError::NotFound(format!("no organization has the slug {organization:?}"))
-            })?;
+        let row = refs::row(ctx, field, &reference).await?;
         let organization = Organization::try_from(row)?;
         let key = CohortKey {
             publication_id: self.id,

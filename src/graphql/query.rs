@@ -10,13 +10,14 @@ use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::{
-    AuthorshipId, EmploymentId, OrganizationId, OrganizationSlug, PersonId, PublicationId, SourceId,
+    AuthorshipId, EmploymentId, OrganizationId, PersonId, PublicationId, SourceId,
 };
 use super::organization::{Organization, OrganizationKind};
 use super::organization::{date_range, flow_limit};
 use super::pagination::{Cursor, List, TotalCount, keyset_page, page_size};
 use super::person::Person;
 use super::publication::Publication;
+use super::refs::{self, OrganizationRef, PersonRef, PublicationRef};
 use super::scalars::DateScalar;
 use super::search::{DEFAULT_RESULTS, MAX_RESULTS, SearchResult};
 use super::source::Source;
@@ -94,13 +95,27 @@ impl Query {
         })
     }
 
-    /// A person by slug, e.g. `guillaume-lample`.
+    /// A person by id or slug (`person(ref: {slug: "guillaume-lample"})`);
+    /// null when nothing has it.
     async fn person(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The person's slug.")] slug: String,
+        #[graphql(
+            desc = "The person's slug.",
+            deprecation = "Use `ref: {slug: …}`, which also takes an id."
+        )]
+        slug: Option<String>,
+        #[graphql(name = "ref", desc = "The person: `{id: …}` or `{slug: …}`.")] reference: Option<
+            PersonRef,
+        >,
     ) -> ApiResult<Option<Eager<Person>>> {
-        let row = db::people::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?;
+        let row = match refs::either("slug", slug, "ref", reference, PersonRef::Slug)? {
+            // The common lookup keeps its single-key statement.
+            PersonRef::Slug(slug) => {
+                db::people::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?
+            }
+            reference => refs::find(ctx, "ref", &reference).await?,
+        };
         Ok(row.map(|row| Eager(Person::from(row))))
     }
 
@@ -147,13 +162,25 @@ impl Query {
         )
     }
 
-    /// An organization by slug, e.g. `meta` or `fair`.
+    /// An organization by id or slug (`organization(ref: {slug: "meta"})`;
+    /// a unit has its own slug, `fair`); null when nothing has it.
     async fn organization(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The organization's slug; a unit has its own (`fair`).")] slug: String,
+        #[graphql(
+            desc = "The organization's slug; a unit has its own (`fair`).",
+            deprecation = "Use `ref: {slug: …}`, which also takes an id."
+        )]
+        slug: Option<String>,
+        #[graphql(name = "ref", desc = "The organization: `{id: …}` or `{slug: …}`.")]
+        reference: Option<OrganizationRef>,
     ) -> ApiResult<Option<Eager<Organization>>> {
-        let row = db::organizations::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?;
+        let row = match refs::either("slug", slug, "ref", reference, OrganizationRef::Slug)? {
+            OrganizationRef::Slug(slug) => {
+                db::organizations::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?
+            }
+            reference => refs::find(ctx, "ref", &reference).await?,
+        };
         row.map(|row| Organization::try_from(row).map(Eager))
             .transpose()
     }
@@ -206,13 +233,25 @@ impl Query {
         )
     }
 
-    /// A publication by slug, e.g. `llama-2023`.
+    /// A publication by id or slug (`publication(ref: {slug: "llama-2023"})`);
+    /// null when nothing has it.
     async fn publication(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The publication's slug.")] slug: String,
+        #[graphql(
+            desc = "The publication's slug.",
+            deprecation = "Use `ref: {slug: …}`, which also takes an id."
+        )]
+        slug: Option<String>,
+        #[graphql(name = "ref", desc = "The publication: `{id: …}` or `{slug: …}`.")]
+        reference: Option<PublicationRef>,
     ) -> ApiResult<Option<Publication>> {
-        let row = db::publications::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?;
+        let row = match refs::either("slug", slug, "ref", reference, PublicationRef::Slug)? {
+            PublicationRef::Slug(slug) => {
+                db::publications::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?
+            }
+            reference => refs::find(ctx, "ref", &reference).await?,
+        };
         row.map(Publication::try_from).transpose()
     }
 
@@ -249,13 +288,23 @@ impl Query {
         &self,
         ctx: &Context<'_>,
         #[graphql(
-            desc = "Slug of the organization people left (its units included); any when omitted."
+            desc = "Slug of the organization people left (its units included); any when omitted.",
+            deprecation = "Use `leaving: {slug: …}`, which also takes an id."
         )]
         from: Option<String>,
         #[graphql(
-            desc = "Slug of the organization people joined (its units included); any when omitted."
+            desc = "Slug of the organization people joined (its units included); any when omitted.",
+            deprecation = "Use `joining: {slug: …}`, which also takes an id."
         )]
         to: Option<String>,
+        #[graphql(
+            desc = "The organization people left (its units included): `{id: …}` or `{slug: …}`; any when omitted."
+        )]
+        leaving: Option<OrganizationRef>,
+        #[graphql(
+            desc = "The organization people joined (its units included): `{id: …}` or `{slug: …}`; any when omitted."
+        )]
+        joining: Option<OrganizationRef>,
         #[graphql(
             desc = "Only moves that may have happened on or after this day (a move dated `2012` counts for `2012-06-01`); undated moves are then left out."
         )]
@@ -268,17 +317,14 @@ impl Query {
     ) -> ApiResult<Vec<TalentFlow>> {
         let (since, until) = date_range(since, until)?;
         let first = flow_limit(first)?;
-        let loader = ctx.loader()?;
+        let from_field = if from.is_some() { "from" } else { "leaving" };
+        let to_field = if to.is_some() { "to" } else { "joining" };
+        let from = refs::at_most_one("from", from, "leaving", leaving, OrganizationRef::Slug)?;
+        let to = refs::at_most_one("to", to, "joining", joining, OrganizationRef::Slug)?;
         let mut ends = [None, None];
-        for (end, slug) in ends.iter_mut().zip([from, to]) {
-            if let Some(slug) = slug {
-                let row = loader
-                    .load_one(OrganizationSlug(slug.clone()))
-                    .await?
-                    .ok_or_else(|| {
-                        ApiError::NotFound(format!("no organization has the slug {slug:?}"))
-                    })?;
-                *end = Some(vec![row.id]);
+        for (end, (field, reference)) in ends.iter_mut().zip([(from_field, from), (to_field, to)]) {
+            if let Some(reference) = reference {
+                *end = Some(vec![refs::id(ctx, field, &reference).await?]);
             }
         }
         let [from, to] = ends;

@@ -33,6 +33,7 @@ pub struct Guard {
     verified: VerifiedTokens,
     limiter: RateLimiter,
     trust_forwarded_for: bool,
+    persisted: super::persisted::PersistedQueries,
 }
 
 /// Codes of refusals made over HTTP rather than by a document's measure.
@@ -134,7 +135,13 @@ impl Guard {
                 config.rate_limit_refill_per_second,
             ),
             trust_forwarded_for: config.trust_forwarded_for,
+            persisted: Default::default(),
         }
+    }
+
+    /// The automatic persisted queries this process holds.
+    pub fn persisted(&self) -> &super::persisted::PersistedQueries {
+        &self.persisted
     }
 
     /// Checks `request`; on success it carries its parsed document, so

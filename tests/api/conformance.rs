@@ -59,7 +59,7 @@ impl Suite<'_> {
         for arg in &field.args {
             let value = match arg.name.as_str() {
                 "first" => json!(2),
-                _ if arg.is_required() => self
+                _ if arg.is_required() || arg.names_the_entity() => self
                     .samples
                     .argument(&self.schema, field, arg, &mut rng)
                     .expect("required arguments get a value"),

@@ -223,7 +223,9 @@ async fn every_stage_of_a_request_codes_its_errors() {
             "GRAPHQL_PARSE_FAILED",
         ),
         (
-            json!({ "query": "{ person { name } }" }),
+            // A required argument left out (`person`'s `slug` is no longer
+            // required: `ref` may take its place).
+            json!({ "query": "{ search { __typename } }" }),
             "GRAPHQL_VALIDATION_FAILED",
         ),
         (

@@ -70,6 +70,13 @@ impl ArgDef {
     pub fn is_required(&self) -> bool {
         self.ty.is_non_null() && !self.has_default
     }
+
+    /// The reference a lookup needs (`person(ref:)`, `retention(of:)`):
+    /// optional in the schema only because the deprecated argument it
+    /// replaced may stand in for it, so it is given as if required.
+    pub fn names_the_entity(&self) -> bool {
+        matches!(self.name.as_str(), "ref" | "of")
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -226,6 +233,15 @@ impl Schema {
             (TypeRef::Named(name), Value::String(s)) if self.ty(name).kind == Kind::Enum => {
                 s.clone()
             }
+            // Input objects of scalars, such as the `@oneOf` references.
+            (TypeRef::Named(_), Value::Object(fields)) => format!(
+                "{{{}}}",
+                fields
+                    .iter()
+                    .map(|(name, value)| format!("{name}: {value}"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
             _ => value.to_string(),
         }
     }
@@ -331,7 +347,8 @@ impl Samples {
         arg: &ArgDef,
         rng: &mut Rng,
     ) -> Option<Value> {
-        if !arg.is_required() && !rng.one_in(3) {
+        let needed = arg.is_required() || arg.names_the_entity();
+        if !needed && !rng.one_in(3) {
             return None;
         }
         let named = arg.ty.named();
@@ -357,11 +374,14 @@ impl Samples {
             (_, _, "Boolean") => json!(rng.one_in(2)),
             (_, _, "Date") => json!(rng.pick(&["2019-06-01", "2023-02-27", "2024-12-31"])),
             (_, _, "PartialDate") => json!(rng.pick(&["2020", "2023-04", "2023-04-28"])),
+            (_, _, "PersonRef") => json!({ "slug": slug_of("person", rng) }),
+            (_, _, "PublicationRef") => json!({ "slug": slug_of("publication", rng) }),
+            (_, _, "OrganizationRef") => json!({ "slug": slug_of("organization", rng) }),
             (_, _, "String") => json!(rng.pick(&["meta", "mistral"])),
             (_, _, name) if schema.ty(name).kind == Kind::Enum => {
                 json!(rng.pick(&schema.ty(name).enum_values))
             }
-            _ if arg.is_required() => panic!(
+            _ if needed => panic!(
                 "no value for the required argument {}({}: {}): teach Samples::argument one",
                 field.name,
                 arg.name,

@@ -6,7 +6,7 @@ use diesel_async::AsyncConnection;
 
 use super::{
     DeleteInput, DeletePayload, checked_change, checked_date, date_change, date_columns, node_id,
-    nullable, required, source_ids, stale_or_missing,
+    nullable, reference, reference_change, required, sources, sources_change, stale_or_missing,
 };
 use crate::auth::Role;
 use crate::db;
@@ -18,6 +18,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::employment::Employment;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::{self, NodeKind};
+use crate::graphql::refs::{self, OrganizationRef, PersonRef, SourceRef};
 use crate::graphql::scalars::PartialDateScalar;
 
 const MAX_CAREER_POSITION: i32 = 1_000;
@@ -27,10 +28,18 @@ const MAX_REPORTED_YEARS: i32 = 100;
 #[derive(InputObject)]
 pub struct AddEmploymentInput {
     /// Who held the stint (a `Person` id).
-    pub person_id: ID,
+    #[graphql(deprecation = "Use `person`, which takes `{id}` or `{slug}`.")]
+    pub person_id: Option<ID>,
+    /// Who held the stint: `{id}` or `{slug}`. Required (unless the deprecated `personId`
+    /// is given).
+    pub person: Option<PersonRef>,
     /// Where (an `Organization` id; a unit such as FAIR rather than its parent when the source
     /// says so).
-    pub organization_id: ID,
+    #[graphql(deprecation = "Use `organization`, which takes `{id}` or `{slug}`.")]
+    pub organization_id: Option<ID>,
+    /// Where: `{id}` or `{slug}` (a unit such as FAIR rather than its parent when the source
+    /// says so). Required (unless the deprecated `organizationId` is given).
+    pub organization: Option<OrganizationRef>,
     /// The role as the source words it ("Co-founder and CTO"); omit when unknown.
     pub title: Option<String>,
     /// Whether the person founded or co-founded the organization.
@@ -53,7 +62,10 @@ pub struct AddEmploymentInput {
     /// A length a source gives ("about five years") where dates are unknown.
     pub reported_years: Option<i32>,
     /// The sources for this stint: at least one.
-    pub source_ids: Vec<ID>,
+    #[graphql(deprecation = "Use `sources`, which take `{id}` or `{url}`.")]
+    pub source_ids: Option<Vec<ID>>,
+    /// The sources for this stint, each `{id}` or `{url}`: at least one.
+    pub sources: Option<Vec<SourceRef>>,
 }
 
 /// Omit a field to leave it unchanged; send null to clear a nullable one.
@@ -64,7 +76,10 @@ pub struct UpdateEmploymentInput {
     /// The version you last read; a stale one is refused with `CONFLICT`.
     pub version: i32,
     /// Where the stint was (an `Organization` id); cannot be null.
+    #[graphql(deprecation = "Use `organization`, which takes `{id}` or `{slug}`.")]
     pub organization_id: MaybeUndefined<ID>,
+    /// Where the stint was: `{id}` or `{slug}`; cannot be null.
+    pub organization: MaybeUndefined<OrganizationRef>,
     /// The role as the source words it; null clears it.
     pub title: MaybeUndefined<String>,
     /// Whether the person founded or co-founded the organization; cannot be null.
@@ -85,7 +100,10 @@ pub struct UpdateEmploymentInput {
     /// clears it.
     pub reported_years: MaybeUndefined<i32>,
     /// Replaces the cited sources (at least one).
+    #[graphql(deprecation = "Use `sources`, which take `{id}` or `{url}`.")]
     pub source_ids: MaybeUndefined<Vec<ID>>,
+    /// Replaces the cited sources (at least one), each `{id}` or `{url}`.
+    pub sources: MaybeUndefined<Vec<SourceRef>>,
 }
 
 /// Which current stint ended, and when if known.
@@ -98,8 +116,11 @@ pub struct EndEmploymentInput {
     /// When it ended; leave out if a source says it ended but not when.
     pub ended_on: Option<PartialDateScalar>,
     /// Sources for the end, added to the stint's citations.
-    #[graphql(default)]
+    #[graphql(default, deprecation = "Use `sources`, which take `{id}` or `{url}`.")]
     pub source_ids: Vec<ID>,
+    /// Sources for the end, each `{id}` or `{url}`, added to the stint's citations.
+    #[graphql(default)]
+    pub sources: Vec<SourceRef>,
 }
 
 /// A move: the stint a person leaves and the one they start next.
@@ -111,8 +132,12 @@ pub struct RecordMoveInput {
     pub version: i32,
     /// When the person left; leave out if unknown.
     pub ended_on: Option<PartialDateScalar>,
-    /// Where they go.
-    pub organization_id: ID,
+    /// Where they go (an `Organization` id).
+    #[graphql(deprecation = "Use `organization`, which takes `{id}` or `{slug}`.")]
+    pub organization_id: Option<ID>,
+    /// Where they go: `{id}` or `{slug}`. Required (unless the deprecated
+    /// `organizationId` is given).
+    pub organization: Option<OrganizationRef>,
     /// The role in the next stint, as the source words it; omit when unknown.
     pub title: Option<String>,
     /// Whether the person founded or co-founded the organization they join.
@@ -124,7 +149,10 @@ pub struct RecordMoveInput {
     /// When the next stint started; defaults to `endedOn`.
     pub started_on: Option<PartialDateScalar>,
     /// The sources for the move, cited by both stints: at least one.
-    pub source_ids: Vec<ID>,
+    #[graphql(deprecation = "Use `sources`, which take `{id}` or `{url}`.")]
+    pub source_ids: Option<Vec<ID>>,
+    /// The sources for the move, each `{id}` or `{url}`, cited by both stints: at least one.
+    pub sources: Option<Vec<SourceRef>>,
 }
 
 /// The stint a mutation wrote.
@@ -155,12 +183,22 @@ impl EmploymentMutations {
         #[graphql(desc = "The stint to add.")] input: AddEmploymentInput,
     ) -> ApiResult<EmploymentPayload> {
         let caller = require(ctx, Role::Editor).await?;
-        let person_id = node_id("input.personId", &input.person_id, NodeKind::Person)?;
-        let organization_id = node_id(
+        let person_id = reference(
+            ctx,
+            "input.personId",
+            input.person_id,
+            "input.person",
+            input.person,
+        )
+        .await?;
+        let organization_id = reference(
+            ctx,
             "input.organizationId",
-            &input.organization_id,
-            NodeKind::Organization,
-        )?;
+            input.organization_id,
+            "input.organization",
+            input.organization,
+        )
+        .await?;
         let started = checked_date("input.startedOn", input.started_on)?;
         let ended = checked_date("input.endedOn", input.ended_on)?;
         let is_current = input.is_current.unwrap_or(ended.is_none());
@@ -177,7 +215,14 @@ impl EmploymentMutations {
             input.reported_years,
             MAX_REPORTED_YEARS,
         )?;
-        let sources = source_ids("input.sourceIds", &input.source_ids)?;
+        let sources = sources(
+            ctx,
+            "input.sourceIds",
+            input.source_ids,
+            "input.sources",
+            input.sources,
+        )
+        .await?;
         let (started_on, started_on_precision) = date_columns(started);
         let (ended_on, ended_on_precision) = date_columns(ended);
         let new = NewEmployment {
@@ -218,9 +263,15 @@ impl EmploymentMutations {
     ) -> ApiResult<EmploymentPayload> {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Employment)?;
-        let organization_id = required("input.organizationId", input.organization_id)?
-            .map(|id| node_id("input.organizationId", &id, NodeKind::Organization))
-            .transpose()?;
+        let (field, organization_id) = reference_change(
+            ctx,
+            "input.organizationId",
+            input.organization_id,
+            "input.organization",
+            input.organization,
+        )
+        .await?;
+        let organization_id = required(&field, organization_id)?;
         let title = nullable(input.title);
         if let Some(Some(title)) = &title {
             validate::text("input.title", title, MAX_NAME)?;
@@ -233,9 +284,14 @@ impl EmploymentMutations {
         if let Some(years) = reported_years {
             validate::positive("input.reportedYears", years, MAX_REPORTED_YEARS)?;
         }
-        let sources = required("input.sourceIds", input.source_ids)?
-            .map(|ids| source_ids("input.sourceIds", &ids))
-            .transpose()?;
+        let sources = sources_change(
+            ctx,
+            "input.sourceIds",
+            input.source_ids,
+            "input.sources",
+            input.sources,
+        )
+        .await?;
         // End-before-start and "current with an end" span fields this input
         // may not carry: the database checks them against the merged row.
         let (started_on, started_on_precision) =
@@ -288,8 +344,13 @@ impl EmploymentMutations {
     ) -> ApiResult<EmploymentPayload> {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Employment)?;
-        let extra_sources =
-            super::node_ids("input.sourceIds", &input.source_ids, NodeKind::Source)?;
+        let extra_sources = match (input.source_ids.is_empty(), input.sources.is_empty()) {
+            (false, false) => return Err(super::both_given("input.sourceIds", "input.sources")),
+            (false, true) => {
+                super::node_ids("input.sourceIds", &input.source_ids, NodeKind::Source)?
+            }
+            _ => refs::ids(ctx, "input.sources", &input.sources).await?,
+        };
         let (ended_on, ended_on_precision) =
             date_change(Some(checked_date("input.endedOn", input.ended_on)?));
         let changes = EmploymentChanges {
@@ -337,15 +398,25 @@ impl EmploymentMutations {
             &input.employment_id,
             NodeKind::Employment,
         )?;
-        let organization_id = node_id(
+        let organization_id = reference(
+            ctx,
             "input.organizationId",
-            &input.organization_id,
-            NodeKind::Organization,
-        )?;
+            input.organization_id,
+            "input.organization",
+            input.organization,
+        )
+        .await?;
         let ended = checked_date("input.endedOn", input.ended_on)?;
         let started = checked_date("input.startedOn", input.started_on)?.or(ended);
         validate::optional_text("input.title", input.title.as_deref(), MAX_NAME)?;
-        let sources = source_ids("input.sourceIds", &input.source_ids)?;
+        let sources = sources(
+            ctx,
+            "input.sourceIds",
+            input.source_ids,
+            "input.sources",
+            input.sources,
+        )
+        .await?;
         let (ended_on, ended_on_precision) = date_change(Some(ended));
         let end = EmploymentChanges {
             ended_on,

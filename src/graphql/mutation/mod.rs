@@ -23,8 +23,12 @@ use async_graphql::{
     OutputType, Positioned, ServerResult, SimpleObject, Value, parser::types::Field,
 };
 
+use async_graphql::dataloader::Loader;
+
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
+use super::loaders::Db;
+use super::refs::{self, EntityRef, SourceRef};
 use super::scalars::PartialDateScalar;
 use crate::domain::PartialDate;
 use crate::domain::validate::FieldError;
@@ -126,6 +130,140 @@ fn source_ids(field: &str, values: &[ID]) -> ApiResult<Vec<i64>> {
         return Err(FieldError::new(field, "a fact needs at least one source").into());
     }
     node_ids(field, values, NodeKind::Source)
+}
+
+/// The last part of an input path, for messages: `person` of `input.person`.
+fn last(field: &str) -> &str {
+    field.rsplit('.').next().unwrap_or(field)
+}
+
+fn both_given(old_field: &str, new_field: &str) -> ApiError {
+    FieldError::new(
+        new_field,
+        format!(
+            "give `{}` or `{}`, not both",
+            last(new_field),
+            last(old_field)
+        ),
+    )
+    .into()
+}
+
+/// Exactly one of a deprecated id field (`input.personId`, taken as before:
+/// its existence is the database's to check) and the reference that
+/// replaced it (`input.person`, looked up: `NOT_FOUND` when it names nothing).
+async fn reference<R>(
+    ctx: &Context<'_>,
+    old_field: &str,
+    old: Option<ID>,
+    new_field: &str,
+    new: Option<R>,
+) -> ApiResult<i64>
+where
+    R: EntityRef,
+    Db: Loader<R::Key, Value = R::Row, Error = ApiError>,
+{
+    optional_reference(ctx, old_field, old, new_field, new)
+        .await?
+        .ok_or_else(|| FieldError::new(new_field, "is required").into())
+}
+
+/// Like [`reference`], where both may be left out.
+async fn optional_reference<R>(
+    ctx: &Context<'_>,
+    old_field: &str,
+    old: Option<ID>,
+    new_field: &str,
+    new: Option<R>,
+) -> ApiResult<Option<i64>>
+where
+    R: EntityRef,
+    Db: Loader<R::Key, Value = R::Row, Error = ApiError>,
+{
+    match (old, new) {
+        (Some(_), Some(_)) => Err(both_given(old_field, new_field)),
+        (None, None) => Ok(None),
+        (Some(id), None) => node_id(old_field, &id, R::KIND).map(Some),
+        (None, Some(reference)) => refs::id(ctx, new_field, &reference).await.map(Some),
+    }
+}
+
+/// An update's reference field beside the deprecated id field it replaced:
+/// the field given (for messages) and its change (absent, null or an id).
+async fn reference_change<R>(
+    ctx: &Context<'_>,
+    old_field: &str,
+    old: MaybeUndefined<ID>,
+    new_field: &str,
+    new: MaybeUndefined<R>,
+) -> ApiResult<(String, MaybeUndefined<i64>)>
+where
+    R: EntityRef,
+    Db: Loader<R::Key, Value = R::Row, Error = ApiError>,
+{
+    Ok(match (old, new) {
+        (MaybeUndefined::Undefined, MaybeUndefined::Undefined) => {
+            (new_field.to_owned(), MaybeUndefined::Undefined)
+        }
+        (old, MaybeUndefined::Undefined) => (
+            old_field.to_owned(),
+            match old {
+                MaybeUndefined::Value(id) => {
+                    MaybeUndefined::Value(node_id(old_field, &id, R::KIND)?)
+                }
+                _ => MaybeUndefined::Null,
+            },
+        ),
+        (MaybeUndefined::Undefined, new) => (
+            new_field.to_owned(),
+            match new {
+                MaybeUndefined::Value(reference) => {
+                    MaybeUndefined::Value(refs::id(ctx, new_field, &reference).await?)
+                }
+                _ => MaybeUndefined::Null,
+            },
+        ),
+        _ => return Err(both_given(old_field, new_field)),
+    })
+}
+
+/// The sources a fact cites, from the deprecated `sourceIds` or from
+/// `sources` (references): at least one, never both lists.
+async fn sources(
+    ctx: &Context<'_>,
+    old_field: &str,
+    old: Option<Vec<ID>>,
+    new_field: &str,
+    new: Option<Vec<SourceRef>>,
+) -> ApiResult<Vec<i64>> {
+    match (old, new) {
+        (Some(_), Some(_)) => Err(both_given(old_field, new_field)),
+        (Some(ids), None) => source_ids(old_field, &ids),
+        (None, Some(references)) => {
+            if references.is_empty() {
+                return Err(FieldError::new(new_field, "a fact needs at least one source").into());
+            }
+            refs::ids(ctx, new_field, &references).await
+        }
+        (None, None) => Err(FieldError::new(new_field, "a fact needs at least one source").into()),
+    }
+}
+
+/// Sources in an update: absent leaves them, null is refused, a list
+/// replaces them.
+async fn sources_change(
+    ctx: &Context<'_>,
+    old_field: &str,
+    old: MaybeUndefined<Vec<ID>>,
+    new_field: &str,
+    new: MaybeUndefined<Vec<SourceRef>>,
+) -> ApiResult<Option<Vec<i64>>> {
+    let old = required(old_field, old)?;
+    let new = required(new_field, new)?;
+    if old.is_none() && new.is_none() {
+        return Ok(None);
+    }
+    sources(ctx, old_field, old, new_field, new).await.map(Some)
 }
 
 /// An update found no row with the id and version it was given: say which.

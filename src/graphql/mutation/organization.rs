@@ -5,7 +5,7 @@ use diesel_async::AsyncConnection;
 
 use super::{
     DeleteInput, DeletePayload, checked_change, checked_date, date_change, date_columns, node_id,
-    nullable, required, stale_or_missing,
+    nullable, optional_reference, reference_change, required, stale_or_missing,
 };
 use crate::auth::Role;
 use crate::db::organizations::NewOrganization;
@@ -16,6 +16,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::{self, NodeKind};
 use crate::graphql::organization::{Organization, OrganizationKind};
+use crate::graphql::refs::OrganizationRef;
 use crate::graphql::scalars::PartialDateScalar;
 
 /// A new organization, or a new unit of one.
@@ -27,8 +28,11 @@ pub struct CreateOrganizationInput {
     pub name: String,
     /// What kind of body it is.
     pub kind: OrganizationKind,
-    /// The organization this one is a unit of.
+    /// The organization this one is a unit of (an `Organization` id).
+    #[graphql(deprecation = "Use `parent`, which takes `{id}` or `{slug}`.")]
     pub parent_id: Option<ID>,
+    /// The organization this one is a unit of: `{id}` or `{slug}`.
+    pub parent: Option<OrganizationRef>,
     /// ISO 3166-1 alpha-2 code, e.g. `FR`.
     pub country: Option<String>,
     /// Home page, an `http://` or `https://` URL.
@@ -52,7 +56,11 @@ pub struct UpdateOrganizationInput {
     pub kind: MaybeUndefined<OrganizationKind>,
     /// Null makes it a top-level organization; a parent inside its own units
     /// is refused.
+    #[graphql(deprecation = "Use `parent`, which takes `{id}` or `{slug}`.")]
     pub parent_id: MaybeUndefined<ID>,
+    /// The organization this one is a unit of, `{id}` or `{slug}`; null makes
+    /// it a top-level organization; a parent inside its own units is refused.
+    pub parent: MaybeUndefined<OrganizationRef>,
     /// ISO 3166-1 alpha-2 code, e.g. `FR`; null clears it.
     pub country: MaybeUndefined<String>,
     /// Home page, an `http://` or `https://` URL; null clears it.
@@ -84,11 +92,14 @@ impl OrganizationMutations {
         validate::text("input.name", &input.name, MAX_NAME)?;
         validate::country("input.country", input.country.as_deref())?;
         validate::optional_url("input.website", input.website.as_deref())?;
-        let parent_id = input
-            .parent_id
-            .as_ref()
-            .map(|id| node_id("input.parentId", id, NodeKind::Organization))
-            .transpose()?;
+        let parent_id = optional_reference(
+            ctx,
+            "input.parentId",
+            input.parent_id,
+            "input.parent",
+            input.parent,
+        )
+        .await?;
         let (founded_on, founded_on_precision) =
             date_columns(checked_date("input.foundedOn", input.founded_on)?);
         let new = NewOrganization {
@@ -123,15 +134,15 @@ impl OrganizationMutations {
     ) -> ApiResult<OrganizationPayload> {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Organization)?;
-        let parent_id = match nullable(input.parent_id) {
-            Some(Some(parent)) => Some(Some(node_id(
-                "input.parentId",
-                &parent,
-                NodeKind::Organization,
-            )?)),
-            Some(None) => Some(None),
-            None => None,
-        };
+        let (_, parent_id) = reference_change(
+            ctx,
+            "input.parentId",
+            input.parent_id,
+            "input.parent",
+            input.parent,
+        )
+        .await?;
+        let parent_id = nullable(parent_id);
         let (founded_on, founded_on_precision) =
             date_change(checked_change("input.foundedOn", input.founded_on)?);
         let changes = OrganizationChanges {

@@ -5,7 +5,8 @@ use diesel_async::AsyncConnection;
 
 use super::{
     DeleteInput, DeletePayload, checked_change, checked_date, date_change, date_columns, node_id,
-    nullable, required, source_ids, stale_or_missing,
+    nullable, optional_reference, reference, reference_change, required, sources, sources_change,
+    stale_or_missing,
 };
 use crate::auth::Role;
 use crate::db::authorships::NewAuthorship;
@@ -18,6 +19,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::{self, NodeKind};
 use crate::graphql::publication::Publication;
+use crate::graphql::refs::{OrganizationRef, PersonRef, PublicationRef, SourceRef};
 use crate::graphql::scalars::PartialDateScalar;
 
 /// Author positions beyond this are surely a mistake.
@@ -61,15 +63,29 @@ pub struct UpdatePublicationInput {
 #[derive(InputObject)]
 pub struct AddAuthorshipInput {
     /// The publication (a `Publication` id).
-    pub publication_id: ID,
+    #[graphql(deprecation = "Use `publication`, which takes `{id}` or `{slug}`.")]
+    pub publication_id: Option<ID>,
+    /// The publication: `{id}` or `{slug}`. Required (unless the deprecated
+    /// `publicationId` is given).
+    pub publication: Option<PublicationRef>,
     /// The author (a `Person` id).
-    pub person_id: ID,
+    #[graphql(deprecation = "Use `person`, which takes `{id}` or `{slug}`.")]
+    pub person_id: Option<ID>,
+    /// The author: `{id}` or `{slug}`. Required (unless the deprecated
+    /// `personId` is given).
+    pub person: Option<PersonRef>,
     /// 1 for the first author; unique within the publication.
     pub position: i32,
-    /// The organization the author gave at the time.
+    /// The organization the author gave at the time (an `Organization` id).
+    #[graphql(deprecation = "Use `affiliation`, which takes `{id}` or `{slug}`.")]
     pub affiliation_id: Option<ID>,
+    /// The organization the author gave at the time: `{id}` or `{slug}`.
+    pub affiliation: Option<OrganizationRef>,
     /// The sources for this authorship: at least one.
-    pub source_ids: Vec<ID>,
+    #[graphql(deprecation = "Use `sources`, which take `{id}` or `{url}`.")]
+    pub source_ids: Option<Vec<ID>>,
+    /// The sources for this authorship, each `{id}` or `{url}`: at least one.
+    pub sources: Option<Vec<SourceRef>>,
 }
 
 /// Omit a field to leave it unchanged; send null to clear a nullable one.
@@ -80,13 +96,22 @@ pub struct UpdateAuthorshipInput {
     /// The version you last read; a stale one is refused with `CONFLICT`.
     pub version: i32,
     /// The author (a `Person` id); cannot be null.
+    #[graphql(deprecation = "Use `person`, which takes `{id}` or `{slug}`.")]
     pub person_id: MaybeUndefined<ID>,
+    /// The author, `{id}` or `{slug}`; cannot be null.
+    pub person: MaybeUndefined<PersonRef>,
     /// The place in the author list, 1 for the first author; cannot be null.
     pub position: MaybeUndefined<i32>,
     /// The organization the author gave at the time (an `Organization` id); null clears it.
+    #[graphql(deprecation = "Use `affiliation`, which takes `{id}` or `{slug}`.")]
     pub affiliation_id: MaybeUndefined<ID>,
+    /// The organization the author gave at the time, `{id}` or `{slug}`; null clears it.
+    pub affiliation: MaybeUndefined<OrganizationRef>,
     /// Replaces the cited sources (at least one).
+    #[graphql(deprecation = "Use `sources`, which take `{id}` or `{url}`.")]
     pub source_ids: MaybeUndefined<Vec<ID>>,
+    /// Replaces the cited sources (at least one), each `{id}` or `{url}`.
+    pub sources: MaybeUndefined<Vec<SourceRef>>,
 }
 
 /// The publication a mutation wrote.
@@ -242,21 +267,41 @@ impl PublicationMutations {
     ) -> ApiResult<AuthorshipPayload> {
         let caller = require(ctx, Role::Editor).await?;
         let new = NewAuthorship {
-            publication_id: node_id(
+            publication_id: reference(
+                ctx,
                 "input.publicationId",
-                &input.publication_id,
-                NodeKind::Publication,
-            )?,
-            person_id: node_id("input.personId", &input.person_id, NodeKind::Person)?,
+                input.publication_id,
+                "input.publication",
+                input.publication,
+            )
+            .await?,
+            person_id: reference(
+                ctx,
+                "input.personId",
+                input.person_id,
+                "input.person",
+                input.person,
+            )
+            .await?,
             position: input.position,
-            affiliation_id: input
-                .affiliation_id
-                .as_ref()
-                .map(|id| node_id("input.affiliationId", id, NodeKind::Organization))
-                .transpose()?,
+            affiliation_id: optional_reference(
+                ctx,
+                "input.affiliationId",
+                input.affiliation_id,
+                "input.affiliation",
+                input.affiliation,
+            )
+            .await?,
         };
         check_position(input.position)?;
-        let sources = source_ids("input.sourceIds", &input.source_ids)?;
+        let sources = sources(
+            ctx,
+            "input.sourceIds",
+            input.source_ids,
+            "input.sources",
+            input.sources,
+        )
+        .await?;
         let author = caller.author();
         let mut conn = writes::connection(ctx.pool()?).await?;
         let row = conn
@@ -281,25 +326,36 @@ impl PublicationMutations {
     ) -> ApiResult<AuthorshipPayload> {
         let caller = require(ctx, Role::Editor).await?;
         let id = node_id("input.id", &input.id, NodeKind::Authorship)?;
-        let person_id = required("input.personId", input.person_id)?
-            .map(|id| node_id("input.personId", &id, NodeKind::Person))
-            .transpose()?;
-        let affiliation_id = match nullable(input.affiliation_id) {
-            Some(Some(id)) => Some(Some(node_id(
-                "input.affiliationId",
-                &id,
-                NodeKind::Organization,
-            )?)),
-            Some(None) => Some(None),
-            None => None,
-        };
+        let (field, person_id) = reference_change(
+            ctx,
+            "input.personId",
+            input.person_id,
+            "input.person",
+            input.person,
+        )
+        .await?;
+        let person_id = required(&field, person_id)?;
+        let (_, affiliation_id) = reference_change(
+            ctx,
+            "input.affiliationId",
+            input.affiliation_id,
+            "input.affiliation",
+            input.affiliation,
+        )
+        .await?;
+        let affiliation_id = nullable(affiliation_id);
         let position = required("input.position", input.position)?;
         if let Some(position) = position {
             check_position(position)?;
         }
-        let sources = required("input.sourceIds", input.source_ids)?
-            .map(|ids| source_ids("input.sourceIds", &ids))
-            .transpose()?;
+        let sources = sources_change(
+            ctx,
+            "input.sourceIds",
+            input.source_ids,
+            "input.sources",
+            input.sources,
+        )
+        .await?;
         let changes = AuthorshipChanges {
             person_id,
             position,
