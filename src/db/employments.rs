@@ -324,7 +324,7 @@ roots AS (
 /// after D truncated to its precision; a start's last day is on or before D
 /// exactly when the start is on or before (D + 1 day) less one period. With the
 /// parameters folded into constants, each row costs a few comparisons.
-const SCOPE_FILTER: &str = "
+pub(crate) const SCOPE_FILTER: &str = "
     ($3::boolean IS NULL OR e.is_current = $3)
     AND ($4::date IS NULL OR (
         (e.started_on IS NULL OR e.started_on <= $4)

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod authorships;
 pub mod connect;
 pub mod employments;
+pub mod filter;
 pub mod organizations;
 pub mod people;
 pub mod publications;
