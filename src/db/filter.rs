@@ -174,25 +174,31 @@ pub enum Pred<L> {
 impl<L> Pred<L> {
     /// The SQL of the tree, leaves by `leaf`.
     pub fn to_sql(&self, leaf: &impl Fn(&L) -> Sql) -> Sql {
+        self.to_sql_in(&|l, _| leaf(l), false)
+    }
+
+    /// The SQL of the tree, leaves by `leaf`, told whether they stand under
+    /// an `or` (`in_any`).
+    pub fn to_sql_in(&self, leaf: &impl Fn(&L, bool) -> Sql, in_any: bool) -> Sql {
         match self {
             Pred::All(items) => Sql::join(
-                items.iter().map(|p| p.to_sql(leaf)).collect(),
+                items.iter().map(|p| p.to_sql_in(leaf, in_any)).collect(),
                 " AND ",
                 "TRUE",
             ),
             Pred::Any(items) => Sql::join(
-                items.iter().map(|p| p.to_sql(leaf)).collect(),
+                items.iter().map(|p| p.to_sql_in(leaf, true)).collect(),
                 " OR ",
                 "FALSE",
             ),
             Pred::Not(inner) => {
                 let mut sql = Sql::new("NOT (");
-                sql.append(inner.to_sql(leaf)).push(")");
+                sql.append(inner.to_sql_in(leaf, in_any)).push(")");
                 sql
             }
             Pred::Leaf(l) => {
                 let mut sql = Sql::new("(");
-                sql.append(leaf(l)).push(")");
+                sql.append(leaf(l, in_any)).push(")");
                 sql
             }
         }
@@ -235,18 +241,14 @@ impl Key {
     }
 
     /// The organization and, with `units`, every unit of it at any depth: a
-    /// subquery of ids.
+    /// subquery of ids (see the migration of `organization_tree`).
     fn organization_tree(&self, units: bool) -> Sql {
-        if units {
-            let mut tree = Sql::new("WITH RECURSIVE tree (id) AS (SELECT ");
-            tree.append(self.id_sql("organizations")).push(
-                " UNION ALL SELECT o.id FROM organizations o JOIN tree ON o.parent_id = tree.id) \
-                 SELECT id FROM tree",
-            );
-            return tree;
-        }
-        let mut sql = Sql::new("SELECT ");
-        sql.append(self.id_sql("organizations"));
+        let mut sql = Sql::new(if units {
+            "SELECT organization_tree("
+        } else {
+            "SELECT ("
+        });
+        sql.append(self.id_sql("organizations")).push(")");
         sql
     }
 }
@@ -354,47 +356,55 @@ pub enum PersonLeaf {
     AuthorOf(Key),
 }
 
-fn person_leaf(leaf: &PersonLeaf) -> Sql {
-    match leaf {
-        PersonLeaf::Name(m) => m.to_sql("p.name"),
-        PersonLeaf::Slug(m) => m.to_sql("p.slug"),
+/// A person test. Those about other tables read a set of person ids:
+/// joined to `p` (`EXISTS`) on their own, which the planner turns into an
+/// index-driven semi-join; under an `or`, as an array computed once
+/// (`p.id = ANY(ARRAY(...))`), so that the alternatives combine as a
+/// `BitmapOr` of primary-key lookups instead of a test of every person.
+fn person_leaf(leaf: &PersonLeaf, in_any: bool) -> Sql {
+    // (the person id column, the rest of the subquery after SELECT).
+    let (column, mut from) = match leaf {
+        PersonLeaf::Name(m) => return m.to_sql("p.name"),
+        PersonLeaf::Slug(m) => return m.to_sql("p.slug"),
         PersonLeaf::EmployedAt {
             organization,
             at,
             include_units,
         } => {
-            let mut sql = Sql::new(
-                "EXISTS (SELECT 1 FROM employments e WHERE e.person_id = p.id \
-                 AND e.organization_id IN (",
-            );
+            let mut sql = Sql::new(" FROM employments e WHERE e.organization_id IN (");
             sql.append(organization.organization_tree(*include_units))
                 .push(")");
             if let Some(at) = at {
                 sql.push(" AND ").append(in_progress(*at));
             }
-            sql.push(")");
-            sql
+            ("e.person_id", sql)
         }
         PersonLeaf::CurrentlyAt(key) | PersonLeaf::FormerlyAt(key) => {
             let current = matches!(leaf, PersonLeaf::CurrentlyAt(_));
             // tree_members holds one row per person and organization on the
             // chain above each of their stints: units roll up by design.
             let mut sql = Sql::new(&format!(
-                "EXISTS (SELECT 1 FROM tree_members m WHERE m.person_id = p.id \
-                 AND {}m.is_current AND m.tree_id = ",
+                " FROM tree_members m WHERE {}m.is_current AND m.tree_id = ",
                 if current { "" } else { "NOT " }
             ));
-            sql.append(key.id_sql("organizations")).push(")");
-            sql
+            sql.append(key.id_sql("organizations"));
+            ("m.person_id", sql)
         }
         PersonLeaf::AuthorOf(key) => {
-            let mut sql = Sql::new(
-                "EXISTS (SELECT 1 FROM authorships a WHERE a.person_id = p.id \
-                 AND a.publication_id = ",
-            );
-            sql.append(key.id_sql("publications")).push(")");
-            sql
+            let mut sql = Sql::new(" FROM authorships a WHERE a.publication_id = ");
+            sql.append(key.id_sql("publications"));
+            ("a.person_id", sql)
         }
+    };
+    if in_any {
+        let mut sql = Sql::new(&format!("p.id = ANY(ARRAY(SELECT {column}"));
+        sql.append(from).push("))");
+        sql
+    } else {
+        let mut sql = Sql::new("EXISTS (SELECT 1");
+        from.push(&format!(" AND {column} = p.id)"));
+        sql.append(from);
+        sql
     }
 }
 
@@ -652,7 +662,7 @@ pub async fn people(
 pub fn people_statement(filter: &Pred<PersonLeaf>, page: &Page) -> Sql {
     let mut sql =
         Sql::new("SELECT p.id, p.slug, p.name, p.aliases, p.bio, p.version FROM people p WHERE ");
-    sql.append(filter.to_sql(&person_leaf))
+    sql.append(filter.to_sql_in(&person_leaf, false))
         .push(" AND ")
         .append(page.bounds("p"));
     sql.push(&format!(" ORDER BY {} LIMIT ", page.order_by("p")))
@@ -665,7 +675,7 @@ pub async fn people_count(
     filter: &Pred<PersonLeaf>,
 ) -> QueryResult<i64> {
     let mut sql = Sql::new("SELECT count(*) AS count FROM people p WHERE ");
-    sql.append(filter.to_sql(&person_leaf));
+    sql.append(filter.to_sql_in(&person_leaf, false));
     Ok(sql.get_result::<Counted>(conn).await?.count)
 }
 
@@ -678,6 +688,11 @@ pub async fn organizations(
     filter: &Pred<OrganizationLeaf>,
     page: &Page,
 ) -> QueryResult<Vec<OrganizationRow>> {
+    organizations_statement(filter, page).load(conn).await
+}
+
+/// The statement [`organizations`] sends, for `EXPLAIN`.
+pub fn organizations_statement(filter: &Pred<OrganizationLeaf>, page: &Page) -> Sql {
     let mut sql = Sql::new(&format!(
         "SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE "
     ));
@@ -686,7 +701,7 @@ pub async fn organizations(
         .append(page.bounds("o"));
     sql.push(&format!(" ORDER BY {} LIMIT ", page.order_by("o")))
         .bind(Value::BigInt(page.limit));
-    sql.load(conn).await
+    sql
 }
 
 pub async fn organizations_count(
@@ -704,6 +719,11 @@ pub async fn publications(
     filter: &Pred<PublicationLeaf>,
     page: &Page,
 ) -> QueryResult<Vec<PublicationRow>> {
+    publications_statement(filter, page).load(conn).await
+}
+
+/// The statement [`publications`] sends, for `EXPLAIN`.
+pub fn publications_statement(filter: &Pred<PublicationLeaf>, page: &Page) -> Sql {
     let mut sql = Sql::new(
         "SELECT pub.id, pub.slug, pub.title, pub.published_on, pub.published_on_precision, \
          pub.venue, pub.url, pub.created_at, pub.updated_at, pub.version FROM publications pub WHERE ",
@@ -713,7 +733,7 @@ pub async fn publications(
         .append(page.bounds("pub"));
     sql.push(&format!(" ORDER BY {} LIMIT ", page.order_by("pub")))
         .bind(Value::BigInt(page.limit));
-    sql.load(conn).await
+    sql
 }
 
 pub async fn publications_count(
@@ -810,6 +830,24 @@ pub async fn stint_counts(
     sql.append(filter.to_sql(&stint_leaf))
         .push(") AS count FROM roots");
     sql.load(conn).await
+}
+
+#[derive(Debug, diesel::QueryableByName)]
+struct PlanLine {
+    #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
+    line: String,
+}
+
+/// PostgreSQL's plan for `statement`, with its parameters bound, as text.
+pub async fn explain(conn: &mut AsyncPgConnection, statement: Sql) -> QueryResult<String> {
+    let mut sql = Sql::new("EXPLAIN ");
+    sql.append(statement);
+    let lines: Vec<PlanLine> = sql.load(conn).await?;
+    Ok(lines
+        .into_iter()
+        .map(|l| l.line)
+        .collect::<Vec<_>>()
+        .join("\n"))
 }
 
 #[cfg(test)]

@@ -17,6 +17,7 @@ mod differential;
 mod eager;
 mod exposure;
 mod faults;
+mod filters;
 mod fuzz;
 mod http;
 mod interchange;
