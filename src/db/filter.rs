@@ -921,7 +921,7 @@ mod tests {
         );
         assert_eq!(
             text(&page(false).keyset("e", &at, false)),
-            "(((e.started_on IS NOT NULL)) OR ((e.started_on IS NULL) AND (e.id < $1)))"
+            "((((e.started_on IS NOT NULL))) OR (((e.started_on IS NULL) AND (e.id < $1))))"
         );
         assert_eq!(
             page(true).order_by("e"),
