@@ -320,7 +320,7 @@ roots AS (
 /// definition is `stint_in_progress_on` (`migrations/*_attestations`; its Rust
 /// twin is `domain::point_in_time`). PostgreSQL inlines it: a few comparisons
 /// a row.
-const SCOPE_FILTER: &str = "
+pub(crate) const SCOPE_FILTER: &str = "
     ($3::boolean IS NULL OR e.is_current = $3)
     AND ($4::date IS NULL OR stint_in_progress_on(
             e.started_on, e.started_on_precision, e.ended_on, e.ended_on_precision,

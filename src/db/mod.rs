@@ -12,6 +12,7 @@ pub mod authorships;
 pub mod changes;
 pub mod connect;
 pub mod employments;
+pub mod filter;
 pub mod headcount;
 pub mod organizations;
 pub mod people;

@@ -4,6 +4,7 @@
 pub mod chronology;
 pub mod partial_date;
 pub mod point_in_time;
+pub mod span;
 pub mod validate;
 
 pub use partial_date::{PartialDate, PartialDateError, Precision};

@@ -68,6 +68,11 @@ impl Employment {
         })
     }
 
+    /// The stint's detail when the read that made it held it.
+    pub fn held_detail(&self) -> Option<EmploymentDetail> {
+        self.detail
+    }
+
     /// The stint's detail: held, or loaded by id (in a batch) after a read
     /// that left it out.
     async fn detail(&self, ctx: &Context<'_>) -> ApiResult<EmploymentDetail> {

@@ -60,6 +60,10 @@ pub const MAX_ARGUMENTS: u64 = 500;
 pub const MAX_VARIABLES: u64 = 100;
 /// How many items a list without `first` is assumed to hold.
 pub const LIST_ESTIMATE: u64 = 10;
+/// What each field of a `where:` or `orderBy:` argument adds to the cost of
+/// the field it filters: each test is a subquery or a sort key of the
+/// statement that reads the list.
+pub const FILTER_TEST_COST: u64 = 10;
 
 /// A document or its variables refused before execution.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -528,7 +532,10 @@ impl Walker<'_> {
                         depth: 1 + children.depth,
                         nesting: 1 + children.nesting,
                         fields: children.fields.saturating_add(1),
-                        cost: multiplier.saturating_mul(children.cost).saturating_add(1),
+                        cost: multiplier
+                            .saturating_mul(children.cost)
+                            .saturating_add(1)
+                            .saturating_add(self.filter_cost(field)),
                         aliases: children
                             .aliases
                             .saturating_add(u64::from(field.alias.is_some())),
@@ -584,11 +591,53 @@ impl Walker<'_> {
         Ok(figures)
     }
 
-    /// The page size a field's `first` asks for, as far as it is known before
-    /// execution: out-of-range values are refused later, so cost them at the
-    /// bounds.
+    /// An argument's value with the request's variables in place, when known.
+    fn argument(&self, field: &async_graphql::parser::types::Field, name: &str) -> Option<Value> {
+        field.get_argument(name).and_then(|v| {
+            v.node
+                .clone()
+                .into_const_with(|name| {
+                    self.variables
+                        .get(&name)
+                        .or_else(|| self.default_variables.get(&name))
+                        .cloned()
+                        .ok_or(())
+                })
+                .ok()
+        })
+    }
+
+    /// What a field's `where:` and `orderBy:` add: [`FILTER_TEST_COST`] for
+    /// every field of their input objects, at any depth.
+    fn filter_cost(&self, field: &async_graphql::parser::types::Field) -> u64 {
+        fn fields(value: &Value) -> u64 {
+            match value {
+                Value::Object(object) => object
+                    .values()
+                    .map(|v| 1 + fields(v))
+                    .fold(0, u64::saturating_add),
+                Value::List(items) => items.iter().map(fields).fold(0, u64::saturating_add),
+                _ => 0,
+            }
+        }
+        ["where", "orderBy"]
+            .iter()
+            .filter_map(|name| self.argument(field, name))
+            .map(|value| fields(&value))
+            .fold(0, u64::saturating_add)
+            .saturating_mul(FILTER_TEST_COST)
+    }
+
+    /// The page size a field's `first` (or `last`) asks for, as far as it is
+    /// known before execution: out-of-range values are refused later, so
+    /// cost them at the bounds.
     fn first(&self, field: &async_graphql::parser::types::Field) -> u64 {
-        let value = field.get_argument("first").and_then(|v| {
+        let argument = if field.get_argument("first").is_some() {
+            "first"
+        } else {
+            "last"
+        };
+        let value = field.get_argument(argument).and_then(|v| {
             v.node
                 .clone()
                 .into_const_with(|name| {
@@ -724,6 +773,23 @@ mod tests {
         let m =
             measure(r#"{ person(slug: "x") { employments { title } } }"#).expect("within limits");
         assert_eq!(m.cost, 1 + 1 + LIST_ESTIMATE);
+    }
+
+    #[test]
+    fn filters_and_backward_pages_count_in_the_cost() {
+        let plain = measure("{ people(first: 5) { nodes { name } } }").expect("within limits");
+        assert_eq!(plain.cost, 1 + 5 * 2);
+        let last = measure("{ people(last: 5) { nodes { name } } }").expect("within limits");
+        assert_eq!(last.cost, plain.cost);
+        let filtered = measure(
+            r#"{ people(first: 5, where: {or: [{currentlyAt: {slug: "a"}}, {formerlyAt: {slug: "b"}}]}, orderBy: [{field: NAME}]) { nodes { name } } }"#,
+        )
+        .expect("within limits");
+        // `or`, two tests with a slug each, and an order key's `field`.
+        assert_eq!(
+            filtered.cost,
+            plain.cost + (1 + 2 * 2 + 1) * FILTER_TEST_COST
+        );
     }
 
     #[test]

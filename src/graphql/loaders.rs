@@ -151,7 +151,7 @@ impl Db {
         self.writes.0.fetch_add(1, Ordering::AcqRel);
     }
 
-    pub(super) async fn conn(&self) -> Result<db::DbConn, ApiError> {
+    pub(crate) async fn conn(&self) -> Result<db::DbConn, ApiError> {
         Ok(self.pool.get().await?)
     }
 }

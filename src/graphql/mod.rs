@@ -9,6 +9,7 @@ pub mod context;
 pub mod eager;
 pub mod employment;
 pub mod error;
+pub mod filter;
 pub mod headcount;
 pub mod ids;
 pub mod input;

@@ -10,6 +10,7 @@ use super::context::ContextExt;
 use super::eager::{Eager, EagerItem};
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
+use super::filter::{self, EmploymentFilter, EmploymentOrder, PageArgs};
 use super::headcount::{HeadcountInterval, HeadcountPoint, headcount_days};
 use super::ids::{self, NodeKind};
 use super::loaders::{
@@ -23,6 +24,7 @@ use super::query::PersonConnection;
 use super::scalars::{DateScalar, PartialDateScalar};
 use super::talent_flow::{FlowDirection, TalentFlow, wants_people};
 use crate::db::employments::{ListingColumns, ListingCursor, OrganizationScope};
+use crate::db::filter::StintLeaf;
 use crate::db::organizations::{OrganizationDetailRow, OrganizationRow};
 use crate::domain::{PartialDate, partial_date};
 
@@ -422,13 +424,52 @@ impl Organization {
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
             String,
         >,
+        #[graphql(
+            desc = "Page size counted from the end (for a Previous button): at most 100; not with `first`."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "A cursor from this list: the page ends before it.")] before: Option<
+            String,
+        >,
+        #[graphql(name = "where", desc = "Only the stints this filter admits.")] filter: Option<
+            EmploymentFilter,
+        >,
+        #[graphql(
+            desc = "The order, column by column, the id breaking ties; by start date when omitted. Cursors hold for the order they were given in."
+        )]
+        order_by: Option<Vec<EmploymentOrder>>,
     ) -> ApiResult<EmploymentConnection> {
+        let at = at_day(at, certainty)?;
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        if filter.is_some() || order_by.is_some() || !args.is_forward_only() {
+            let scope = status
+                .is_current()
+                .map(StintLeaf::IsCurrent)
+                .into_iter()
+                .chain(at.map(StintLeaf::InProgressOn))
+                .collect();
+            return filter::organization_stints(
+                ctx,
+                self.id,
+                include_units,
+                scope,
+                filter.as_ref(),
+                order_by,
+                &args,
+            )
+            .await;
+        }
+        let PageArgs { first, after, .. } = args;
         let limit = page_size(first)?;
         let list = List::Employments {
             organization: self.id,
         };
         let cursor = parse_listing_cursor(list, after.as_deref())?;
-        let at = at_day(at, certainty)?;
         let scope = OrganizationScope {
             include_units,
             is_current: status.is_current(),

@@ -63,7 +63,7 @@ pub enum List {
 
 impl List {
     /// The name a cursor carries; part of the cursor format.
-    fn name(self) -> String {
+    pub fn name(self) -> String {
         match self {
             List::People => "people".to_owned(),
             List::PeopleMatching => "people~search".to_owned(),
@@ -95,7 +95,7 @@ trait SortKey: Send + Sync {
 
 /// A sort key not yet encoded.
 struct Key<K> {
-    list: List,
+    list: String,
     key: K,
 }
 
@@ -104,7 +104,7 @@ impl<K: Serialize + Send + Sync> SortKey for Key<K> {
         // Sort keys are tuples of strings, numbers and dates, which always
         // serialize; were one not to, the cursor would be refused when sent
         // back, never mistaken for another.
-        serde_json::to_vec(&(self.list.name(), &self.key))
+        serde_json::to_vec(&(&self.list, &self.key))
             .map(|json| URL_SAFE_NO_PAD.encode(json))
             .unwrap_or_default()
     }
@@ -121,6 +121,12 @@ impl SortKey for Encoded {
 
 impl Cursor {
     pub fn new<K: Serialize + Send + Sync + 'static>(list: List, key: K) -> Self {
+        Self::named(list.name(), key)
+    }
+
+    /// A cursor of the list named `list` (a [`List::name`], or one with the
+    /// order it was given out in: see `filter::ListOrder`).
+    pub fn named<K: Serialize + Send + Sync + 'static>(list: String, key: K) -> Self {
         Cursor(Arc::new(Key { list, key }))
     }
 
@@ -128,15 +134,25 @@ impl Cursor {
     /// list's cursor, a key of the wrong shape, and strings PostgreSQL would
     /// refuse (a NUL). Keys a list must check further (dates) it checks.
     pub fn decode<K: DeserializeOwned>(list: List, after: Option<&str>) -> ApiResult<Option<K>> {
+        Self::decode_named(&list.name(), "after", after)
+    }
+
+    /// Decodes the cursor argument `field` (`after`, `before`) of the list
+    /// named `list`, as [`Cursor::decode`].
+    pub fn decode_named<K: DeserializeOwned>(
+        list: &str,
+        field: &str,
+        after: Option<&str>,
+    ) -> ApiResult<Option<K>> {
         let Some(after) = after else { return Ok(None) };
         let invalid = || ApiError::InvalidField {
-            field: "after".to_owned(),
-            message: "is not a cursor from this list".to_owned(),
+            field: field.to_owned(),
+            message: "is not a cursor from this list in this order".to_owned(),
         };
         let json = URL_SAFE_NO_PAD.decode(after).map_err(|_| invalid())?;
         let (name, key): (String, serde_json::Value) =
             serde_json::from_slice(&json).map_err(|_| invalid())?;
-        if name != list.name() || holds_nul(&key) {
+        if name != list || holds_nul(&key) {
             return Err(invalid());
         }
         serde_json::from_value(key).map(Some).map_err(|_| invalid())
@@ -203,6 +219,11 @@ pub enum TotalCount {
     OrganizationEmployments(ListingCountKey),
     Alumni(AlumniCount),
     Audit(db::audit::AuditFilter),
+    /// Lists under `where:` (see `filter`).
+    FilteredPeople(Arc<db::filter::Pred<db::filter::PersonLeaf>>),
+    FilteredOrganizations(Arc<db::filter::Pred<db::filter::OrganizationLeaf>>),
+    FilteredPublications(Arc<db::filter::Pred<db::filter::PublicationLeaf>>),
+    FilteredStints(super::filter::StintCountKey),
 }
 
 #[Object]
@@ -228,6 +249,18 @@ impl TotalCount {
             TotalCount::Publications => Ok(db::publications::count(&mut *pool.get().await?).await?),
             TotalCount::Audit(filter) => {
                 Ok(db::audit::count(&mut *pool.get().await?, filter).await?)
+            }
+            TotalCount::FilteredPeople(filter) => {
+                Ok(db::filter::people_count(&mut *pool.get().await?, filter).await?)
+            }
+            TotalCount::FilteredOrganizations(filter) => {
+                Ok(db::filter::organizations_count(&mut *pool.get().await?, filter).await?)
+            }
+            TotalCount::FilteredPublications(filter) => {
+                Ok(db::filter::publications_count(&mut *pool.get().await?, filter).await?)
+            }
+            TotalCount::FilteredStints(key) => {
+                Ok(ctx.loader()?.load_one(key.clone()).await?.unwrap_or(0))
             }
         }
     }

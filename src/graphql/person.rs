@@ -10,6 +10,9 @@ use super::context::ContextExt;
 use super::eager::EagerItem;
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
+use super::filter::{
+    EmploymentFilter, EmploymentOrder, employment_order, sort_stints, stint_filter, stint_holds,
+};
 use super::ids::{self, NodeKind};
 use super::loaders::{
     AttestationsOf, AuthorshipsOfPerson, EmploymentsOfPerson, PersonId, StintsWithOrganizationsOf,
@@ -242,8 +245,25 @@ impl Person {
             desc = "With `at`: POSSIBLY (the default) also lists stints whose dates are too coarse or missing to tell; CERTAINLY only those the dates prove."
         )]
         certainty: Certainty,
+        #[graphql(name = "where", desc = "Only the stints this filter admits.")] filter: Option<
+            EmploymentFilter,
+        >,
+        #[graphql(
+            desc = "The order, column by column, the id breaking ties; chronological (see above) when omitted."
+        )]
+        order_by: Option<Vec<EmploymentOrder>>,
     ) -> ApiResult<Vec<EagerItem<Employment>>> {
-        self.stints(ctx, status, at_day(at, certainty)?).await
+        let at = at_day(at, certainty)?;
+        let order = order_by.map(|o| employment_order(Some(o))).transpose()?;
+        let filter = filter.as_ref().map(|f| stint_filter(Some(f))).transpose()?;
+        let mut stints = self.stints(ctx, status, at).await?;
+        if let Some(filter) = filter {
+            stints.retain(|stint| stint_holds(&filter, stint));
+        }
+        if let Some(order) = order {
+            sort_stints(&order, &mut stints);
+        }
+        Ok(stints)
     }
 
     /// The stints going on now, in chronological order.

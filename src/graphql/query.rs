@@ -8,6 +8,10 @@ use super::context::ContextExt;
 use super::eager::Eager;
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
+use super::filter::{
+    self, OrganizationFilter, OrganizationOrder, PageArgs, PersonFilter, PersonOrder,
+    PublicationFilter, PublicationOrder,
+};
 use super::ids::{self, NodeKind};
 use super::loaders::{
     AuthorshipId, EmploymentId, OrganizationId, PersonId, PublicationId, SourceId,
@@ -132,7 +136,34 @@ impl Query {
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
             String,
         >,
+        #[graphql(
+            desc = "Page size counted from the end (for a Previous button): at most 100; not with `first`."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "A cursor from this list: the page ends before it.")] before: Option<
+            String,
+        >,
+        #[graphql(
+            name = "where",
+            desc = "Only the people this filter admits (not with `search`)."
+        )]
+        filter: Option<PersonFilter>,
+        #[graphql(
+            desc = "The order, column by column, the id breaking ties; by name when omitted (not with `search`). Cursors hold for the order they were given in."
+        )]
+        order_by: Option<Vec<PersonOrder>>,
     ) -> ApiResult<PersonConnection> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        if filter.is_some() || order_by.is_some() || !args.is_forward_only() {
+            refuse_with_search(&search)?;
+            return filter::people(ctx, filter.as_ref(), order_by, &args).await;
+        }
+        let PageArgs { first, after, .. } = args;
         let limit = page_size(first)?;
         let mut conn = ctx.pool()?.get().await?;
         if let Some(query) = search_text(search)? {
@@ -201,7 +232,34 @@ impl Query {
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
             String,
         >,
+        #[graphql(
+            desc = "Page size counted from the end (for a Previous button): at most 100; not with `first`."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "A cursor from this list: the page ends before it.")] before: Option<
+            String,
+        >,
+        #[graphql(
+            name = "where",
+            desc = "Only the organizations this filter admits (not with `search`)."
+        )]
+        filter: Option<OrganizationFilter>,
+        #[graphql(
+            desc = "The order, column by column, the id breaking ties; by name when omitted (not with `search`). Cursors hold for the order they were given in."
+        )]
+        order_by: Option<Vec<OrganizationOrder>>,
     ) -> ApiResult<OrganizationConnection> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        if filter.is_some() || order_by.is_some() || !args.is_forward_only() {
+            refuse_with_search(&search)?;
+            return filter::organizations(ctx, filter.as_ref(), kind, order_by, &args).await;
+        }
+        let PageArgs { first, after, .. } = args;
         let limit = page_size(first)?;
         let kind = kind.map(OrganizationKind::as_db);
         let mut conn = ctx.pool()?.get().await?;
@@ -263,7 +321,30 @@ impl Query {
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
             String,
         >,
+        #[graphql(
+            desc = "Page size counted from the end (for a Previous button): at most 100; not with `first`."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "A cursor from this list: the page ends before it.")] before: Option<
+            String,
+        >,
+        #[graphql(name = "where", desc = "Only the publications this filter admits.")]
+        filter: Option<PublicationFilter>,
+        #[graphql(
+            desc = "The order, column by column, the id breaking ties; by title when omitted. Cursors hold for the order they were given in."
+        )]
+        order_by: Option<Vec<PublicationOrder>>,
     ) -> ApiResult<PublicationConnection> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        if filter.is_some() || order_by.is_some() || !args.is_forward_only() {
+            return filter::publications(ctx, filter.as_ref(), order_by, &args).await;
+        }
+        let PageArgs { first, after, .. } = args;
         let limit = page_size(first)?;
         let after: Option<NameCursor> = Cursor::decode(List::Publications, after.as_deref())?;
         let keyset = after.as_ref().map(|(title, id)| (title.as_str(), *id));
@@ -408,6 +489,16 @@ impl Query {
         }
         Ok(results)
     }
+}
+
+/// `search` ranks by relevance: it takes no other filter or order (yet).
+fn refuse_with_search(search: &Option<String>) -> ApiResult<()> {
+    if search_text(search.clone())?.is_some() {
+        return Err(ApiError::BadUserInput(
+            "`search` orders by relevance and takes none of `where`, `orderBy`, `last`, `before`: filter by `where: {name: …}` instead".into(),
+        ));
+    }
+    Ok(())
 }
 
 /// The longest search query accepted.

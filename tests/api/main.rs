@@ -20,6 +20,7 @@ mod eager;
 mod explore;
 mod exposure;
 mod faults;
+mod filters;
 mod fuzz;
 mod http;
 mod interchange;
