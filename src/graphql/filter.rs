@@ -35,7 +35,7 @@ use crate::db::filter::{
     Span, StintLeaf, TextMatch, Value,
 };
 use crate::db::{self};
-use crate::domain::point_in_time;
+use crate::domain::point_in_time::{self, Evidence};
 use crate::domain::span;
 
 /// Deepest nesting of `and` / `or` / `not` in one filter.
@@ -1097,7 +1097,7 @@ fn stint_place(order: &[OrderKey], stint: &Employment) -> Vec<Json> {
 
 /// Whether a stint passes a filter: the Rust twins of the SQL tests, for a
 /// person's stints, which are loaded whole in a batch.
-pub fn stint_holds(filter: &Pred<StintLeaf>, stint: &Employment) -> bool {
+pub fn stint_holds(filter: &Pred<StintLeaf>, stint: &Employment, evidence: Evidence) -> bool {
     let sure = |certainty: point_in_time::Certainty, certain: bool| match certainty {
         point_in_time::Certainty::Certainly => true,
         point_in_time::Certainty::Possibly => !certain,
@@ -1118,7 +1118,9 @@ pub fn stint_holds(filter: &Pred<StintLeaf>, stint: &Employment) -> bool {
         StintLeaf::IsFounder(v) => stint.held_detail().is_some_and(|d| d.is_founder == *v),
         StintLeaf::IsLeader(v) => stint.held_detail().is_some_and(|d| d.is_leader == *v),
         StintLeaf::IsCurrent(v) => stint.is_current == *v,
-        StintLeaf::InProgressOn(at) => sure(stint.bounds().in_progress_on(at.day), at.certain),
+        StintLeaf::InProgressOn(at) => {
+            sure(stint.bounds(evidence).in_progress_on(at.day), at.certain)
+        }
         StintLeaf::StartedBetween(s) => within(s, stint.started_on),
         StintLeaf::EndedBetween(s) => !stint.is_current && within(s, stint.ended_on),
     })

@@ -258,7 +258,13 @@ impl Person {
         let filter = filter.as_ref().map(|f| stint_filter(Some(f))).transpose()?;
         let mut stints = self.stints(ctx, status, at).await?;
         if let Some(filter) = filter {
-            stints.retain(|stint| stint_holds(&filter, stint));
+            // What the stints' attestations prove, for `inProgressOn`: one
+            // batched statement for all of them.
+            let evidence =
+                futures_util::future::try_join_all(stints.iter().map(|stint| stint.evidence(ctx)))
+                    .await?;
+            let mut evidence = evidence.into_iter();
+            stints.retain(|stint| stint_holds(&filter, stint, evidence.next().unwrap_or_default()));
         }
         if let Some(order) = order {
             sort_stints(&order, &mut stints);
