@@ -90,6 +90,11 @@ CREATE TRIGGER employment_attestations_audit AFTER INSERT OR UPDATE OR DELETE ON
 --              had ended before `day`; otherwise 'possibly'.
 -- Evidence of the stint going on wins over a recorded bound it contradicts.
 -- The answer is the lesser of the two: 'no' < 'possibly' < 'certainly'.
+-- A bound's whole period is compared without computing its last day per row
+-- (an end's last day is before `day` exactly when the end is before `day`
+-- truncated to its precision; a start's last day is on or before `day` exactly
+-- when the start is on or before `day` + 1 less one period), and the function
+-- is plain SQL without STRICT, so PostgreSQL inlines it into each caller.
 CREATE FUNCTION stint_in_progress_on(
     started_on date, started_on_precision text,
     ended_on date, ended_on_precision text, is_current boolean,
@@ -99,19 +104,28 @@ RETURNS text
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
 AS $$
     SELECT CASE
-        WHEN NOT (coalesce(partial_date_last_day(started_on, started_on_precision) <= day, false)
-                  OR coalesce(attested_from <= day, false))
+        WHEN NOT (coalesce(started_on <= CASE started_on_precision
+                    WHEN 'year' THEN ((day + 1)::timestamp - interval '1 year')::date
+                    WHEN 'month' THEN ((day + 1)::timestamp - interval '1 month')::date
+                    ELSE day END, false)
+              OR coalesce(attested_from <= day, false))
              AND coalesce(started_on > day, false)
             THEN 'no'
         WHEN NOT (is_current OR coalesce(ended_on >= day, false)
-                  OR coalesce(attested_until >= day, false))
-             AND (coalesce(partial_date_last_day(ended_on, ended_on_precision) < day, false)
+              OR coalesce(attested_until >= day, false))
+             AND (coalesce(ended_on < CASE ended_on_precision
+                        WHEN 'year' THEN date_trunc('year', day::timestamp)::date
+                        WHEN 'month' THEN date_trunc('month', day::timestamp)::date
+                        ELSE day END, false)
                   OR coalesce(ended_by < day, false))
             THEN 'no'
-        WHEN (coalesce(partial_date_last_day(started_on, started_on_precision) <= day, false)
+        WHEN (coalesce(started_on <= CASE started_on_precision
+                    WHEN 'year' THEN ((day + 1)::timestamp - interval '1 year')::date
+                    WHEN 'month' THEN ((day + 1)::timestamp - interval '1 month')::date
+                    ELSE day END, false)
               OR coalesce(attested_from <= day, false))
              AND (is_current OR coalesce(ended_on >= day, false)
-                  OR coalesce(attested_until >= day, false))
+              OR coalesce(attested_until >= day, false))
             THEN 'certainly'
         ELSE 'possibly'
     END

@@ -445,3 +445,40 @@ async fn attestations_survive_an_export_and_import_exactly() {
     .expect("serializable");
     assert_eq!(again, exported);
 }
+
+#[tokio::test]
+async fn a_source_an_attestation_cites_is_not_deleted_from_under_it() {
+    let app = TestApp::spawn_seeded().await;
+    let editor = app.token("editor").await;
+    let created = app
+        .graphql_as(
+            &editor,
+            "mutation { createSource(input: { url: \"https://example.org/all-hands\", publishedOn: \"2024-05\" }) { source { id version } } }",
+            json!({}),
+        )
+        .await;
+    let source = created["data"]["createSource"]["source"].clone();
+    assert!(source["id"].is_string(), "{created:#}");
+    let stint = stint_of(&app, "hugo-touvron", "meta").await;
+    let added = app
+        .graphql_as(
+            &editor,
+            ADD,
+            json!({ "input": { "employmentId": stint["id"], "sourceId": source["id"] } }),
+        )
+        .await;
+    // The source's own date, at its own precision.
+    assert_eq!(
+        added["data"]["addAttestation"]["employment"]["attestations"][1],
+        json!({ "claim": "IN_PROGRESS", "on": "2024-05", "source": { "url": "https://example.org/all-hands" } }),
+        "{added:#}"
+    );
+    let deleted = app
+        .graphql_as(
+            &editor,
+            "mutation($input: DeleteInput!) { deleteSource(input: $input) { deletedId } }",
+            json!({ "input": { "id": source["id"], "version": source["version"] } }),
+        )
+        .await;
+    assert_eq!(error_codes(&deleted), ["CONFLICT"], "{deleted:#}");
+}
