@@ -5,6 +5,7 @@ use std::borrow::Cow;
 use async_graphql::{Context, Enum, ID, Object};
 
 use super::authorship::Authorship;
+use super::certainty::RequiredCertainty;
 use super::context::ContextExt;
 use super::eager::EagerItem;
 use super::employment::Employment;
@@ -209,11 +210,16 @@ impl Person {
             DateScalar,
         >,
         #[graphql(
-            default,
+            desc = "With `at`: POSSIBLY (the default) also lists stints whose dates are too coarse or missing to tell; CERTAINLY only those the dates prove; NO is refused.",
+            deprecation = "Use `atCertainty`, which takes only CERTAINLY or POSSIBLY."
+        )]
+        certainty: Option<Certainty>,
+        #[graphql(
             desc = "With `at`: POSSIBLY (the default) also lists stints whose dates are too coarse or missing to tell; CERTAINLY only those the dates prove."
         )]
-        certainty: Certainty,
+        at_certainty: Option<RequiredCertainty>,
     ) -> ApiResult<Vec<EagerItem<Employment>>> {
+        let certainty = super::certainty::asked(certainty, at_certainty)?;
         self.stints(ctx, status, at_day(at, certainty)?).await
     }
 

@@ -30,6 +30,7 @@ mod rate_limits;
 mod reads;
 mod refs;
 mod roots;
+mod scalars;
 mod schema_file;
 mod schema_model;
 mod seed;
