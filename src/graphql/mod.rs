@@ -5,6 +5,7 @@
 pub mod attestation;
 pub mod auth;
 pub mod authorship;
+pub mod certainty;
 pub mod context;
 pub mod eager;
 pub mod employment;
@@ -116,6 +117,9 @@ pub fn build_schema_with(
 }
 
 /// The SDL that `talentgraph schema` prints and `schema.graphql` holds.
+/// Scalars carry `@specifiedBy(url:)`, so code generators and linters know
+/// what `Date`, `PartialDate` and `DateTime` hold.
 pub fn sdl() -> String {
-    build_schema(None).sdl()
+    build_schema(None)
+        .sdl_with_options(async_graphql::SDLExportOptions::new().include_specified_by())
 }

@@ -6,6 +6,7 @@ use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object};
 use chrono::NaiveDate;
 
+use super::certainty::RequiredCertainty;
 use super::context::ContextExt;
 use super::eager::{Eager, EagerItem};
 use super::employment::Employment;
@@ -411,10 +412,14 @@ impl Organization {
             DateScalar,
         >,
         #[graphql(
-            default,
+            desc = "With `at`: POSSIBLY (the default) also lists stints whose dates are too coarse or missing to tell; CERTAINLY only those the dates prove; NO is refused.",
+            deprecation = "Use `atCertainty`, which takes only CERTAINLY or POSSIBLY."
+        )]
+        certainty: Option<Certainty>,
+        #[graphql(
             desc = "With `at`: POSSIBLY (the default) also lists stints whose dates are too coarse or missing to tell; CERTAINLY only those the dates prove."
         )]
-        certainty: Certainty,
+        at_certainty: Option<RequiredCertainty>,
         #[graphql(
             default = true,
             desc = "Whether stints at its units, at any depth, are listed too (true by default)."
@@ -439,7 +444,7 @@ impl Organization {
         )]
         order_by: Option<Vec<EmploymentOrder>>,
     ) -> ApiResult<EmploymentConnection> {
-        let at = at_day(at, certainty)?;
+        let at = at_day(at, super::certainty::asked(certainty, at_certainty)?)?;
         let args = PageArgs {
             first,
             after,

@@ -6,6 +6,7 @@ use async_graphql::{Context, Enum, ID, Object};
 
 use super::attestation::Attestation;
 use super::authorship::Authorship;
+use super::certainty::RequiredCertainty;
 use super::context::ContextExt;
 use super::eager::EagerItem;
 use super::employment::Employment;
@@ -241,10 +242,14 @@ impl Person {
             DateScalar,
         >,
         #[graphql(
-            default,
+            desc = "With `at`: POSSIBLY (the default) also lists stints whose dates are too coarse or missing to tell; CERTAINLY only those the dates prove; NO is refused.",
+            deprecation = "Use `atCertainty`, which takes only CERTAINLY or POSSIBLY."
+        )]
+        certainty: Option<Certainty>,
+        #[graphql(
             desc = "With `at`: POSSIBLY (the default) also lists stints whose dates are too coarse or missing to tell; CERTAINLY only those the dates prove."
         )]
-        certainty: Certainty,
+        at_certainty: Option<RequiredCertainty>,
         #[graphql(name = "where", desc = "Only the stints this filter admits.")] filter: Option<
             EmploymentFilter,
         >,
@@ -253,7 +258,7 @@ impl Person {
         )]
         order_by: Option<Vec<EmploymentOrder>>,
     ) -> ApiResult<Vec<EagerItem<Employment>>> {
-        let at = at_day(at, certainty)?;
+        let at = at_day(at, super::certainty::asked(certainty, at_certainty)?)?;
         let order = order_by.map(|o| employment_order(Some(o))).transpose()?;
         let filter = filter.as_ref().map(|f| stint_filter(Some(f))).transpose()?;
         let mut stints = self.stints(ctx, status, at).await?;

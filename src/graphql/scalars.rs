@@ -35,7 +35,10 @@ impl PartialDateScalar {
 /// A date known to the year, month or day, as an ISO 8601 string of reduced precision:
 /// `"2023"`, `"2023-04"` or `"2023-04-28"`. Returned exactly at the precision known, never
 /// widened (`"2023"` is not `"2023-01-01"`); a day that does not exist is refused.
-#[Scalar(name = "PartialDate")]
+#[Scalar(
+    name = "PartialDate",
+    specified_by_url = "https://www.rfc-editor.org/rfc/rfc3339#appendix-A"
+)]
 impl ScalarType for PartialDateScalar {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
@@ -67,7 +70,10 @@ pub struct DateScalar(pub NaiveDate);
 
 /// A full calendar day as an ISO 8601 string `YYYY-MM-DD`, e.g. `"2023-04-28"`; a day that does
 /// not exist (`"2023-02-30"`) is refused.
-#[Scalar(name = "Date")]
+#[Scalar(
+    name = "Date",
+    specified_by_url = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
+)]
 impl ScalarType for DateScalar {
     fn parse(value: Value) -> InputValueResult<Self> {
         match &value {
@@ -86,5 +92,34 @@ impl ScalarType for DateScalar {
 
     fn to_value(&self) -> Value {
         Value::String(self.0.format("%Y-%m-%d").to_string())
+    }
+}
+
+/// A moment, as an RFC 3339 timestamp in UTC.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DateTimeScalar(pub chrono::DateTime<chrono::Utc>);
+
+/// A moment as an RFC 3339 timestamp (`date-time`), e.g. `"2026-12-06T22:11:03.123456+00:00"`:
+/// always with a time zone offset; returned in UTC.
+#[Scalar(
+    name = "DateTime",
+    specified_by_url = "https://www.rfc-editor.org/rfc/rfc3339#section-5.6"
+)]
+impl ScalarType for DateTimeScalar {
+    fn parse(value: Value) -> InputValueResult<Self> {
+        match &value {
+            Value::String(s) => chrono::DateTime::parse_from_rfc3339(s)
+                .map(|t| DateTimeScalar(t.with_timezone(&chrono::Utc)))
+                .map_err(|e| InputValueError::custom(format!("not an RFC 3339 timestamp: {e}"))),
+            _ => Err(InputValueError::expected_type(value)),
+        }
+    }
+
+    fn is_valid(value: &Value) -> bool {
+        matches!(value, Value::String(s) if chrono::DateTime::parse_from_rfc3339(s).is_ok())
+    }
+
+    fn to_value(&self) -> Value {
+        Value::String(self.0.to_rfc3339())
     }
 }

@@ -35,6 +35,7 @@ mod reads;
 mod refs;
 mod replicas;
 mod roots;
+mod scalars;
 mod schema_file;
 mod schema_model;
 mod seed;

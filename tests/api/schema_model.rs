@@ -377,6 +377,10 @@ impl Samples {
             (_, _, "PersonRef") => json!({ "slug": slug_of("person", rng) }),
             (_, _, "PublicationRef") => json!({ "slug": slug_of("publication", rng) }),
             (_, _, "OrganizationRef") => json!({ "slug": slug_of("organization", rng) }),
+            (_, _, "SourceRef") => json!({ "url": rng.pick(&[
+                "https://arxiv.org/abs/2302.13971",
+                "https://www.listmystartup.app/article/metas-ai-exodus-how-mistral-and-others-are-winning-the-talent-war",
+            ]) }),
             (_, _, "String") => json!(rng.pick(&["meta", "mistral"])),
             (_, _, name) if schema.ty(name).kind == Kind::Enum => {
                 json!(rng.pick(&schema.ty(name).enum_values))

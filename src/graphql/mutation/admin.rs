@@ -13,6 +13,7 @@ use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::{self, NodeKind};
 use crate::graphql::pagination::{Cursor, List, TotalCount, keyset_page, page_size};
+use crate::graphql::scalars::DateTimeScalar;
 
 /// A write token, without its secret (which is shown only once, on creation).
 #[derive(Debug, Clone)]
@@ -40,13 +41,25 @@ impl ApiToken {
     }
 
     /// RFC 3339 timestamp.
+    #[graphql(deprecation = "Use `createdTimestamp`, typed `DateTime`.")]
     async fn created_at(&self) -> String {
         self.0.created_at.to_rfc3339()
     }
 
     /// RFC 3339 timestamp; null while the token is valid.
+    #[graphql(deprecation = "Use `revokedTimestamp`, typed `DateTime`.")]
     async fn revoked_at(&self) -> Option<String> {
         self.0.revoked_at.map(|t| t.to_rfc3339())
+    }
+
+    /// When the token was created.
+    async fn created_timestamp(&self) -> DateTimeScalar {
+        DateTimeScalar(self.0.created_at)
+    }
+
+    /// When the token was revoked; null while it is valid.
+    async fn revoked_timestamp(&self) -> Option<DateTimeScalar> {
+        self.0.revoked_at.map(DateTimeScalar)
     }
 }
 
@@ -153,8 +166,14 @@ impl AuditEntry {
     }
 
     /// RFC 3339 timestamp of the transaction that made the change.
+    #[graphql(deprecation = "Use `changedTimestamp`, typed `DateTime`.")]
     async fn changed_at(&self) -> String {
         self.row.changed_at.to_rfc3339()
+    }
+
+    /// When the transaction that made the change ran.
+    async fn changed_timestamp(&self) -> DateTimeScalar {
+        DateTimeScalar(self.row.changed_at)
     }
 
     /// `token:<id>` for the API, `cli:<command>` for the command line,
