@@ -18,6 +18,7 @@ pub mod healthcheck;
 pub mod http;
 pub mod interchange;
 pub mod observability;
+pub mod schema_diff;
 pub mod seed;
 pub mod server;
 pub mod shutdown;
