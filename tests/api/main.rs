@@ -6,6 +6,7 @@ mod article;
 mod batching;
 mod binary;
 mod cancelled_writes;
+mod ci_kit;
 mod client_errors;
 mod cluster;
 mod columns;
