@@ -329,10 +329,10 @@ async fn load_start_data(
             .with_context(|| format!("TALENTGRAPH_SEED_FILE {}", file.path.display()))?;
         tracing::info!(?report, file = %file.path.display(), "loaded the seed file");
     }
-    if let Some(token) = &config.scale.bootstrap_token {
-        if seed::bootstrap_token(&mut conn, token.expose()).await? {
-            tracing::info!("stored the bootstrap admin token (its hash)");
-        }
+    if let Some(token) = &config.scale.bootstrap_token
+        && seed::bootstrap_token(&mut conn, token.expose()).await?
+    {
+        tracing::info!("stored the bootstrap admin token (its hash)");
     }
     Ok(())
 }
