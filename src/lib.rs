@@ -20,6 +20,7 @@ pub mod http;
 pub mod interchange;
 pub mod live;
 pub mod observability;
+pub mod schema_diff;
 pub mod seed;
 pub mod server;
 pub mod shutdown;

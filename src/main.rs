@@ -10,7 +10,7 @@ use talentgraph::auth::{self, Role};
 use talentgraph::config::Config;
 use talentgraph::db::writes::Author;
 use talentgraph::server::Application;
-use talentgraph::server::{Readiness, spawn_database_preparation};
+use talentgraph::server::{Readiness, spawn_database_preparation_with};
 use talentgraph::shutdown::Signals;
 use talentgraph::{db, graphql, healthcheck, interchange, observability, seed};
 
@@ -45,7 +45,13 @@ enum Command {
     /// Load the article's data set (idempotent).
     Seed,
     /// Print the GraphQL schema (SDL); `schema.graphql` is this output.
-    Schema,
+    Schema {
+        /// Instead, list what breaks for clients of the schema in this file
+        /// (removed fields, changed types, new required arguments) and exit
+        /// non-zero if anything does.
+        #[arg(long, value_name = "OLD.graphql")]
+        check_breaking: Option<std::path::PathBuf>,
+    },
     /// Exit 0 if the server on TALENTGRAPH_LISTEN answers GET /healthz with 200
     /// (the container's HEALTHCHECK: the image needs no curl).
     Healthcheck {
@@ -102,9 +108,23 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let command = cli.command.unwrap_or(Command::Serve { seed: false });
-    if let Command::Schema = command {
-        print!("{}", graphql::sdl());
-        return Ok(());
+    if let Command::Schema { check_breaking } = &command {
+        let Some(old) = check_breaking else {
+            print!("{}", graphql::sdl());
+            return Ok(());
+        };
+        let old = std::fs::read_to_string(old)
+            .with_context(|| format!("cannot read {}", old.display()))?;
+        let changes = talentgraph::schema_diff::breaking_changes(&old, &graphql::sdl())
+            .map_err(|error| anyhow::anyhow!(error))?;
+        if changes.is_empty() {
+            println!("no breaking changes");
+            return Ok(());
+        }
+        for change in &changes {
+            println!("BREAKING: {change}");
+        }
+        anyhow::bail!("{} breaking change(s)", changes.len());
     }
     if let Command::Healthcheck { ready } = command {
         let config = Config::from_env()?;
@@ -116,7 +136,7 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     observability::init_tracing(config.log_format);
     db::connect::use_prepared_statements(config.scale.prepared_statements);
     match command {
-        Command::Schema | Command::Healthcheck { .. } => Ok(()),
+        Command::Schema { .. } | Command::Healthcheck { .. } => Ok(()),
         Command::Migrate => prepare_database(&config).await,
         Command::Seed => {
             prepare_database(&config).await?;
@@ -142,8 +162,14 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             // Listening before anything else: a signal is never ignored (as
             // PID 1 in a container) and always drains gracefully.
             let signals = Signals::listen().context("cannot listen for signals")?;
+            let seed_file = match &config.scale.seed_file {
+                Some(path) => Some(seed::SeedFile::read(path).with_context(|| {
+                    format!("cannot read TALENTGRAPH_SEED_FILE {}", path.display())
+                })?),
+                None => None,
+            };
             let app = Application::build_with(&config, Readiness::default())?;
-            spawn_database_preparation(&config, seed, app.readiness.clone());
+            spawn_database_preparation_with(&config, seed, seed_file, app.readiness.clone());
             tracing::info!(
                 port = app.port,
                 "serving the playground at http://{}:{}",

@@ -28,3 +28,42 @@ pub type SeedReport = ImportReport;
 pub async fn seed(conn: &mut AsyncPgConnection) -> Result<SeedReport, ImportError> {
     interchange::import(conn, ARTICLE_DATA_SET, &Author::cli("seed")).await
 }
+
+/// A data set named by `TALENTGRAPH_SEED_FILE`, read once at start.
+#[derive(Debug, Clone)]
+pub struct SeedFile {
+    pub path: std::path::PathBuf,
+    pub text: std::sync::Arc<str>,
+}
+
+impl SeedFile {
+    /// Reads the file now, so that a path that cannot be read stops the
+    /// process at start instead of leaving it unready.
+    pub fn read(path: &std::path::Path) -> std::io::Result<Self> {
+        Ok(SeedFile {
+            path: path.to_owned(),
+            text: std::fs::read_to_string(path)?.into(),
+        })
+    }
+
+    /// Imports it (all or nothing; what exists is kept, so a restart adds nothing).
+    pub async fn load(&self, conn: &mut AsyncPgConnection) -> Result<SeedReport, ImportError> {
+        interchange::import(conn, &self.text, &Author::cli("seed-file")).await
+    }
+}
+
+/// Stores the admin token `TALENTGRAPH_BOOTSTRAP_TOKEN` names (only its
+/// hash), unless it is there already or was revoked. `true` if stored now.
+pub async fn bootstrap_token(
+    conn: &mut AsyncPgConnection,
+    secret: &str,
+) -> diesel::QueryResult<bool> {
+    let stored = crate::db::tokens::insert_if_missing(
+        conn,
+        "bootstrap (TALENTGRAPH_BOOTSTRAP_TOKEN)",
+        crate::auth::Role::Admin.as_db(),
+        &crate::auth::hash(secret),
+    )
+    .await?;
+    Ok(stored.is_some())
+}

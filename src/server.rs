@@ -292,24 +292,33 @@ pub fn executions_per_worker(config: &Config) -> usize {
 }
 
 /// Creates and migrates the database (and loads the article's data set if
-/// `seed`), retrying until PostgreSQL answers, then marks the app ready.
+/// `seed`, then the `TALENTGRAPH_SEED_FILE` data set, and stores the
+/// `TALENTGRAPH_BOOTSTRAP_TOKEN`), retrying until PostgreSQL answers, then
+/// marks the app ready.
 pub fn spawn_database_preparation(config: &Config, seed: bool, readiness: Readiness) {
+    spawn_database_preparation_with(config, seed, None, readiness);
+}
+
+/// [`spawn_database_preparation`], with a data set read from a file.
+pub fn spawn_database_preparation_with(
+    config: &Config,
+    seed: bool,
+    seed_file: Option<seed::SeedFile>,
+    readiness: Readiness,
+) {
     let config = config.clone();
     tokio::spawn(async move {
         loop {
             let applied =
                 db::prepare_until_ready(&config.database_url, config.db_timeouts.connect).await;
             tracing::info!(count = applied.len(), ?applied, "migrations applied");
-            if !seed {
-                break;
-            }
-            match load_seed(&config).await {
-                Ok(report) => {
-                    tracing::info!(?report, "seeded the article's data set");
-                    break;
-                }
+            match load_start_data(&config, seed, seed_file.as_ref()).await {
+                Ok(()) => break,
                 Err(error) => {
-                    tracing::warn!(%error, "seeding failed, retrying");
+                    tracing::warn!(
+                        error = format!("{error:#}"),
+                        "loading start data failed, retrying"
+                    );
                     tokio::time::sleep(Duration::from_secs(2)).await;
                 }
             }
@@ -319,7 +328,30 @@ pub fn spawn_database_preparation(config: &Config, seed: bool, readiness: Readin
     });
 }
 
-async fn load_seed(config: &Config) -> anyhow::Result<seed::SeedReport> {
+async fn load_start_data(
+    config: &Config,
+    seed: bool,
+    seed_file: Option<&seed::SeedFile>,
+) -> anyhow::Result<()> {
+    if !seed && seed_file.is_none() && config.scale.bootstrap_token.is_none() {
+        return Ok(());
+    }
     let mut conn = db::connect(&config.database_url).await?;
-    Ok(seed::seed(&mut conn).await?)
+    if seed {
+        let report = seed::seed(&mut conn).await?;
+        tracing::info!(?report, "seeded the article's data set");
+    }
+    if let Some(file) = seed_file {
+        let report = file
+            .load(&mut conn)
+            .await
+            .with_context(|| format!("TALENTGRAPH_SEED_FILE {}", file.path.display()))?;
+        tracing::info!(?report, file = %file.path.display(), "loaded the seed file");
+    }
+    if let Some(token) = &config.scale.bootstrap_token
+        && seed::bootstrap_token(&mut conn, token.expose()).await?
+    {
+        tracing::info!("stored the bootstrap admin token (its hash)");
+    }
+    Ok(())
 }

@@ -76,3 +76,26 @@ pub async fn name_of(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Optio
         .await
         .optional()
 }
+
+/// Stores a token under `token_hash` unless one with that hash exists
+/// (valid or revoked: a revoked bootstrap token stays revoked). Returns the
+/// new token, or `None` when there was one already.
+pub async fn insert_if_missing(
+    conn: &mut AsyncPgConnection,
+    name: &str,
+    role: &str,
+    token_hash: &[u8],
+) -> QueryResult<Option<TokenRow>> {
+    diesel::insert_into(api_tokens::table)
+        .values((
+            api_tokens::name.eq(name),
+            api_tokens::role.eq(role),
+            api_tokens::token_hash.eq(token_hash),
+        ))
+        .on_conflict(api_tokens::token_hash)
+        .do_nothing()
+        .returning(TokenRow::as_returning())
+        .get_result(conn)
+        .await
+        .optional()
+}

@@ -9,8 +9,20 @@ use actix_web::http::header;
 pub fn cors(origins: &[String]) -> Cors {
     let mut cors = Cors::default()
         .allowed_methods(["GET", "POST"])
-        .allowed_headers([header::CONTENT_TYPE, header::ACCEPT, header::AUTHORIZATION])
-        .expose_headers([header::RETRY_AFTER])
+        .allowed_headers([
+            header::CONTENT_TYPE,
+            header::ACCEPT,
+            header::AUTHORIZATION,
+            // A read presents its last write's position (read-your-writes).
+            header::HeaderName::from_static(crate::db::replicas::LSN_HEADER),
+        ])
+        .expose_headers([
+            header::RETRY_AFTER,
+            header::HeaderName::from_static(crate::db::replicas::LSN_HEADER),
+            super::budget::LIMIT,
+            super::budget::REMAINING,
+            super::budget::RESET,
+        ])
         .max_age(3600);
     for origin in origins {
         cors = cors.allowed_origin(origin);

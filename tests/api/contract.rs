@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use crate::support::TestApp;
 
 async fn raw(app: &TestApp, query: &str) -> String {
-    app.raw(None, query, &json!({}), false).await
+    crate::support::without_cost(&app.raw(None, query, &json!({}), false).await)
 }
 
 #[tokio::test]

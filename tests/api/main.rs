@@ -8,6 +8,7 @@ mod batching;
 mod binary;
 mod cache;
 mod cancelled_writes;
+mod ci_kit;
 mod client_errors;
 mod cluster;
 mod columns;
