@@ -887,3 +887,51 @@ async fn the_graphql_ws_npm_client_subscribes() {
     assert_eq!(moved["movedOn"], "2026-12");
     assert_eq!(moved["movedOnCertainty"], "POSSIBLY");
 }
+
+#[tokio::test]
+async fn an_older_transaction_committing_later_is_delivered_first_never_skipped() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = seeded().await;
+    let mut ws = Ws::connect(&app.address, json!({})).await;
+    ws.subscribe("meta", EMPLOYMENT_CHANGED, json!({"org": {"slug": "meta"}}))
+        .await;
+    let stint = |n: usize| {
+        format!(
+            "(SELECT e.id FROM employments e JOIN organizations o ON o.id = e.organization_id
+              WHERE o.slug = 'meta' ORDER BY e.id OFFSET {n} LIMIT 1)"
+        )
+    };
+    // A writes first (its entry gets the lower id) but commits last.
+    let mut a = app.conn().await;
+    a.batch_execute(&format!(
+        "BEGIN; UPDATE employments SET title = 'A' WHERE id = {}",
+        stint(0)
+    ))
+    .await
+    .expect("A writes");
+    app.sql(&format!(
+        "UPDATE employments SET title = 'B' WHERE id = {}",
+        stint(1)
+    ))
+    .await;
+    a.batch_execute("COMMIT").await.expect("A commits");
+    let first = ws.next("meta").await;
+    let second = ws.next("meta").await;
+    let titles = [
+        &first["data"]["employmentChanged"]["employment"]["title"],
+        &second["data"]["employmentChanged"]["employment"]["title"],
+    ];
+    assert_eq!(
+        titles,
+        [&json!("A"), &json!("B")],
+        "in the order of the feed"
+    );
+    let resumed = feed(&app, first["data"]["employmentChanged"]["cursor"].as_str()).await;
+    assert_eq!(resumed.len(), 1, "{resumed:#?}");
+    assert_eq!(
+        resumed[0].0,
+        second["data"]["employmentChanged"]["cursor"]
+            .as_str()
+            .expect("c")
+    );
+}
