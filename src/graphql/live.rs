@@ -258,6 +258,8 @@ fn entry_of(row: db::changes::FeedRow) -> ApiResult<Entry> {
         before: json(row.before),
         after: json(row.after),
         organization_chain: Vec::new(),
+        stint_person: None,
+        stint_organization: None,
     })
 }
 
@@ -473,7 +475,12 @@ impl Subscription {
             if !inside {
                 return None;
             }
-            let employment = stint_of(entry.after.as_ref().or(entry.before.as_ref())?)?;
+            let mut employment = stint_of(entry.after.as_ref().or(entry.before.as_ref())?)?;
+            employment.preloaded_person = entry.stint_person.clone().map(Person::from);
+            employment.preloaded_organization = entry
+                .stint_organization
+                .clone()
+                .and_then(|o| Organization::try_from(o).ok());
             Some(EmploymentChange { entry, employment })
         }))
     }
