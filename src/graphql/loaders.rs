@@ -737,8 +737,9 @@ impl Loader<FlowMovesKey> for Db {
         keys: &[FlowMovesKey],
     ) -> Result<HashMap<FlowMovesKey, Self::Value>, ApiError> {
         let mut conn = self.conn().await?;
-        let mut batches: HashMap<(FlowEnds, Option<(String, i64)>, i64), Vec<&FlowMovesKey>> =
-            HashMap::new();
+        // Keys that differ only in their flow (and cohort) share a statement.
+        type SharedPage = (FlowEnds, Option<(String, i64)>, i64);
+        let mut batches: HashMap<SharedPage, Vec<&FlowMovesKey>> = HashMap::new();
         for key in keys {
             batches
                 .entry((key.ends, key.after.clone(), key.limit))
