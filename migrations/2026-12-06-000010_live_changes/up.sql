@@ -5,14 +5,16 @@
 -- transaction commits: a reader that saw id 11 may later see id 10 appear,
 -- committed by a slower transaction. Reading "after id 11" would skip it for
 -- ever. Each entry therefore records its transaction's id (`tx`), and a feed
--- is read in (tx, id) order only below the oldest transaction still running
--- (`pg_snapshot_xmin`): everything under that horizon is final, so a cursor
--- never has anything appear behind it. A long transaction delays the feed
--- (at most idle_in_transaction_session_timeout for the service's own); it
--- never loses an entry.
+-- is read in (tx, id) order only below the oldest transaction of this
+-- database still running (src/db/changes.rs, `horizon`): everything under it
+-- is final, so a cursor never has anything appear behind it. A long
+-- transaction delays the feed (the service's own end within
+-- idle_in_transaction_session_timeout); it never loses an entry. The
+-- horizon reads pg_stat_activity, so the service's role must see the other
+-- writers' sessions: the same role, or one with pg_read_all_stats.
 ALTER TABLE audit_log ADD COLUMN tx xid8 NOT NULL DEFAULT pg_current_xact_id();
 COMMENT ON COLUMN audit_log.tx IS
-    'The writing transaction: the feed orders by (tx, id) and reads only below pg_snapshot_xmin, where nothing new can appear.';
+    'The writing transaction: the feed orders by (tx, id) and reads only below the oldest transaction of the database still running, where nothing new can appear.';
 CREATE INDEX audit_log_feed_idx ON audit_log (tx, id);
 
 -- The same trigger as before (migrations/*_writes), plus a NOTIFY with the

@@ -126,6 +126,110 @@ pub struct FlowRow {
     pub other_end: OrganizationRow,
 }
 
+/// Whether move `m` is in the `since` ($3) / `until` ($4) range: the one
+/// rule for flows and for the moves they list.
+const DATED: &str = "
+    -- The move's last possible day is on or after $3 (see SCOPE_FILTER
+    -- in db::employments for why the day is truncated instead).
+    ($3::date IS NULL OR m.moved_on >= CASE m.moved_on_precision
+            WHEN 'year' THEN date_trunc('year', $3::timestamp)::date
+            WHEN 'month' THEN date_trunc('month', $3::timestamp)::date
+            ELSE $3 END)
+      AND ($4::date IS NULL OR (m.moved_on IS NOT NULL AND m.moved_on <= $4))";
+
+/// Which moves a talent flow counts, however its query named its ends.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct FlowEnds {
+    /// `from` was named: moves out of its tree (else: out of a top-level
+    /// tree, labelled by the organization left).
+    pub from_tree: bool,
+    /// `to` was named: moves into its tree (else: into exactly the
+    /// organization joined).
+    pub to_tree: bool,
+    pub since: Option<NaiveDate>,
+    pub until: Option<NaiveDate>,
+}
+
+/// One move of a flow (`key`: the flow's place in the request).
+#[derive(Debug, Clone, QueryableByName)]
+pub struct FlowMoveRow {
+    #[diesel(sql_type = BigInt)]
+    pub key: i64,
+    #[diesel(sql_type = BigInt)]
+    pub person_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub left_employment_id: i64,
+    #[diesel(sql_type = BigInt)]
+    pub joined_employment_id: i64,
+    #[diesel(sql_type = Nullable<Date>)]
+    pub moved_on: Option<NaiveDate>,
+    #[diesel(sql_type = Nullable<Text>)]
+    pub moved_on_precision: Option<String>,
+    /// All the flow's moves, not only this page's.
+    #[diesel(sql_type = BigInt)]
+    pub total: i64,
+}
+
+/// A page of the moves behind each flow `(from, to)` after the keyset
+/// `(day or "infinity", left stint)`, optionally only those
+/// of `cohorts[i]`'s people, undated last then by stint: the rows
+/// `talent_flows` counts, from the same table and with the same range rule.
+pub async fn flow_moves(
+    conn: &mut AsyncPgConnection,
+    flows: &[(i64, i64)],
+    cohorts: &[(i64, i64)],
+    ends: FlowEnds,
+    after: Option<(&str, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<FlowMoveRow>> {
+    let (from_ids, to_ids): (Vec<i64>, Vec<i64>) = flows.iter().copied().unzip();
+    let (cohort_keys, cohort_people): (Vec<i64>, Vec<i64>) = cohorts.iter().copied().unzip();
+    let sql = format!(
+        "WITH RECURSIVE {named_to},
+        flows AS (
+            SELECT f.key - 1 AS key, f.from_id, f.to_id
+            FROM unnest($1::bigint[], $2::bigint[]) WITH ORDINALITY AS f(from_id, to_id, key)
+        ),
+        cohorts AS (SELECT * FROM unnest($7::bigint[], $8::bigint[]) AS c(key, person_id))
+        SELECT f.key, mv.person_id, mv.left_employment_id, mv.joined_employment_id,
+            mv.moved_on, mv.moved_on_precision, mv.total
+        FROM flows f CROSS JOIN LATERAL (
+            SELECT * FROM (
+                SELECT m.*, count(*) OVER () AS total FROM career_moves m
+                WHERE (CASE WHEN $5 THEN m.tree_id = f.from_id
+                       ELSE m.tree_is_top_level AND m.left_organization_id = f.from_id END)
+                  AND (CASE WHEN $6 THEN m.joined_organization_id IN
+                            (SELECT nt.org_id FROM named_to nt WHERE nt.root = f.to_id)
+                       ELSE m.joined_organization_id = f.to_id END)
+                  AND {dated}
+                  AND (NOT EXISTS (SELECT 1 FROM cohorts c WHERE c.key = f.key)
+                       OR m.person_id IN (SELECT c.person_id FROM cohorts c WHERE c.key = f.key))
+            ) m
+            WHERE $9::text IS NULL
+               OR (coalesce(m.moved_on, 'infinity'::date), m.left_employment_id) > ($9::text::date, $10::bigint)
+            ORDER BY coalesce(m.moved_on, 'infinity'::date), m.left_employment_id
+            LIMIT $11
+        ) mv
+        ORDER BY f.key, coalesce(mv.moved_on, 'infinity'::date), mv.left_employment_id",
+        named_to = tree_cte("named_to", "(CASE WHEN $6 THEN $2 ELSE '{}' END)"),
+        dated = DATED,
+    );
+    diesel::sql_query(sql)
+        .bind::<Array<BigInt>, _>(from_ids)
+        .bind::<Array<BigInt>, _>(to_ids)
+        .bind::<Nullable<Date>, _>(ends.since)
+        .bind::<Nullable<Date>, _>(ends.until)
+        .bind::<diesel::sql_types::Bool, _>(ends.from_tree)
+        .bind::<diesel::sql_types::Bool, _>(ends.to_tree)
+        .bind::<Array<BigInt>, _>(cohort_keys)
+        .bind::<Array<BigInt>, _>(cohort_people)
+        .bind::<Nullable<Text>, _>(after.map(|a| a.0))
+        .bind::<Nullable<BigInt>, _>(after.map(|a| a.1))
+        .bind::<BigInt, _>(limit)
+        .load(conn)
+        .await
+}
+
 /// Talent flows, most people first (then by the other end's name) for each
 /// organization at the end the query names, from the moves `migrations/*_career_moves` keeps: a
 /// person's stint inside tree A ended, and the first of their later stints
@@ -158,14 +262,7 @@ pub async fn talent_flows(
                 WHERE $1::bigint[] IS NULL AND $2::bigint[] IS NULL AND m.tree_is_top_level
         ),
         dated AS (
-            SELECT * FROM moves m
-            -- The move's last possible day is on or after $3 (see SCOPE_FILTER
-            -- in db::employments for why the day is truncated instead).
-            WHERE ($3::date IS NULL OR m.moved_on >= CASE m.moved_on_precision
-                    WHEN 'year' THEN date_trunc('year', $3::timestamp)::date
-                    WHEN 'month' THEN date_trunc('month', $3::timestamp)::date
-                    ELSE $3 END)
-              AND ($4::date IS NULL OR (m.moved_on IS NOT NULL AND m.moved_on <= $4))
+            SELECT * FROM moves m WHERE {dated}
         ),
         labelled AS (
                 SELECT m.person_id, m.from_id, nt.root AS to_id
@@ -194,6 +291,7 @@ pub async fn talent_flows(
         WHERE $5::bigint IS NULL OR r.rank <= $5
         ORDER BY CASE WHEN $6 THEN r.from_id ELSE r.to_id END, r.rank",
         named_to = tree_cte("named_to", "$2"),
+        dated = DATED,
     );
     diesel::sql_query(sql)
         .bind::<Nullable<Array<BigInt>>, _>(query.from.as_deref())

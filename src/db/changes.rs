@@ -1,6 +1,6 @@
 //! The audit log read as a feed: in (transaction, id) order and only below
-//! the oldest transaction still running, so that nothing can ever appear
-//! behind a cursor (`migrations/*_live_changes` explains why). The public
+//! the oldest transaction of this database still running ([`horizon`]), so
+//! that nothing can ever appear behind a cursor (`migrations/*_live_changes` explains why). The public
 //! `changes` query, the listener of every server process and its catch-up
 //! after a reconnect all read it through [`page`].
 
@@ -68,6 +68,40 @@ impl FeedRow {
     }
 }
 
+#[derive(Debug, QueryableByName)]
+struct HorizonRow {
+    #[diesel(sql_type = Text)]
+    horizon: String,
+}
+
+/// The oldest transaction of this database that may still write to the
+/// log: entries of older ones are final. It must be read in a statement of
+/// its own, before the entries (whose statement then sees every transaction
+/// under it that committed meanwhile).
+///
+/// Not `pg_snapshot_xmin`: that is the oldest transaction of the whole
+/// cluster, and a long one in another database would hold the feed back.
+/// Here it is the oldest transaction still running in this database
+/// (`pg_stat_activity`), and at most the next transaction id (one that
+/// starts later is newer than every entry seen). Prepared (two-phase)
+/// transactions are not seen; talentgraph never prepares any.
+async fn horizon(conn: &mut AsyncPgConnection) -> QueryResult<String> {
+    let row: HorizonRow = diesel::sql_query(
+        "SELECT least(
+                pg_snapshot_xmax(s),
+                (SELECT min(x) FROM pg_snapshot_xip(s) AS x
+                 WHERE (x::text::numeric % 4294967296)::bigint IN (
+                     SELECT a.backend_xid::text::bigint FROM pg_stat_activity a
+                     WHERE a.datname = current_database() AND a.backend_xid IS NOT NULL
+                       AND a.pid <> pg_backend_pid()))
+            )::text AS horizon
+        FROM pg_current_snapshot() AS s",
+    )
+    .get_result(conn)
+    .await?;
+    Ok(row.horizon)
+}
+
 /// Up to `limit` entries after `after` (from the start when `None`), in feed
 /// order, all final.
 pub async fn page(
@@ -75,19 +109,21 @@ pub async fn page(
     after: Option<FeedPosition>,
     limit: i64,
 ) -> QueryResult<Vec<FeedRow>> {
+    let horizon = horizon(conn).await?;
     let after = after.unwrap_or_default();
     diesel::sql_query(
         "SELECT tx::text AS tx, id, to_json(changed_at) #>> '{}' AS changed_at, token_id, actor,
             action, entity_type, entity_id, before::text AS before, after::text AS after
         FROM audit_log
         WHERE (tx, id) > ($1::text::xid8, $2)
-          AND tx < pg_snapshot_xmin(pg_current_snapshot())
+          AND tx < $4::text::xid8
         ORDER BY tx, id
         LIMIT $3",
     )
     .bind::<Text, _>(after.tx.to_string())
     .bind::<BigInt, _>(after.id)
     .bind::<BigInt, _>(limit)
+    .bind::<Text, _>(horizon)
     .load(conn)
     .await
 }
@@ -103,14 +139,16 @@ pub async fn end(conn: &mut AsyncPgConnection) -> QueryResult<FeedPosition> {
 }
 
 async fn page_from_end(conn: &mut AsyncPgConnection) -> QueryResult<Vec<FeedRow>> {
+    let horizon = horizon(conn).await?;
     diesel::sql_query(
         "SELECT tx::text AS tx, id, to_json(changed_at) #>> '{}' AS changed_at, token_id, actor,
             action, entity_type, entity_id, NULL::text AS before, NULL::text AS after
         FROM audit_log
-        WHERE tx < pg_snapshot_xmin(pg_current_snapshot())
+        WHERE tx < $1::text::xid8
         ORDER BY tx DESC, id DESC
         LIMIT 1",
     )
+    .bind::<Text, _>(horizon)
     .load(conn)
     .await
 }

@@ -258,6 +258,8 @@ fn entry_of(row: db::changes::FeedRow) -> ApiResult<Entry> {
         before: json(row.before),
         after: json(row.after),
         organization_chain: Vec::new(),
+        stint_person: None,
+        stint_organization: None,
     })
 }
 
@@ -401,6 +403,83 @@ impl Move {
     }
 }
 
+/// How many moves a flow lists, across all pages.
+#[derive(async_graphql::SimpleObject)]
+pub struct MoveCount {
+    /// The number of moves in the whole list, across all pages.
+    pub total_count: i64,
+}
+
+/// A page of the moves behind a talent flow.
+pub type MoveConnection = Connection<String, Move, MoveCount>;
+
+fn encode_move_cursor(moved_on: Option<chrono::NaiveDate>, left_id: i64) -> String {
+    let day = moved_on.map_or_else(|| "infinity".to_owned(), |d| d.to_string());
+    URL_SAFE_NO_PAD.encode(format!("move:{day}:{left_id}"))
+}
+
+fn decode_move_cursor(cursor: &str) -> ApiResult<(String, i64)> {
+    let invalid = || ApiError::InvalidField {
+        field: "after".to_owned(),
+        message: "is not a cursor of this list of moves".to_owned(),
+    };
+    let text = URL_SAFE_NO_PAD
+        .decode(cursor)
+        .ok()
+        .and_then(|b| String::from_utf8(b).ok())
+        .ok_or_else(invalid)?;
+    let rest = text.strip_prefix("move:").ok_or_else(invalid)?;
+    let (day, id) = rest.rsplit_once(':').ok_or_else(invalid)?;
+    // PostgreSQL's `infinity` sorts undated moves last.
+    if day != "infinity" && chrono::NaiveDate::parse_from_str(day, "%Y-%m-%d").is_err() {
+        return Err(invalid());
+    }
+    Ok((day.to_owned(), id.parse().map_err(|_| invalid())?))
+}
+
+/// `TalentFlow.moves`: one statement for every flow of the level.
+pub async fn flow_moves(
+    ctx: &Context<'_>,
+    flow: &super::talent_flow::TalentFlow,
+    first: Option<i32>,
+    after: Option<String>,
+) -> ApiResult<MoveConnection> {
+    let limit = page_size(first)?;
+    let after_key = after.as_deref().map(decode_move_cursor).transpose()?;
+    let key = super::loaders::FlowMovesKey {
+        from_id: flow.from_id,
+        to_id: flow.to_id,
+        cohort: flow.cohort.clone(),
+        ends: flow.ends,
+        after: after_key,
+        limit: limit + 1,
+    };
+    let mut rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+    let total = rows.first().map_or(0, |r| r.total);
+    let has_next = rows.len() as i64 > limit;
+    rows.truncate(usize::try_from(limit).unwrap_or(0));
+    let mut connection = Connection::with_additional_fields(
+        after.is_some(),
+        has_next,
+        MoveCount { total_count: total },
+    );
+    for row in rows {
+        let node = Move {
+            cursor: None,
+            person_id: row.person_id,
+            left_id: row.left_employment_id,
+            joined_id: row.joined_employment_id,
+            moved_on: PartialDate::from_columns(row.moved_on, row.moved_on_precision.as_deref())?,
+            preloaded: None,
+        };
+        connection.edges.push(Edge::new(
+            encode_move_cursor(row.moved_on, row.left_employment_id),
+            node,
+        ));
+    }
+    Ok(connection)
+}
+
 /// A change to the audit log, for admins.
 pub struct AuditEvent {
     entry: Arc<Entry>,
@@ -473,7 +552,12 @@ impl Subscription {
             if !inside {
                 return None;
             }
-            let employment = stint_of(entry.after.as_ref().or(entry.before.as_ref())?)?;
+            let mut employment = stint_of(entry.after.as_ref().or(entry.before.as_ref())?)?;
+            employment.preloaded_person = entry.stint_person.clone().map(Person::from);
+            employment.preloaded_organization = entry
+                .stint_organization
+                .clone()
+                .and_then(|o| Organization::try_from(o).ok());
             Some(EmploymentChange { entry, employment })
         }))
     }

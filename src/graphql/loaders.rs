@@ -16,7 +16,7 @@ use chrono::NaiveDate;
 
 use super::organization::Organization;
 use super::person::Person;
-use crate::db::analytics::{CohortMemberRow, FlowQuery, FlowRow};
+use crate::db::analytics::{CohortMemberRow, FlowEnds, FlowMoveRow, FlowQuery, FlowRow};
 use crate::db::attestations::AttestationRow;
 use crate::db::authorships::AuthorshipRow;
 use crate::db::employments::{EmploymentRow, ListingColumns, ListingCursor, OrganizationScope};
@@ -770,5 +770,70 @@ impl Loader<CohortKey> for Db {
             cohorts.entry(key).or_default().push(row);
         }
         Ok(cohorts)
+    }
+}
+
+/// One page of the moves behind a talent flow.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FlowMovesKey {
+    pub from_id: i64,
+    pub to_id: i64,
+    /// Only these people's moves (a cohort's destinations).
+    pub cohort: Option<Vec<i64>>,
+    pub ends: FlowEnds,
+    /// The keyset: the move's day (`infinity` when undated) and stint left.
+    pub after: Option<(String, i64)>,
+    pub limit: i64,
+}
+
+/// Sibling flows asking for the same page share one statement.
+impl Loader<FlowMovesKey> for Db {
+    type Value = Vec<FlowMoveRow>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[FlowMovesKey],
+    ) -> Result<HashMap<FlowMovesKey, Self::Value>, ApiError> {
+        let mut conn = self.conn().await?;
+        // Keys that differ only in their flow (and cohort) share a statement.
+        type SharedPage = (FlowEnds, Option<(String, i64)>, i64);
+        let mut batches: HashMap<SharedPage, Vec<&FlowMovesKey>> = HashMap::new();
+        for key in keys {
+            batches
+                .entry((key.ends, key.after.clone(), key.limit))
+                .or_default()
+                .push(key);
+        }
+        let mut pages: HashMap<FlowMovesKey, Self::Value> =
+            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for ((ends, after, limit), batch) in batches {
+            let flows: Vec<(i64, i64)> = batch.iter().map(|k| (k.from_id, k.to_id)).collect();
+            let cohorts: Vec<(i64, i64)> = batch
+                .iter()
+                .enumerate()
+                .flat_map(|(i, k)| {
+                    k.cohort
+                        .iter()
+                        .flatten()
+                        .map(move |person| (i as i64, *person))
+                })
+                .collect();
+            let rows = db::analytics::flow_moves(
+                &mut conn,
+                &flows,
+                &cohorts,
+                ends,
+                after.as_ref().map(|(day, id)| (day.as_str(), *id)),
+                limit,
+            )
+            .await?;
+            for row in rows {
+                if let Some(key) = usize::try_from(row.key).ok().and_then(|i| batch.get(i)) {
+                    pages.entry((*key).clone()).or_default().push(row);
+                }
+            }
+        }
+        Ok(pages)
     }
 }

@@ -95,6 +95,9 @@ pub fn build_schema_with(
     .override_output_type_description::<organization::EmploymentConnection>(
         "A page of stints, with cursors to fetch the next page and the total count.",
     )
+    .override_output_type_description::<live::MoveConnection>(
+        "A page of the moves behind a talent flow, with cursors to fetch the next page and the total count.",
+    )
     .override_output_type_description::<live::ChangeConnection>(
         "A page of the change feed, oldest first, with cursors to read on from.",
     )

@@ -24,6 +24,7 @@ use super::projection::{columns_for, connection_nodes, fields_named};
 use super::query::PersonConnection;
 use super::scalars::{DateScalar, PartialDateScalar};
 use super::talent_flow::{FlowDirection, TalentFlow, wants_people};
+use crate::db::analytics::FlowEnds;
 use crate::db::employments::{ListingColumns, ListingCursor, OrganizationScope};
 use crate::db::filter::StintLeaf;
 use crate::db::organizations::{OrganizationDetailRow, OrganizationRow};
@@ -374,7 +375,18 @@ impl Organization {
         // Ranked by the database.
         let rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
         rows.into_iter()
-            .map(|row| TalentFlow::from_row(row, key.with_people))
+            .map(|row| {
+                TalentFlow::from_row(
+                    row,
+                    key.with_people,
+                    FlowEnds {
+                        from_tree: key.outbound,
+                        to_tree: !key.outbound,
+                        since,
+                        until,
+                    },
+                )
+            })
             .collect()
     }
 

@@ -419,8 +419,14 @@ impl Query {
         };
         // Ranked by the database.
         let rows = db::analytics::talent_flows(&mut *ctx.pool()?.get().await?, &query).await?;
+        let ends = crate::db::analytics::FlowEnds {
+            from_tree: query.from.is_some(),
+            to_tree: query.to.is_some(),
+            since,
+            until,
+        };
         rows.into_iter()
-            .map(|row| TalentFlow::from_row(row, query.with_people))
+            .map(|row| TalentFlow::from_row(row, query.with_people, ends))
             .collect()
     }
 

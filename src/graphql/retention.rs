@@ -71,8 +71,15 @@ impl CohortRetention {
                 from_id: self.organization.id,
                 to_id,
                 count: person_ids.len() as i64,
+                cohort: Some(person_ids.clone()),
                 person_ids: Some(person_ids),
                 known_end: Some(self.organization.clone()),
+                ends: crate::db::analytics::FlowEnds {
+                    from_tree: true,
+                    to_tree: false,
+                    since: None,
+                    until: None,
+                },
             })
             .collect();
         // Most people first, then by the destination's name, as talent flows are.

@@ -7,7 +7,7 @@ use super::error::{ApiError, ApiResult};
 use super::loaders::{OrganizationId, PersonId};
 use super::organization::Organization;
 use super::person::Person;
-use crate::db::analytics::FlowRow;
+use crate::db::analytics::{FlowEnds, FlowRow};
 
 /// Which way flows go, seen from an organization.
 #[derive(Debug, Enum, Copy, Clone, Eq, PartialEq, Default)]
@@ -29,6 +29,10 @@ pub struct TalentFlow {
     pub person_ids: Option<Vec<i64>>,
     /// One end, when it came with the flow; the other is loaded.
     pub known_end: Option<Organization>,
+    /// How the query named the flow's ends: which moves it counts.
+    pub ends: FlowEnds,
+    /// Only these people's moves (a cohort's destinations).
+    pub cohort: Option<Vec<i64>>,
 }
 
 /// Whether the flows being resolved have `people` selected: loading every
@@ -38,13 +42,15 @@ pub fn wants_people(ctx: &Context<'_>) -> bool {
 }
 
 impl TalentFlow {
-    pub fn from_row(row: FlowRow, with_people: bool) -> ApiResult<Self> {
+    pub fn from_row(row: FlowRow, with_people: bool, ends: FlowEnds) -> ApiResult<Self> {
         Ok(TalentFlow {
             from_id: row.from_id,
             to_id: row.to_id,
             count: row.person_count,
             person_ids: Some(row.person_ids).filter(|_| with_people),
             known_end: Some(Organization::try_from(row.other_end)?),
+            ends,
+            cohort: None,
         })
     }
 
@@ -82,6 +88,21 @@ impl TalentFlow {
     /// How many distinct people made this move.
     async fn count(&self) -> i32 {
         i32::try_from(self.count).unwrap_or(i32::MAX)
+    }
+
+    /// The moves behind the flow, each with the stints on both sides and
+    /// their sources, undated ones last, then by date. For a cohort's
+    /// destinations: the leavers' moves straight from the organization to
+    /// this one (a leaver who got there by way of another has none here).
+    async fn moves(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size: 20 when omitted, at most 100.")] first: Option<i32>,
+        #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
+            String,
+        >,
+    ) -> ApiResult<super::live::MoveConnection> {
+        super::live::flow_moves(ctx, self, first, after).await
     }
 
     /// The people who made it, by name.

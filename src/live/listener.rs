@@ -235,6 +235,37 @@ async fn publish(
             .map(|c| (c.org_id, c.chain))
             .collect()
     };
+    // And their people and organizations, one statement each.
+    let person_ids: Vec<i64> = entries
+        .iter()
+        .filter(|e| e.4.is_some())
+        .filter_map(|e| {
+            e.3.as_ref()
+                .or(e.2.as_ref())
+                .and_then(|row| row.get("person_id"))
+                .and_then(serde_json::Value::as_i64)
+        })
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let people: HashMap<i64, _> = if person_ids.is_empty() {
+        HashMap::new()
+    } else {
+        db::people::by_ids(conn, &person_ids)
+            .await?
+            .into_iter()
+            .map(|p| (p.id, p))
+            .collect()
+    };
+    let organizations: HashMap<i64, _> = if org_ids.is_empty() {
+        HashMap::new()
+    } else {
+        db::organizations::by_ids(conn, &org_ids)
+            .await?
+            .into_iter()
+            .map(|o| (o.id, o))
+            .collect()
+    };
     let mut start = 0;
     while start < entries.len() {
         let tx = entries[start].0.tx;
@@ -272,7 +303,16 @@ async fn publish(
             let organization_chain = organization
                 .and_then(|id| chains.get(&id).cloned())
                 .unwrap_or_default();
+            let person = after
+                .as_ref()
+                .or(before.as_ref())
+                .and_then(|row| row.get("person_id"))
+                .and_then(serde_json::Value::as_i64)
+                .filter(|_| organization.is_some())
+                .and_then(|id| people.get(&id).cloned());
             live.publish(Event::Entry(Arc::new(Entry {
+                stint_person: person,
+                stint_organization: organization.and_then(|id| organizations.get(&id).cloned()),
                 position: *at,
                 changed_at: row.changed_at.clone(),
                 token_id: row.token_id,

@@ -42,6 +42,10 @@ pub struct Entry {
     /// when the entry was delivered), so that a subscriber to a tree needs no
     /// query to know whether the stint is in it.
     pub organization_chain: Vec<i64>,
+    /// For a stint: its person and organization, read once for every
+    /// subscriber (a thousand subscribers would otherwise each read them).
+    pub stint_person: Option<PersonRow>,
+    pub stint_organization: Option<OrganizationRow>,
 }
 
 /// A move the talent-flow rule records, with what a subscriber shows of it,

@@ -887,3 +887,163 @@ async fn the_graphql_ws_npm_client_subscribes() {
     assert_eq!(moved["movedOn"], "2026-12");
     assert_eq!(moved["movedOnCertainty"], "POSSIBLY");
 }
+
+#[tokio::test]
+async fn an_older_transaction_committing_later_is_delivered_first_never_skipped() {
+    use diesel_async::SimpleAsyncConnection;
+    let app = seeded().await;
+    let mut ws = Ws::connect(&app.address, json!({})).await;
+    ws.subscribe("meta", EMPLOYMENT_CHANGED, json!({"org": {"slug": "meta"}}))
+        .await;
+    let stint = |n: usize| {
+        format!(
+            "(SELECT e.id FROM employments e JOIN organizations o ON o.id = e.organization_id
+              WHERE o.slug = 'meta' ORDER BY e.id OFFSET {n} LIMIT 1)"
+        )
+    };
+    // A writes first (its entry gets the lower id) but commits last.
+    let mut a = app.conn().await;
+    a.batch_execute(&format!(
+        "BEGIN; UPDATE employments SET title = 'A' WHERE id = {}",
+        stint(0)
+    ))
+    .await
+    .expect("A writes");
+    app.sql(&format!(
+        "UPDATE employments SET title = 'B' WHERE id = {}",
+        stint(1)
+    ))
+    .await;
+    a.batch_execute("COMMIT").await.expect("A commits");
+    let first = ws.next("meta").await;
+    let second = ws.next("meta").await;
+    let titles = [
+        &first["data"]["employmentChanged"]["employment"]["title"],
+        &second["data"]["employmentChanged"]["employment"]["title"],
+    ];
+    assert_eq!(
+        titles,
+        [&json!("A"), &json!("B")],
+        "in the order of the feed"
+    );
+    let resumed = feed(&app, first["data"]["employmentChanged"]["cursor"].as_str()).await;
+    assert_eq!(resumed.len(), 1, "{resumed:#?}");
+    assert_eq!(
+        resumed[0].0,
+        second["data"]["employmentChanged"]["cursor"]
+            .as_str()
+            .expect("c")
+    );
+}
+
+const FLOW_MOVES: &str = "query($after: String) { organization(slug: \"meta\") { talentFlows {
+    to { slug } count people { slug }
+    moves(first: 2, after: $after) { totalCount pageInfo { hasNextPage endCursor }
+      edges { cursor node { cursor person { slug } movedOn
+        left { organization { slug } } joined { organization { slug } sources { url } } } } } } } }";
+
+#[tokio::test]
+async fn a_talent_flow_lists_the_moves_it_counts_page_by_page_in_one_statement_per_level() {
+    let app = TestApp::spawn_seeded().await;
+    let flows = app.data(FLOW_MOVES).await;
+    let flows = flows["organization"]["talentFlows"]
+        .as_array()
+        .expect("flows")
+        .clone();
+    assert!(flows.len() > 3, "{flows:#?}");
+    let mistral = flows
+        .iter()
+        .find(|f| f["to"]["slug"] == "mistral")
+        .expect("a flow to Mistral");
+    assert_eq!(mistral["count"], 5);
+    assert!(mistral["moves"]["totalCount"].as_i64() >= Some(5));
+    for flow in &flows {
+        // Every page of the flow's moves, through the cursors: each move once,
+        // into the flow's destination, out of Meta's tree, by its people.
+        let mut movers = std::collections::BTreeSet::new();
+        let mut seen = Vec::new();
+        let mut page = flow["moves"].clone();
+        loop {
+            for edge in page["edges"].as_array().expect("edges") {
+                let node = &edge["node"];
+                assert_eq!(node["cursor"], Value::Null, "listed, not delivered");
+                assert_eq!(node["joined"]["organization"]["slug"], flow["to"]["slug"]);
+                assert!(
+                    ["meta", "fair"]
+                        .contains(&node["left"]["organization"]["slug"].as_str().unwrap_or("")),
+                    "{node}"
+                );
+                assert!(
+                    !node["joined"]["sources"]
+                        .as_array()
+                        .expect("sources")
+                        .is_empty()
+                );
+                movers.insert(node["person"]["slug"].as_str().expect("slug").to_owned());
+                assert!(!seen.contains(&edge["cursor"]), "a move twice: {edge}");
+                seen.push(edge["cursor"].clone());
+            }
+            if page["pageInfo"]["hasNextPage"] != true {
+                break;
+            }
+            let again = app
+                .graphql_with(FLOW_MOVES, json!({"after": page["pageInfo"]["endCursor"]}))
+                .await;
+            let again = data(&again)["organization"]["talentFlows"]
+                .as_array()
+                .expect("flows")
+                .iter()
+                .find(|f| f["to"]["slug"] == flow["to"]["slug"])
+                .expect("the same flow")
+                .clone();
+            page = again["moves"].clone();
+        }
+        assert_eq!(
+            seen.len() as i64,
+            flow["moves"]["totalCount"].as_i64().expect("total")
+        );
+        let people: std::collections::BTreeSet<String> = flow["people"]
+            .as_array()
+            .expect("people")
+            .iter()
+            .map(|p| p["slug"].as_str().expect("slug").to_owned())
+            .collect();
+        assert_eq!(movers, people, "the moves are the flow's people's");
+    }
+    // One statement for the moves of every flow: listing them for all flows
+    // costs what listing them for one does.
+    let all = app
+        .statements_for(
+            FLOW_MOVES
+                .replace("$after: String", "$after: String = null")
+                .as_str(),
+        )
+        .await;
+    let one = app
+        .statements_for(&FLOW_MOVES.replace("talentFlows {", "talentFlows(first: 1) {"))
+        .await;
+    assert_eq!(all, one, "no statement per flow");
+    // The root field and a cohort's destinations list theirs too.
+    let root = app
+        .data(r#"{ talentFlows(from: "meta", to: "mistral") { count moves { totalCount nodes { person { slug } } } } }"#)
+        .await;
+    assert_eq!(root["talentFlows"][0]["count"], 5);
+    assert!(root["talentFlows"][0]["moves"]["totalCount"].as_i64() >= Some(5));
+    let cohort = app
+        .data(r#"{ publication(slug: "llama-2023") { retention(organization: "meta") {
+            destinations { to { slug } count moves { totalCount nodes { person { slug } } } } } } }"#)
+        .await;
+    let destinations = cohort["publication"]["retention"]["destinations"]
+        .as_array()
+        .expect("d")
+        .clone();
+    let to_mistral = destinations
+        .iter()
+        .find(|d| d["to"]["slug"] == "mistral")
+        .expect("Mistral");
+    assert_eq!(to_mistral["moves"]["totalCount"], 5, "{to_mistral}");
+    let bad = app
+        .graphql_with(FLOW_MOVES, json!({"after": "bm9wZQ"}))
+        .await;
+    assert_eq!(error_codes(&bad)[0], "BAD_USER_INPUT");
+}
