@@ -832,6 +832,51 @@ pub async fn stint_counts(
     sql.load(conn).await
 }
 
+/// Each root's alumni (see `analytics::alumni_pages`) between two (name,
+/// id) keysets, read from the end when `backward`: `Organization.alumni`
+/// with `last` / `before`, one statement for all the roots.
+pub async fn alumni_pages(
+    conn: &mut AsyncPgConnection,
+    root_ids: &[i64],
+    after: Option<(String, i64)>,
+    before: Option<(String, i64)>,
+    limit: i64,
+    backward: bool,
+) -> QueryResult<Vec<super::analytics::AlumnusRow>> {
+    let direction = if backward { "DESC" } else { "ASC" };
+    let mut sql = Sql::new(
+        "SELECT r.root_id, p.id, p.slug, p.name, p.aliases, p.bio, p.version \
+         FROM unnest(",
+    );
+    sql.bind(Value::BigInts(root_ids.to_vec())).push(
+        "::bigint[]) AS r(root_id) CROSS JOIN LATERAL (SELECT m.person_id, m.person_name \
+         FROM tree_members m WHERE m.tree_id = r.root_id AND NOT m.is_current",
+    );
+    if let Some((name, id)) = after {
+        sql.push(" AND (m.person_name, m.person_id) > (")
+            .bind(Value::Text(name))
+            .push(", ")
+            .bind(Value::BigInt(id))
+            .push(")");
+    }
+    if let Some((name, id)) = before {
+        sql.push(" AND (m.person_name, m.person_id) < (")
+            .bind(Value::Text(name))
+            .push(", ")
+            .bind(Value::BigInt(id))
+            .push(")");
+    }
+    sql.push(&format!(
+        " ORDER BY m.person_name {direction}, m.person_id {direction} LIMIT "
+    ))
+    .bind(Value::BigInt(limit))
+    .push(&format!(
+        ") m JOIN people p ON p.id = m.person_id \
+         ORDER BY r.root_id, m.person_name {direction}, m.person_id {direction}"
+    ));
+    sql.load(conn).await
+}
+
 #[derive(Debug, diesel::QueryableByName)]
 struct PlanLine {
     #[diesel(sql_type = Text, column_name = "QUERY PLAN")]

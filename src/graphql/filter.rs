@@ -1151,3 +1151,100 @@ pub fn sort_stints(order: &[OrderKey], stints: &mut [EagerItem<Employment>]) {
         a.id.cmp(&b.id)
     });
 }
+
+/// A page of an organization's alumni read with `last` / `before`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AlumniRangeKey {
+    pub organization_id: i64,
+    pub after: Option<(String, i64)>,
+    pub before: Option<(String, i64)>,
+    pub limit: i64,
+    pub backward: bool,
+}
+
+impl Loader<AlumniRangeKey> for Db {
+    type Value = Vec<Person>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[AlumniRangeKey],
+    ) -> Result<HashMap<AlumniRangeKey, Self::Value>, ApiError> {
+        let mut conn = self.conn().await?;
+        type Batch = (Option<(String, i64)>, Option<(String, i64)>, i64, bool);
+        let mut batches: HashMap<Batch, Vec<i64>> = HashMap::new();
+        for key in keys {
+            batches
+                .entry((
+                    key.after.clone(),
+                    key.before.clone(),
+                    key.limit,
+                    key.backward,
+                ))
+                .or_default()
+                .push(key.organization_id);
+        }
+        let mut pages: HashMap<AlumniRangeKey, Self::Value> =
+            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for ((after, before, limit, backward), roots) in batches {
+            let rows = db::filter::alumni_pages(
+                &mut conn,
+                &roots,
+                after.clone(),
+                before.clone(),
+                limit,
+                backward,
+            )
+            .await?;
+            for row in rows {
+                let key = AlumniRangeKey {
+                    organization_id: row.root_id,
+                    after: after.clone(),
+                    before: before.clone(),
+                    limit,
+                    backward,
+                };
+                let person = Person::from_parts(row.person, row.detail.0);
+                pages.entry(key).or_default().push(person);
+            }
+        }
+        Ok(pages)
+    }
+}
+
+/// `Organization.alumni` with `last` or `before` (by name, then id).
+pub async fn alumni(
+    ctx: &Context<'_>,
+    organization_id: i64,
+    args: &PageArgs,
+    total: TotalCount,
+) -> ApiResult<PersonConnection> {
+    let list = List::Alumni {
+        organization: organization_id,
+    };
+    let order = vec![text_key("name", false)];
+    let paged = paged(list, order.clone(), &order, args)?;
+    let keyset = |k: &Option<Keyset>| -> Option<(String, i64)> {
+        let k = k.as_ref()?;
+        match k.values.first() {
+            Some(Some(Value::Text(name))) => Some((name.clone(), k.id)),
+            _ => None,
+        }
+    };
+    let key = AlumniRangeKey {
+        organization_id,
+        after: keyset(&paged.page.after),
+        before: keyset(&paged.page.before),
+        limit: paged.page.limit,
+        backward: paged.page.backward,
+    };
+    let people = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+    connection(
+        &paged,
+        args,
+        people,
+        total,
+        |p| place(vec![text_value(&p.name)], p.id),
+        |p| Ok(Eager(p)),
+    )
+}

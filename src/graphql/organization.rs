@@ -314,7 +314,25 @@ impl Organization {
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
             String,
         >,
+        #[graphql(
+            desc = "Page size counted from the end (for a Previous button): at most 100; not with `first`."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "A cursor from this list: the page ends before it.")] before: Option<
+            String,
+        >,
     ) -> ApiResult<PersonConnection> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        if !args.is_forward_only() {
+            let total = TotalCount::Alumni(AlumniCount(self.id));
+            return filter::alumni(ctx, self.id, &args, total).await;
+        }
+        let PageArgs { first, after, .. } = args;
         let limit = page_size(first)?;
         let list = List::Alumni {
             organization: self.id,

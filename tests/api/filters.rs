@@ -226,6 +226,10 @@ async fn every_connection_pages_backward() {
             r#"organization(slug: "mistral") { employments"#,
             vec!["organization", "employments"],
         ),
+        (
+            r#"organization(slug: "meta") { alumni"#,
+            vec!["organization", "alumni"],
+        ),
     ] {
         let close = if list.contains('{') { "} }" } else { "}" };
         let app = &app;
