@@ -1248,3 +1248,19 @@ pub async fn alumni(
         |p| Ok(Eager(p)),
     )
 }
+
+/// Keeps the first `first` items of a list that grows with the data
+/// (`units`, `founders`, `leaders`, a flow's `people`, `stayed`, `left`):
+/// all when omitted, 1 to 100 otherwise.
+pub fn take_first<T>(mut items: Vec<T>, first: Option<i32>) -> ApiResult<Vec<T>> {
+    if let Some(n) = first {
+        if !(1..=super::pagination::MAX_PAGE_SIZE).contains(&n) {
+            return Err(ApiError::BadUserInput(format!(
+                "`first` must be between 1 and {}, got {n}",
+                super::pagination::MAX_PAGE_SIZE
+            )));
+        }
+        items.truncate(usize::try_from(n).unwrap_or(usize::MAX));
+    }
+    Ok(items)
+}

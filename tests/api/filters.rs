@@ -684,3 +684,39 @@ async fn every_documented_filter_is_index_backed_at_a_hundred_thousand_people() 
         }
     }
 }
+
+#[tokio::test]
+async fn lists_that_grow_with_the_data_take_first() {
+    let app = TestApp::spawn_seeded().await;
+    let data = app
+        .data(
+            r#"{
+            publication(slug: "llama-2023") { retention(organization: "meta") {
+                left { name } leftFew: left(first: 3) { name }
+                stayed { name } stayedOne: stayed(first: 1) { name }
+                destinations { people { name } few: people(first: 2) { name } } } }
+            meta: organization(slug: "meta") { units { slug } one: units(first: 1) { slug } }
+            mistral: organization(slug: "mistral") { founders { name } two: founders(first: 2) { name } }
+            fair: organization(slug: "fair") { leaders { id } one: leaders(first: 1) { id } }
+        }"#,
+        )
+        .await;
+    let prefix = |all: &Value, few: &Value, n: usize| {
+        let all = all.as_array().expect("a list");
+        let few = few.as_array().expect("a list");
+        assert_eq!(few.len(), n.min(all.len()));
+        assert_eq!(few[..], all[..few.len()]);
+    };
+    let retention = &data["publication"]["retention"];
+    prefix(&retention["left"], &retention["leftFew"], 3);
+    prefix(&retention["stayed"], &retention["stayedOne"], 1);
+    let mistral = &retention["destinations"][0];
+    prefix(&mistral["people"], &mistral["few"], 2);
+    prefix(&data["meta"]["units"], &data["meta"]["one"], 1);
+    prefix(&data["mistral"]["founders"], &data["mistral"]["two"], 2);
+    prefix(&data["fair"]["leaders"], &data["fair"]["one"], 1);
+    let response = app
+        .graphql(r#"{ organization(slug: "meta") { units(first: 0) { slug } } }"#)
+        .await;
+    assert_eq!(error_codes(&response), ["BAD_USER_INPUT"]);
+}
