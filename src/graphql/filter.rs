@@ -1264,3 +1264,78 @@ pub fn take_first<T>(mut items: Vec<T>, first: Option<i32>) -> ApiResult<Vec<T>>
     }
     Ok(items)
 }
+
+/// A ranked (search) list's page with `last` / `before`: its size, the
+/// ranks it lies between, and its direction.
+fn ranked_page(list: List, args: &PageArgs) -> ApiResult<Paged> {
+    // The ranks are decoded apart: a search cursor is a score and an id.
+    let bare = PageArgs {
+        after: None,
+        before: None,
+        ..args.clone()
+    };
+    let mut paged = paged(list, Vec::new(), &[], &bare)?;
+    paged.name = list.name();
+    Ok(paged)
+}
+
+fn rank(list: List, field: &str, cursor: Option<&str>) -> ApiResult<Option<db::filter::Rank>> {
+    Cursor::decode_named(&list.name(), field, cursor)
+}
+
+/// `people(search:)` with `last` or `before`.
+pub async fn people_matching(
+    ctx: &Context<'_>,
+    query: String,
+    args: &PageArgs,
+) -> ApiResult<PersonConnection> {
+    let list = List::PeopleMatching;
+    let paged = ranked_page(list, args)?;
+    let rows = db::filter::people_matching(
+        &mut *ctx.pool()?.get().await?,
+        &query,
+        rank(list, "after", args.after.as_deref())?,
+        rank(list, "before", args.before.as_deref())?,
+        paged.page.limit,
+        paged.page.backward,
+    )
+    .await?;
+    connection(
+        &paged,
+        args,
+        rows,
+        TotalCount::PeopleMatching(query),
+        |r| vec![Json::from(r.score), Json::from(r.person.id)],
+        |r| Ok(Eager(Person::from(r.person))),
+    )
+}
+
+/// `organizations(search:)` with `last` or `before`.
+pub async fn organizations_matching(
+    ctx: &Context<'_>,
+    query: String,
+    kind: Option<OrganizationKind>,
+    args: &PageArgs,
+) -> ApiResult<OrganizationConnection> {
+    let list = List::OrganizationsMatching;
+    let paged = ranked_page(list, args)?;
+    let kind = kind.map(OrganizationKind::as_db);
+    let rows = db::filter::organizations_matching(
+        &mut *ctx.pool()?.get().await?,
+        &query,
+        kind,
+        rank(list, "after", args.after.as_deref())?,
+        rank(list, "before", args.before.as_deref())?,
+        paged.page.limit,
+        paged.page.backward,
+    )
+    .await?;
+    connection(
+        &paged,
+        args,
+        rows,
+        TotalCount::OrganizationsMatching { query, kind },
+        |r| vec![Json::from(r.score), Json::from(r.organization.id)],
+        |r| Organization::try_from(r.organization).map(Eager),
+    )
+}

@@ -230,12 +230,21 @@ async fn every_connection_pages_backward() {
             r#"organization(slug: "meta") { alumni"#,
             vec!["organization", "alumni"],
         ),
+        (r#"people(search: "a", "#, vec!["people"]),
+        (r#"organizations(search: "a", "#, vec!["organizations"]),
     ] {
         let close = if list.contains('{') { "} }" } else { "}" };
-        let app = &app;
+        // A list whose arguments have begun (`search: "a", `) takes the
+        // paging ones after them.
+        let head = if list.ends_with(", ") {
+            list.to_owned()
+        } else {
+            format!("{list}(")
+        };
+        let (app, head) = (&app, &head);
         let read = |arguments: String| async move {
             app.data(&format!(
-                "{{ {list}({arguments}) {{ nodes {{ id }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} {close}"
+                "{{ {head}{arguments}) {{ nodes {{ id }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} {close}"
             ))
             .await
         };
