@@ -42,7 +42,8 @@ impl CohortRetention {
         i32::try_from(self.members.len()).unwrap_or(i32::MAX)
     }
 
-    /// Those with a current stint inside the organization, by name.
+    /// Those with a current stint inside the organization, by name: a plain
+    /// list (cut it with `first`), not a connection.
     async fn stayed(
         &self,
         ctx: &Context<'_>,
@@ -54,7 +55,8 @@ impl CohortRetention {
         super::filter::take_first(people_by_name(ctx, &self.ids(true)).await?, first)
     }
 
-    /// Those with no current stint inside it any more, by name.
+    /// Those with no current stint inside it any more, by name: a plain list
+    /// (cut it with `first`), not a connection.
     async fn left(
         &self,
         ctx: &Context<'_>,

@@ -84,7 +84,8 @@ impl TalentFlow {
         i32::try_from(self.count).unwrap_or(i32::MAX)
     }
 
-    /// The people who made it, by name.
+    /// The people who made it, by name: a plain list (cut it with `first`),
+    /// not a connection like `Query.people`.
     async fn people(
         &self,
         ctx: &Context<'_>,
