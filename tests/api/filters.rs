@@ -729,3 +729,41 @@ async fn lists_that_grow_with_the_data_take_first() {
         .await;
     assert_eq!(error_codes(&response), ["BAD_USER_INPUT"]);
 }
+
+#[tokio::test]
+async fn the_audit_log_pages_backward() {
+    let app = TestApp::spawn_seeded().await;
+    let admin = app.token("admin").await;
+    let read = |arguments: &str| {
+        let (app, admin) = (&app, &admin);
+        let query = format!(
+            "{{ auditLog(entityType: ORGANIZATION, {arguments}) {{ nodes {{ id }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} }}"
+        );
+        async move {
+            let response = app.graphql_as(admin, &query, json!({})).await;
+            assert!(response.get("errors").is_none(), "{response:#}");
+            response["data"]["auditLog"].clone()
+        }
+    };
+    let all = read("first: 100").await;
+    let all = strings(&all["nodes"], |n| &n["id"]);
+    assert!((3..100).contains(&all.len()), "{all:?}");
+    let oldest = read("last: 2").await;
+    assert_eq!(
+        strings(&oldest["nodes"], |n| &n["id"]),
+        all[all.len() - 2..].to_vec()
+    );
+    assert_eq!(oldest["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(oldest["pageInfo"]["hasNextPage"], false);
+    let newer = read(&format!(
+        "last: 100, before: {}",
+        oldest["pageInfo"]["startCursor"]
+    ))
+    .await;
+    assert_eq!(
+        strings(&newer["nodes"], |n| &n["id"]),
+        all[..all.len() - 2].to_vec()
+    );
+    assert_eq!(newer["pageInfo"]["hasPreviousPage"], false);
+    assert_eq!(newer["pageInfo"]["hasNextPage"], true);
+}
