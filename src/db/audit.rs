@@ -56,6 +56,41 @@ pub async fn page(
         .await
 }
 
+/// A page of entries between ids (`older_than` and `newer_than`, both
+/// excluded), newest first, or from the oldest end when `backward` (the rows
+/// then come back oldest first).
+pub async fn range(
+    conn: &mut AsyncPgConnection,
+    filter: &AuditFilter,
+    older_than: Option<i64>,
+    newer_than: Option<i64>,
+    limit: i64,
+    backward: bool,
+) -> QueryResult<Vec<(AuditRow, Option<String>)>> {
+    let mut query = audit_log::table
+        .left_join(api_tokens::table)
+        .select((AuditRow::as_select(), api_tokens::name.nullable()))
+        .into_boxed();
+    if let Some(types) = &filter.entity_types {
+        query = query.filter(audit_log::entity_type.eq_any(types.clone()));
+    }
+    if let Some(id) = filter.entity_id {
+        query = query.filter(audit_log::entity_id.eq(id));
+    }
+    if let Some(id) = older_than {
+        query = query.filter(audit_log::id.lt(id));
+    }
+    if let Some(id) = newer_than {
+        query = query.filter(audit_log::id.gt(id));
+    }
+    query = if backward {
+        query.order(audit_log::id.asc())
+    } else {
+        query.order(audit_log::id.desc())
+    };
+    query.limit(limit).load(conn).await
+}
+
 pub async fn count(conn: &mut AsyncPgConnection, filter: &AuditFilter) -> QueryResult<i64> {
     let mut query = audit_log::table.count().into_boxed();
     if let Some(types) = &filter.entity_types {

@@ -13,10 +13,10 @@
 //! on day D" for every list.
 
 use chrono::NaiveDate;
-use diesel::QueryResult;
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text, Untyped};
+use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::employments::{AtDay, SCOPE_FILTER, ScopedEmploymentRow};
@@ -31,6 +31,7 @@ pub enum Value {
     BigInts(Vec<i64>),
     Text(String),
     Texts(Vec<String>),
+    NullText,
     Bool(bool),
     NullBool,
     Date(NaiveDate),
@@ -140,6 +141,9 @@ impl QueryFragment<Pg> for Sql {
                     Value::BigInts(v) => pass.push_bind_param::<Array<BigInt>, _>(v)?,
                     Value::Text(v) => pass.push_bind_param::<Text, _>(v)?,
                     Value::Texts(v) => pass.push_bind_param::<Array<Text>, _>(v)?,
+                    Value::NullText => {
+                        pass.push_bind_param::<Nullable<Text>, _>(&None::<String>)?
+                    }
                     Value::Bool(v) => pass.push_bind_param::<Bool, _>(v)?,
                     Value::NullBool => pass.push_bind_param::<Nullable<Bool>, _>(&None::<bool>)?,
                     Value::Date(v) => pass.push_bind_param::<Date, _>(v)?,
@@ -643,7 +647,7 @@ impl Page {
     }
 }
 
-#[derive(Debug, diesel::QueryableByName)]
+#[derive(Debug, QueryableByName)]
 struct Counted {
     #[diesel(sql_type = BigInt)]
     count: i64,
@@ -807,7 +811,7 @@ pub fn stint_pages_statement(
     sql
 }
 
-#[derive(Debug, diesel::QueryableByName)]
+#[derive(Debug, QueryableByName)]
 pub struct RootCount {
     #[diesel(sql_type = BigInt)]
     pub root_id: i64,
@@ -832,7 +836,145 @@ pub async fn stint_counts(
     sql.load(conn).await
 }
 
-#[derive(Debug, diesel::QueryableByName)]
+/// Each root's alumni (see `analytics::alumni_pages`) between two (name,
+/// id) keysets, read from the end when `backward`: `Organization.alumni`
+/// with `last` / `before`, one statement for all the roots.
+pub async fn alumni_pages(
+    conn: &mut AsyncPgConnection,
+    root_ids: &[i64],
+    after: Option<(String, i64)>,
+    before: Option<(String, i64)>,
+    limit: i64,
+    backward: bool,
+) -> QueryResult<Vec<super::analytics::AlumnusRow>> {
+    let direction = if backward { "DESC" } else { "ASC" };
+    let mut sql = Sql::new(
+        "SELECT r.root_id, p.id, p.slug, p.name, p.aliases, p.bio, p.version \
+         FROM unnest(",
+    );
+    sql.bind(Value::BigInts(root_ids.to_vec())).push(
+        "::bigint[]) AS r(root_id) CROSS JOIN LATERAL (SELECT m.person_id, m.person_name \
+         FROM tree_members m WHERE m.tree_id = r.root_id AND NOT m.is_current",
+    );
+    if let Some((name, id)) = after {
+        sql.push(" AND (m.person_name, m.person_id) > (")
+            .bind(Value::Text(name))
+            .push(", ")
+            .bind(Value::BigInt(id))
+            .push(")");
+    }
+    if let Some((name, id)) = before {
+        sql.push(" AND (m.person_name, m.person_id) < (")
+            .bind(Value::Text(name))
+            .push(", ")
+            .bind(Value::BigInt(id))
+            .push(")");
+    }
+    sql.push(&format!(
+        " ORDER BY m.person_name {direction}, m.person_id {direction} LIMIT "
+    ))
+    .bind(Value::BigInt(limit))
+    .push(&format!(
+        ") m JOIN people p ON p.id = m.person_id \
+         ORDER BY r.root_id, m.person_name {direction}, m.person_id {direction}"
+    ));
+    sql.load(conn).await
+}
+
+/// Where a ranked (search) page starts or ends: a score and an id.
+pub type Rank = (f64, i64);
+
+#[derive(Debug, QueryableByName)]
+pub struct RankedPerson {
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    pub score: f64,
+    #[diesel(embed)]
+    pub person: PersonRow,
+}
+
+#[derive(Debug, QueryableByName)]
+pub struct RankedOrganization {
+    #[diesel(sql_type = diesel::sql_types::Double)]
+    pub score: f64,
+    #[diesel(embed)]
+    pub organization: OrganizationRow,
+}
+
+/// Search hits (`hits`, best first: score down, then id) between two
+/// ranks, read from the end when `backward`.
+fn ranked(
+    mut sql: Sql,
+    after: Option<Rank>,
+    before: Option<Rank>,
+    limit: i64,
+    backward: bool,
+) -> Sql {
+    // A score goes back as text: Rust writes the shortest decimal that reads
+    // back as the same float8, so the bound is exact.
+    let bound = |sql: &mut Sql, (score, id): Rank, past: (&str, &str)| {
+        sql.push(&format!(" AND (hits.score {} ", past.0))
+            .bind(Value::Text(score.to_string()))
+            .push("::float8 OR (hits.score = ")
+            .bind(Value::Text(score.to_string()))
+            .push(&format!("::float8 AND hits.id {} ", past.1))
+            .bind(Value::BigInt(id))
+            .push("))");
+    };
+    if let Some(after) = after {
+        bound(&mut sql, after, ("<", ">"));
+    }
+    if let Some(before) = before {
+        bound(&mut sql, before, (">", "<"));
+    }
+    sql.push(if backward {
+        " ORDER BY hits.score ASC, hits.id DESC LIMIT "
+    } else {
+        " ORDER BY hits.score DESC, hits.id ASC LIMIT "
+    })
+    .bind(Value::BigInt(limit));
+    sql
+}
+
+/// `people(search:)` between two ranks (for `last` / `before`).
+pub async fn people_matching(
+    conn: &mut AsyncPgConnection,
+    query: &str,
+    after: Option<Rank>,
+    before: Option<Rank>,
+    limit: i64,
+    backward: bool,
+) -> QueryResult<Vec<RankedPerson>> {
+    let mut sql =
+        Sql::new("SELECT hits.score, p.id, p.slug, p.name, p.aliases, p.bio, p.version FROM (");
+    sql.append(Sql::template(
+        super::search::PEOPLE_HITS,
+        &[(1, Value::Text(query.to_owned()))],
+    ))
+    .push(") hits JOIN people p ON p.id = hits.id WHERE TRUE");
+    ranked(sql, after, before, limit, backward).load(conn).await
+}
+
+/// `organizations(search:)` between two ranks (for `last` / `before`).
+pub async fn organizations_matching(
+    conn: &mut AsyncPgConnection,
+    query: &str,
+    kind: Option<&str>,
+    after: Option<Rank>,
+    before: Option<Rank>,
+    limit: i64,
+    backward: bool,
+) -> QueryResult<Vec<RankedOrganization>> {
+    let mut sql = Sql::new(&format!("SELECT hits.score, {ORGANIZATION_COLUMNS} FROM ("));
+    let kind = kind.map_or(Value::NullText, |k| Value::Text(k.to_owned()));
+    sql.append(Sql::template(
+        super::search::ORGANIZATION_HITS,
+        &[(1, Value::Text(query.to_owned())), (2, kind)],
+    ))
+    .push(") hits JOIN organizations o ON o.id = hits.id WHERE TRUE");
+    ranked(sql, after, before, limit, backward).load(conn).await
+}
+
+#[derive(Debug, QueryableByName)]
 struct PlanLine {
     #[diesel(sql_type = Text, column_name = "QUERY PLAN")]
     line: String,

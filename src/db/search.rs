@@ -27,7 +27,7 @@ pub struct Hit {
 pub type RankCursor = (f64, i64);
 
 /// `(kind, id, score)` of the people matching the query `$1`.
-const PEOPLE_HITS: &str = "
+pub(crate) const PEOPLE_HITS: &str = "
     SELECT 'person' AS kind, id,
         CASE WHEN person_search_text(name, aliases) LIKE search_pattern($1) THEN 1.0
              ELSE word_similarity(search_normalize($1), person_search_text(name, aliases)) END::float8 AS score
@@ -36,7 +36,7 @@ const PEOPLE_HITS: &str = "
        OR person_search_text(name, aliases) LIKE search_pattern($1)";
 
 /// `(kind, id, score)` of the organizations matching `$1`, of kind `$2` when set.
-const ORGANIZATION_HITS: &str = "
+pub(crate) const ORGANIZATION_HITS: &str = "
     SELECT 'organization' AS kind, id,
         CASE WHEN search_normalize(name || ' ' || slug) LIKE search_pattern($1) THEN 1.0
              ELSE word_similarity(search_normalize($1), search_normalize(name || ' ' || slug)) END::float8 AS score

@@ -1153,3 +1153,191 @@ pub fn sort_stints(order: &[OrderKey], stints: &mut [EagerItem<Employment>]) {
         a.id.cmp(&b.id)
     });
 }
+
+/// A page of an organization's alumni read with `last` / `before`.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct AlumniRangeKey {
+    pub organization_id: i64,
+    pub after: Option<(String, i64)>,
+    pub before: Option<(String, i64)>,
+    pub limit: i64,
+    pub backward: bool,
+}
+
+impl Loader<AlumniRangeKey> for Db {
+    type Value = Vec<Person>;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[AlumniRangeKey],
+    ) -> Result<HashMap<AlumniRangeKey, Self::Value>, ApiError> {
+        let mut conn = self.conn().await?;
+        type Batch = (Option<(String, i64)>, Option<(String, i64)>, i64, bool);
+        let mut batches: HashMap<Batch, Vec<i64>> = HashMap::new();
+        for key in keys {
+            batches
+                .entry((
+                    key.after.clone(),
+                    key.before.clone(),
+                    key.limit,
+                    key.backward,
+                ))
+                .or_default()
+                .push(key.organization_id);
+        }
+        let mut pages: HashMap<AlumniRangeKey, Self::Value> =
+            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
+        for ((after, before, limit, backward), roots) in batches {
+            let rows = db::filter::alumni_pages(
+                &mut conn,
+                &roots,
+                after.clone(),
+                before.clone(),
+                limit,
+                backward,
+            )
+            .await?;
+            for row in rows {
+                let key = AlumniRangeKey {
+                    organization_id: row.root_id,
+                    after: after.clone(),
+                    before: before.clone(),
+                    limit,
+                    backward,
+                };
+                let person = Person::from_parts(row.person, row.detail.0);
+                pages.entry(key).or_default().push(person);
+            }
+        }
+        Ok(pages)
+    }
+}
+
+/// `Organization.alumni` with `last` or `before` (by name, then id).
+pub async fn alumni(
+    ctx: &Context<'_>,
+    organization_id: i64,
+    args: &PageArgs,
+    total: TotalCount,
+) -> ApiResult<PersonConnection> {
+    let list = List::Alumni {
+        organization: organization_id,
+    };
+    let order = vec![text_key("name", false)];
+    let paged = paged(list, order.clone(), &order, args)?;
+    let keyset = |k: &Option<Keyset>| -> Option<(String, i64)> {
+        let k = k.as_ref()?;
+        match k.values.first() {
+            Some(Some(Value::Text(name))) => Some((name.clone(), k.id)),
+            _ => None,
+        }
+    };
+    let key = AlumniRangeKey {
+        organization_id,
+        after: keyset(&paged.page.after),
+        before: keyset(&paged.page.before),
+        limit: paged.page.limit,
+        backward: paged.page.backward,
+    };
+    let people = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+    connection(
+        &paged,
+        args,
+        people,
+        total,
+        |p| place(vec![text_value(&p.name)], p.id),
+        |p| Ok(Eager(p)),
+    )
+}
+
+/// Keeps the first `first` items of a list that grows with the data
+/// (`units`, `founders`, `leaders`, a flow's `people`, `stayed`, `left`):
+/// all when omitted, 1 to 100 otherwise.
+pub fn take_first<T>(mut items: Vec<T>, first: Option<i32>) -> ApiResult<Vec<T>> {
+    if let Some(n) = first {
+        if !(1..=super::pagination::MAX_PAGE_SIZE).contains(&n) {
+            return Err(ApiError::BadUserInput(format!(
+                "`first` must be between 1 and {}, got {n}",
+                super::pagination::MAX_PAGE_SIZE
+            )));
+        }
+        items.truncate(usize::try_from(n).unwrap_or(usize::MAX));
+    }
+    Ok(items)
+}
+
+/// A ranked (search) list's page with `last` / `before`: its size, the
+/// ranks it lies between, and its direction.
+fn ranked_page(list: List, args: &PageArgs) -> ApiResult<Paged> {
+    // The ranks are decoded apart: a search cursor is a score and an id.
+    let bare = PageArgs {
+        after: None,
+        before: None,
+        ..args.clone()
+    };
+    let mut paged = paged(list, Vec::new(), &[], &bare)?;
+    paged.name = list.name();
+    Ok(paged)
+}
+
+fn rank(list: List, field: &str, cursor: Option<&str>) -> ApiResult<Option<db::filter::Rank>> {
+    Cursor::decode_named(&list.name(), field, cursor)
+}
+
+/// `people(search:)` with `last` or `before`.
+pub async fn people_matching(
+    ctx: &Context<'_>,
+    query: String,
+    args: &PageArgs,
+) -> ApiResult<PersonConnection> {
+    let list = List::PeopleMatching;
+    let paged = ranked_page(list, args)?;
+    let rows = db::filter::people_matching(
+        &mut *ctx.pool()?.get().await?,
+        &query,
+        rank(list, "after", args.after.as_deref())?,
+        rank(list, "before", args.before.as_deref())?,
+        paged.page.limit,
+        paged.page.backward,
+    )
+    .await?;
+    connection(
+        &paged,
+        args,
+        rows,
+        TotalCount::PeopleMatching(query),
+        |r| vec![Json::from(r.score), Json::from(r.person.id)],
+        |r| Ok(Eager(Person::from(r.person))),
+    )
+}
+
+/// `organizations(search:)` with `last` or `before`.
+pub async fn organizations_matching(
+    ctx: &Context<'_>,
+    query: String,
+    kind: Option<OrganizationKind>,
+    args: &PageArgs,
+) -> ApiResult<OrganizationConnection> {
+    let list = List::OrganizationsMatching;
+    let paged = ranked_page(list, args)?;
+    let kind = kind.map(OrganizationKind::as_db);
+    let rows = db::filter::organizations_matching(
+        &mut *ctx.pool()?.get().await?,
+        &query,
+        kind,
+        rank(list, "after", args.after.as_deref())?,
+        rank(list, "before", args.before.as_deref())?,
+        paged.page.limit,
+        paged.page.backward,
+    )
+    .await?;
+    connection(
+        &paged,
+        args,
+        rows,
+        TotalCount::OrganizationsMatching { query, kind },
+        |r| vec![Json::from(r.score), Json::from(r.organization.id)],
+        |r| Organization::try_from(r.organization).map(Eager),
+    )
+}

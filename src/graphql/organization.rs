@@ -257,13 +257,23 @@ impl Organization {
     }
 
     /// The direct units of this organization, by name.
-    async fn units(&self, ctx: &Context<'_>) -> ApiResult<Vec<Organization>> {
+    async fn units(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only the first this many (1 to 100), in the list's order; all of them when omitted."
+        )]
+        first: Option<i32>,
+    ) -> ApiResult<Vec<Organization>> {
         let rows = ctx
             .loader()?
             .load_one(UnitsOf(self.id))
             .await?
             .unwrap_or_default();
-        rows.into_iter().map(Organization::try_from).collect()
+        filter::take_first(rows, first)?
+            .into_iter()
+            .map(Organization::try_from)
+            .collect()
     }
 
     /// ISO 3166-1 alpha-2 country code, e.g. `FR`.
@@ -286,25 +296,45 @@ impl Organization {
     }
 
     /// People with a founder stint at this organization, by name.
-    async fn founders(&self, ctx: &Context<'_>) -> ApiResult<Vec<Person>> {
+    async fn founders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only the first this many (1 to 100), in the list's order; all of them when omitted."
+        )]
+        first: Option<i32>,
+    ) -> ApiResult<Vec<Person>> {
         let rows = ctx
             .loader()?
             .load_one(FoundersOf(self.id))
             .await?
             .unwrap_or_default();
-        Ok(rows.into_iter().map(Person::from).collect())
+        Ok(filter::take_first(rows, first)?
+            .into_iter()
+            .map(Person::from)
+            .collect())
     }
 
     /// The stints in which someone headed this organization, in succession
     /// order: by start date (unknown last), then those who left before whoever
     /// leads now.
-    async fn leaders(&self, ctx: &Context<'_>) -> ApiResult<Vec<Employment>> {
+    async fn leaders(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only the first this many (1 to 100), in the list's order; all of them when omitted."
+        )]
+        first: Option<i32>,
+    ) -> ApiResult<Vec<Employment>> {
         let rows = ctx
             .loader()?
             .load_one(LeadersOf(self.id))
             .await?
             .unwrap_or_default();
-        rows.into_iter().map(Employment::try_from).collect()
+        filter::take_first(rows, first)?
+            .into_iter()
+            .map(Employment::try_from)
+            .collect()
     }
 
     /// People who were inside this organization (or a unit of it) and are no
@@ -317,7 +347,25 @@ impl Organization {
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
             String,
         >,
+        #[graphql(
+            desc = "Page size counted from the end (for a Previous button): at most 100; not with `first`."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "A cursor from this list: the page ends before it.")] before: Option<
+            String,
+        >,
     ) -> ApiResult<PersonConnection> {
+        let args = PageArgs {
+            first,
+            after,
+            last,
+            before,
+        };
+        if !args.is_forward_only() {
+            let total = TotalCount::Alumni(AlumniCount(self.id));
+            return filter::alumni(ctx, self.id, &args, total).await;
+        }
+        let PageArgs { first, after, .. } = args;
         let limit = page_size(first)?;
         let list = List::Alumni {
             organization: self.id,

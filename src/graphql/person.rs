@@ -232,7 +232,9 @@ impl Person {
     }
 
     /// The person's stints in chronological order: by stated career position,
-    /// then start date (unknown last), then ended before current.
+    /// then start date (unknown last), then ended before current. A plain
+    /// list, not a connection like `Organization.employments`: one person's
+    /// stints are few.
     async fn employments(
         &self,
         ctx: &Context<'_>,

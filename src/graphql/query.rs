@@ -160,6 +160,12 @@ impl Query {
             before,
         };
         if filter.is_some() || order_by.is_some() || !args.is_forward_only() {
+            if filter.is_none()
+                && order_by.is_none()
+                && let Some(query) = search_text(search.clone())?
+            {
+                return filter::people_matching(ctx, query, &args).await;
+            }
             refuse_with_search(&search)?;
             return filter::people(ctx, filter.as_ref(), order_by, &args).await;
         }
@@ -256,6 +262,12 @@ impl Query {
             before,
         };
         if filter.is_some() || order_by.is_some() || !args.is_forward_only() {
+            if filter.is_none()
+                && order_by.is_none()
+                && let Some(query) = search_text(search.clone())?
+            {
+                return filter::organizations_matching(ctx, query, kind, &args).await;
+            }
             refuse_with_search(&search)?;
             return filter::organizations(ctx, filter.as_ref(), kind, order_by, &args).await;
         }
@@ -501,7 +513,7 @@ impl Query {
 fn refuse_with_search(search: &Option<String>) -> ApiResult<()> {
     if search_text(search.clone())?.is_some() {
         return Err(ApiError::BadUserInput(
-            "`search` orders by relevance and takes none of `where`, `orderBy`, `last`, `before`: filter by `where: {name: …}` instead".into(),
+            "`search` orders by relevance and takes neither `where` nor `orderBy`: filter by `where: {name: …}` instead".into(),
         ));
     }
     Ok(())

@@ -42,14 +42,30 @@ impl CohortRetention {
         i32::try_from(self.members.len()).unwrap_or(i32::MAX)
     }
 
-    /// Those with a current stint inside the organization, by name.
-    async fn stayed(&self, ctx: &Context<'_>) -> ApiResult<Vec<Person>> {
-        people_by_name(ctx, &self.ids(true)).await
+    /// Those with a current stint inside the organization, by name: a plain
+    /// list (cut it with `first`), not a connection.
+    async fn stayed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only the first this many (1 to 100), in the list's order; all of them when omitted."
+        )]
+        first: Option<i32>,
+    ) -> ApiResult<Vec<Person>> {
+        super::filter::take_first(people_by_name(ctx, &self.ids(true)).await?, first)
     }
 
-    /// Those with no current stint inside it any more, by name.
-    async fn left(&self, ctx: &Context<'_>) -> ApiResult<Vec<Person>> {
-        people_by_name(ctx, &self.ids(false)).await
+    /// Those with no current stint inside it any more, by name: a plain list
+    /// (cut it with `first`), not a connection.
+    async fn left(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only the first this many (1 to 100), in the list's order; all of them when omitted."
+        )]
+        first: Option<i32>,
+    ) -> ApiResult<Vec<Person>> {
+        super::filter::take_first(people_by_name(ctx, &self.ids(false)).await?, first)
     }
 
     /// Where the leavers work now, most people first: each flow goes from the

@@ -105,14 +105,22 @@ impl TalentFlow {
         super::live::flow_moves(ctx, self, first, after).await
     }
 
-    /// The people who made it, by name.
-    async fn people(&self, ctx: &Context<'_>) -> ApiResult<Vec<Person>> {
+    /// The people who made it, by name: a plain list (cut it with `first`),
+    /// not a connection like `Query.people`.
+    async fn people(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(
+            desc = "Only the first this many (1 to 100), in the list's order; all of them when omitted."
+        )]
+        first: Option<i32>,
+    ) -> ApiResult<Vec<Person>> {
         let ids = self.person_ids.as_deref().ok_or_else(|| {
             ApiError::internal(
                 "talent flow people asked for but not loaded (look-ahead missed them)",
             )
         })?;
-        people_by_name(ctx, ids).await
+        super::filter::take_first(people_by_name(ctx, ids).await?, first)
     }
 }
 

@@ -226,12 +226,25 @@ async fn every_connection_pages_backward() {
             r#"organization(slug: "mistral") { employments"#,
             vec!["organization", "employments"],
         ),
+        (
+            r#"organization(slug: "meta") { alumni"#,
+            vec!["organization", "alumni"],
+        ),
+        (r#"people(search: "a", "#, vec!["people"]),
+        (r#"organizations(search: "a", "#, vec!["organizations"]),
     ] {
         let close = if list.contains('{') { "} }" } else { "}" };
-        let app = &app;
+        // A list whose arguments have begun (`search: "a", `) takes the
+        // paging ones after them.
+        let head = if list.ends_with(", ") {
+            list.to_owned()
+        } else {
+            format!("{list}(")
+        };
+        let (app, head) = (&app, &head);
         let read = |arguments: String| async move {
             app.data(&format!(
-                "{{ {list}({arguments}) {{ nodes {{ id }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} {close}"
+                "{{ {head}{arguments}) {{ nodes {{ id }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} {close}"
             ))
             .await
         };
@@ -679,4 +692,78 @@ async fn every_documented_filter_is_index_backed_at_a_hundred_thousand_people() 
             );
         }
     }
+}
+
+#[tokio::test]
+async fn lists_that_grow_with_the_data_take_first() {
+    let app = TestApp::spawn_seeded().await;
+    let data = app
+        .data(
+            r#"{
+            publication(slug: "llama-2023") { retention(organization: "meta") {
+                left { name } leftFew: left(first: 3) { name }
+                stayed { name } stayedOne: stayed(first: 1) { name }
+                destinations { people { name } few: people(first: 2) { name } } } }
+            meta: organization(slug: "meta") { units { slug } one: units(first: 1) { slug } }
+            mistral: organization(slug: "mistral") { founders { name } two: founders(first: 2) { name } }
+            fair: organization(slug: "fair") { leaders { id } one: leaders(first: 1) { id } }
+        }"#,
+        )
+        .await;
+    let prefix = |all: &Value, few: &Value, n: usize| {
+        let all = all.as_array().expect("a list");
+        let few = few.as_array().expect("a list");
+        assert_eq!(few.len(), n.min(all.len()));
+        assert_eq!(few[..], all[..few.len()]);
+    };
+    let retention = &data["publication"]["retention"];
+    prefix(&retention["left"], &retention["leftFew"], 3);
+    prefix(&retention["stayed"], &retention["stayedOne"], 1);
+    let mistral = &retention["destinations"][0];
+    prefix(&mistral["people"], &mistral["few"], 2);
+    prefix(&data["meta"]["units"], &data["meta"]["one"], 1);
+    prefix(&data["mistral"]["founders"], &data["mistral"]["two"], 2);
+    prefix(&data["fair"]["leaders"], &data["fair"]["one"], 1);
+    let response = app
+        .graphql(r#"{ organization(slug: "meta") { units(first: 0) { slug } } }"#)
+        .await;
+    assert_eq!(error_codes(&response), ["BAD_USER_INPUT"]);
+}
+
+#[tokio::test]
+async fn the_audit_log_pages_backward() {
+    let app = TestApp::spawn_seeded().await;
+    let admin = app.token("admin").await;
+    let read = |arguments: &str| {
+        let (app, admin) = (&app, &admin);
+        let query = format!(
+            "{{ auditLog(entityType: ORGANIZATION, {arguments}) {{ nodes {{ id }} pageInfo {{ hasNextPage hasPreviousPage startCursor endCursor }} }} }}"
+        );
+        async move {
+            let response = app.graphql_as(admin, &query, json!({})).await;
+            assert!(response.get("errors").is_none(), "{response:#}");
+            response["data"]["auditLog"].clone()
+        }
+    };
+    let all = read("first: 100").await;
+    let all = strings(&all["nodes"], |n| &n["id"]);
+    assert!((3..100).contains(&all.len()), "{all:?}");
+    let oldest = read("last: 2").await;
+    assert_eq!(
+        strings(&oldest["nodes"], |n| &n["id"]),
+        all[all.len() - 2..].to_vec()
+    );
+    assert_eq!(oldest["pageInfo"]["hasPreviousPage"], true);
+    assert_eq!(oldest["pageInfo"]["hasNextPage"], false);
+    let newer = read(&format!(
+        "last: 100, before: {}",
+        oldest["pageInfo"]["startCursor"]
+    ))
+    .await;
+    assert_eq!(
+        strings(&newer["nodes"], |n| &n["id"]),
+        all[..all.len() - 2].to_vec()
+    );
+    assert_eq!(newer["pageInfo"]["hasPreviousPage"], false);
+    assert_eq!(newer["pageInfo"]["hasNextPage"], true);
 }

@@ -248,9 +248,22 @@ impl AdminQuery {
         #[graphql(desc = "A cursor from this list: the page starts after it.")] after: Option<
             String,
         >,
+        #[graphql(
+            desc = "Page size counted from the end, the oldest entries (for a Previous button): at most 100; not with `first`."
+        )]
+        last: Option<i32>,
+        #[graphql(desc = "A cursor from this list: the page ends before it.")] before: Option<
+            String,
+        >,
     ) -> ApiResult<AuditEntryConnection> {
         require(ctx, Role::Admin).await?;
-        let limit = page_size(first)?;
+        if last.is_some() && first.is_some() {
+            return Err(ApiError::BadUserInput(
+                "give `first` or `last`, not both".into(),
+            ));
+        }
+        let backward = last.is_some();
+        let limit = page_size(if backward { last } else { first })?;
         let mut filter = AuditFilter::default();
         let mut types: Option<Vec<AuditEntityType>> = entity_type.map(|t| vec![t]);
         if let Some(id) = &entity_id {
@@ -264,8 +277,42 @@ impl AdminQuery {
         }
         filter.entity_types =
             types.map(|ts| ts.into_iter().map(|t| t.as_db().to_owned()).collect());
-        let before: Option<i64> = Cursor::decode(List::AuditLog, after.as_deref())?;
+        let older_than: Option<i64> = Cursor::decode(List::AuditLog, after.as_deref())?;
+        let newer_than: Option<i64> =
+            Cursor::decode_named(&List::AuditLog.name(), "before", before.as_deref())?;
         let mut conn = ctx.pool()?.get().await?;
+        if backward || newer_than.is_some() {
+            let mut rows = db::audit::range(
+                &mut conn,
+                &filter,
+                older_than,
+                newer_than,
+                limit + 1,
+                backward,
+            )
+            .await?;
+            let more = rows.len() as i64 > limit;
+            rows.truncate(usize::try_from(limit).unwrap_or(usize::MAX));
+            let (has_previous, has_next) = if backward {
+                rows.reverse();
+                (more, newer_than.is_some())
+            } else {
+                (older_than.is_some(), more)
+            };
+            let mut connection = Connection::with_additional_fields(
+                has_previous,
+                has_next,
+                TotalCount::Audit(filter),
+            );
+            for (row, token_name) in rows {
+                connection.edges.push(async_graphql::connection::Edge::new(
+                    Cursor::new(List::AuditLog, row.id),
+                    AuditEntry { row, token_name },
+                ));
+            }
+            return Ok(connection);
+        }
+        let before = older_than;
         let rows = db::audit::page(&mut conn, &filter, before, limit + 1).await?;
         keyset_page(
             List::AuditLog,
