@@ -168,7 +168,23 @@ pub fn resolve(
 /// A weak validator of the exact answer bytes (weak: a compressed encoding
 /// of the same answer is equally good).
 pub fn etag(body: &[u8]) -> String {
-    format!("W/\"{}\"", &sha256_hex(body)[..32])
+    format!("W/\"{}\"", &sha256_hex(&answer_of(body))[..32])
+}
+
+/// The part of a response body that changes only when the data does: every
+/// request spends budget, so `extensions.cost` (what it cost, what is left)
+/// differs between two answers to the same read and must not change the tag.
+fn answer_of(body: &[u8]) -> Vec<u8> {
+    let Ok(serde_json::Value::Object(mut response)) = serde_json::from_slice(body) else {
+        return body.to_vec();
+    };
+    if let Some(serde_json::Value::Object(extensions)) = response.get_mut("extensions") {
+        extensions.remove("cost");
+        if extensions.is_empty() {
+            response.remove("extensions");
+        }
+    }
+    serde_json::to_vec(&response).unwrap_or_else(|_| body.to_vec())
 }
 
 /// Whether an `If-None-Match` header names `etag` (weak comparison, RFC 9110
@@ -190,6 +206,23 @@ mod tests {
         assert_eq!(
             sha256_hex(b"{ __typename }"),
             "7f56e67dd21ab3f30d1ff8b7bed08893f0a0db86449836189b361dd1e56ddb4b"
+        );
+    }
+
+    #[test]
+    fn the_tag_ignores_what_the_request_cost_but_not_the_answer() {
+        let answer = |name: &str, remaining: u32| {
+            format!(
+                r#"{{"data":{{"person":{{"name":"{name}"}}}},"extensions":{{"cost":{{"requested":3,"remaining":{remaining}}}}}}}"#
+            )
+        };
+        assert_eq!(
+            etag(answer("Lample", 10).as_bytes()),
+            etag(answer("Lample", 7).as_bytes())
+        );
+        assert_ne!(
+            etag(answer("Lample", 10).as_bytes()),
+            etag(answer("Mensch", 10).as_bytes())
         );
     }
 

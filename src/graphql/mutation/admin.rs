@@ -82,10 +82,13 @@ pub enum AuditEntityType {
     EmploymentSource,
     /// A citation of a source by an authorship; filed under the authorship.
     AuthorshipSource,
+    /// A source's attestation of an employment (in progress on a date, or
+    /// ended by it); filed under the employment.
+    EmploymentAttestation,
 }
 
 impl AuditEntityType {
-    pub(crate) const ALL: [AuditEntityType; 8] = [
+    pub(crate) const ALL: [AuditEntityType; 9] = [
         AuditEntityType::Organization,
         AuditEntityType::Person,
         AuditEntityType::Employment,
@@ -94,6 +97,7 @@ impl AuditEntityType {
         AuditEntityType::Source,
         AuditEntityType::EmploymentSource,
         AuditEntityType::AuthorshipSource,
+        AuditEntityType::EmploymentAttestation,
     ];
 
     pub(crate) fn as_db(self) -> &'static str {
@@ -106,6 +110,7 @@ impl AuditEntityType {
             AuditEntityType::Source => "source",
             AuditEntityType::EmploymentSource => "employment_source",
             AuditEntityType::AuthorshipSource => "authorship_source",
+            AuditEntityType::EmploymentAttestation => "employment_attestation",
         }
     }
 
@@ -114,7 +119,9 @@ impl AuditEntityType {
         match self {
             AuditEntityType::Organization => NodeKind::Organization,
             AuditEntityType::Person => NodeKind::Person,
-            AuditEntityType::Employment | AuditEntityType::EmploymentSource => NodeKind::Employment,
+            AuditEntityType::Employment
+            | AuditEntityType::EmploymentSource
+            | AuditEntityType::EmploymentAttestation => NodeKind::Employment,
             AuditEntityType::Publication => NodeKind::Publication,
             AuditEntityType::Authorship | AuditEntityType::AuthorshipSource => NodeKind::Authorship,
             AuditEntityType::Source => NodeKind::Source,
