@@ -24,8 +24,10 @@ struct Backend {
 /// The server processes of the test database's other connections.
 async fn backends(app: &TestApp, except: &[i32]) -> Vec<i32> {
     let mut pids: Vec<i32> = diesel::sql_query(
+        // Not the listener's connection (`live`): it is not the pool's.
         "SELECT pid FROM pg_stat_activity \
-         WHERE datname = current_database() AND pid <> pg_backend_pid()",
+         WHERE datname = current_database() AND pid <> pg_backend_pid() \
+           AND application_name <> 'talentgraph-listener'",
     )
     .load::<Backend>(&mut app.conn().await)
     .await
