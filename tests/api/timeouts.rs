@@ -24,7 +24,7 @@ struct Backend {
 /// The server processes of the test database's other connections.
 async fn backends(app: &TestApp, except: &[i32]) -> Vec<i32> {
     let mut pids: Vec<i32> = diesel::sql_query(
-        // The subscriptions' LISTEN connection is not the pool's.
+        // Not the listener's connection (`live`): it is not the pool's.
         "SELECT pid FROM pg_stat_activity \
          WHERE datname = current_database() AND pid <> pg_backend_pid() \
            AND application_name <> 'talentgraph-listener'",
