@@ -26,6 +26,7 @@ mod limits;
 mod negotiation;
 mod observability;
 mod pagination;
+mod pools;
 mod rate_limits;
 mod reads;
 mod replicas;
