@@ -40,7 +40,7 @@ trap cleanup EXIT
 
 "${as_pg[@]}" "$pg/initdb" -D "$dir/primary" -U postgres -A trust --no-sync >/dev/null
 "${as_pg[@]}" "$pg/pg_ctl" -D "$dir/primary" -l "$dir/primary.log" -w \
-  -o "-p $primary_port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null
+  -o "-p $primary_port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" start >/dev/null || { cat "$dir/primary.log" >&2; exit 1; }
 primary="postgres://postgres@127.0.0.1:$primary_port/talentgraph"
 DATABASE_URL="$primary" "$bin" seed 2>/dev/null
 "${as_pg[@]}" "$pg/pg_basebackup" -h 127.0.0.1 -p "$primary_port" -U postgres -D "$dir/standby" -R -X stream --no-sync
@@ -95,8 +95,9 @@ serve "$http_a" DATABASE_URL="$primary"
 serve "$http_b" DATABASE_URL="$primary" TALENTGRAPH_READ_DATABASE_URLS="$standby"
 half=$((CONNECTIONS / 2))
 rps "http://127.0.0.1:$http_a" "$half" >"$dir/a.rps" &
+other=$!
 rps "http://127.0.0.1:$http_b" "$half" >"$dir/b.rps"
-wait
+wait "$other"
 echo "| two processes: one on the primary, one reading from the replica (sum) | $(awk '{s+=$1} END {printf "%.2f", s}' "$dir/a.rps" "$dir/b.rps") |"
 stop_all
 serve "$http_a" DATABASE_URL="$primary" TALENTGRAPH_DB_PREPARED_STATEMENTS=false

@@ -31,6 +31,7 @@ mod live;
 mod negotiation;
 mod observability;
 mod pagination;
+mod pools;
 mod rate_limits;
 mod reads;
 mod refs;
