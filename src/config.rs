@@ -14,6 +14,11 @@ pub use scale::{BootstrapToken, ScaleConfig};
 pub struct Config {
     /// `DATABASE_URL`: the PostgreSQL database; created if missing.
     pub database_url: DatabaseUrl,
+    /// `TALENTGRAPH_LISTEN_DATABASE_URL`: the same database reached without a
+    /// transaction-mode pooler, for the subscriptions' `LISTEN` connection
+    /// (a session feature PgBouncer's transaction mode cannot hold); `None`:
+    /// `DATABASE_URL`.
+    pub listen_database_url: Option<DatabaseUrl>,
     /// `TALENTGRAPH_LISTEN`: the address to serve HTTP on.
     pub listen: SocketAddr,
     /// `TALENTGRAPH_DB_POOL_SIZE`: the most database connections held open.
@@ -455,9 +460,13 @@ impl Config {
         }
         let live = crate::live::LiveConfig::from_lookup(&lookup)?;
         let scale = ScaleConfig::from_lookup(&lookup)?;
+        let listen_database_url = lookup("TALENTGRAPH_LISTEN_DATABASE_URL")
+            .filter(|url| !url.trim().is_empty())
+            .map(DatabaseUrl::new);
         Ok(Config {
             live,
             database_url,
+            listen_database_url,
             listen,
             db_pool_size,
             http_workers: http_workers.max(1),

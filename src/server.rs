@@ -151,7 +151,10 @@ impl Application {
         }
         crate::live::listener::spawn(
             Arc::clone(&live),
-            config.database_url.clone(),
+            config
+                .listen_database_url
+                .clone()
+                .unwrap_or_else(|| config.database_url.clone()),
             readiness.clone(),
         );
         let live_data = web::Data::new(Arc::clone(&live));

@@ -33,6 +33,16 @@ pub fn test_config(database_url: &str) -> Config {
     config.listen = "127.0.0.1:0".parse().expect("valid address");
     config.db_pool_size = 4;
     config.http_workers = 1;
+    // Behind PgBouncer's transaction mode (scripts/pgbouncer-check.sh) the
+    // LISTEN connection goes to PostgreSQL itself, as the README says to.
+    if let Ok(direct) = std::env::var("TALENTGRAPH_TEST_LISTEN_SERVER_URL") {
+        let name = database_url
+            .rsplit('/')
+            .next()
+            .and_then(|tail| tail.split('?').next())
+            .unwrap_or_default();
+        config.listen_database_url = Some(DatabaseUrl::from(with_database(&direct, name)));
+    }
     // So that the whole suite can run through PgBouncer's transaction mode
     // (scripts/pgbouncer-check.sh).
     config.scale.prepared_statements = prepared_statements();
