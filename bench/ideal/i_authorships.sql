@@ -1,4 +1,4 @@
--- (i) paper-7's authorships: person, affiliation, sources, and each author's current stints.
+-- (i) paper-1's authorships: person, affiliation, sources, and each author's current stints.
 SELECT pub.id, pub.title, a.position, p.id, p.name, af.id, af.name, af.kind,
        (SELECT json_agg(json_build_object('id', s.id, 'url', s.url, 'title', s.title) ORDER BY s.id)
         FROM authorship_sources x JOIN sources s ON s.id = x.source_id WHERE x.authorship_id = a.id),
@@ -10,5 +10,5 @@ FROM publications pub
 JOIN authorships a ON a.publication_id = pub.id
 JOIN people p ON p.id = a.person_id
 LEFT JOIN organizations af ON af.id = a.affiliation_id
-WHERE pub.slug = 'paper-7'
+WHERE pub.slug = 'paper-1'
 ORDER BY a.position;
