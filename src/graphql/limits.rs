@@ -637,19 +637,7 @@ impl Walker<'_> {
         } else {
             "last"
         };
-        let value = field.get_argument(argument).and_then(|v| {
-            v.node
-                .clone()
-                .into_const_with(|name| {
-                    self.variables
-                        .get(&name)
-                        .or_else(|| self.default_variables.get(&name))
-                        .cloned()
-                        .ok_or(())
-                })
-                .ok()
-        });
-        let number = match value {
+        let number = match self.argument(field, argument) {
             Some(Value::Number(n)) => n.as_i64(),
             _ => None,
         };
@@ -663,19 +651,7 @@ impl Walker<'_> {
     /// execution; unknown, the most it may hold.
     fn ids(&self, field: &async_graphql::parser::types::Field) -> u64 {
         let most = crate::graphql::roots::MAX_NODE_IDS as u64;
-        let value = field.get_argument("ids").and_then(|v| {
-            v.node
-                .clone()
-                .into_const_with(|name| {
-                    self.variables
-                        .get(&name)
-                        .or_else(|| self.default_variables.get(&name))
-                        .cloned()
-                        .ok_or(())
-                })
-                .ok()
-        });
-        match value {
+        match self.argument(field, "ids") {
             Some(Value::List(items)) => (items.len() as u64).min(most),
             _ => most,
         }
