@@ -985,13 +985,10 @@ impl Loader<StintPageKey> for Db {
                     filter: filter.clone(),
                     page: page.clone(),
                 };
-                let person = row.person.0.map(|person| {
-                    let brief = person.into_brief(&row.employment);
-                    Person::from_parts(brief, row.person_detail.0.map(Into::into))
-                });
-                let mut stint = Employment::from_parts(row.employment, row.detail.0)?;
-                stint.preloaded_person = person;
-                pages.entry(key).or_default().push(stint);
+                pages
+                    .entry(key)
+                    .or_default()
+                    .push(super::loaders::listed_stint(row)?);
             }
         }
         Ok(keys

@@ -481,13 +481,7 @@ impl Loader<ListingPageKey> for Db {
                     limit,
                     columns,
                 };
-                let person = row.person.0.map(|person| {
-                    let brief = person.into_brief(&row.employment);
-                    Person::from_parts(brief, row.person_detail.0.map(Into::into))
-                });
-                let mut stint = Employment::from_parts(row.employment, row.detail.0)?;
-                stint.preloaded_person = person;
-                pages.entry(key).or_default().push(stint);
+                pages.entry(key).or_default().push(listed_stint(row)?);
             }
         }
         Ok(pages
@@ -836,4 +830,18 @@ impl Loader<FlowMovesKey> for Db {
         }
         Ok(pages)
     }
+}
+
+/// A stint of an organization's listing, with the person the same row
+/// carries lent to it (no second lookup).
+pub(crate) fn listed_stint(
+    row: crate::db::employments::ScopedEmploymentRow,
+) -> Result<Employment, ApiError> {
+    let person = row.person.0.map(|person| {
+        let brief = person.into_brief(&row.employment);
+        Person::from_parts(brief, row.person_detail.0.map(Into::into))
+    });
+    let mut stint = Employment::from_parts(row.employment, row.detail.0)?;
+    stint.preloaded_person = person;
+    Ok(stint)
 }
