@@ -23,6 +23,26 @@ pub fn free_port() -> u16 {
         .port()
 }
 
+/// A free port below the kernel's ephemeral range, for a cluster that may
+/// stop and start again on the same port: an ephemeral port could be taken
+/// meanwhile as the local end of any outgoing connection on the machine.
+fn cluster_port() -> u16 {
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    let first_ephemeral = std::fs::read_to_string("/proc/sys/net/ipv4/ip_local_port_range")
+        .ok()
+        .and_then(|range| range.split_whitespace().next()?.parse::<u32>().ok())
+        .unwrap_or(32768);
+    let low = 20_000.min(first_ephemeral / 2);
+    let span = first_ephemeral - low;
+    // Spread processes apart so two test binaries rarely probe the same ports.
+    let start = std::process::id().wrapping_mul(97) % span;
+    (0..span)
+        .map(|step| low + (start + NEXT.fetch_add(1, Ordering::Relaxed) + step) % span)
+        .filter_map(|port| u16::try_from(port).ok())
+        .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
+        .expect("a free port below the ephemeral range")
+}
+
 /// The newest installed PostgreSQL's programs.
 fn postgres_bin() -> PathBuf {
     let mut versions: Vec<(u32, PathBuf)> = std::fs::read_dir("/usr/lib/postgresql")
@@ -55,7 +75,7 @@ impl Cluster {
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
         let cluster = Cluster {
-            port: free_port(),
+            port: cluster_port(),
             dir,
             bin: postgres_bin(),
             as_postgres: is_root(),
@@ -88,7 +108,7 @@ impl Cluster {
             NEXT.fetch_add(1, Ordering::Relaxed)
         ));
         let standby = Cluster {
-            port: free_port(),
+            port: cluster_port(),
             dir,
             bin: primary.bin.clone(),
             as_postgres: primary.as_postgres,
@@ -110,6 +130,9 @@ impl Cluster {
                 "-R",
                 "-X",
                 "stream",
+                // A spread checkpoint paces itself over minutes even on an
+                // empty cluster; a test has no load to spare it from.
+                "--checkpoint=fast",
                 "--no-sync",
             ],
         );
@@ -159,7 +182,7 @@ impl Cluster {
             self.path(&self.dir)
         );
         let log = self.dir.join("server.log");
-        self.pg_ctl(&[
+        let started = self.try_pg_ctl(&[
             "start",
             "-w",
             "-t",
@@ -169,6 +192,14 @@ impl Cluster {
             "-l",
             &self.path(&log),
         ]);
+        if let Err(failure) = started {
+            let server_log = self
+                .command("cat", &[&self.path(&log)])
+                .output()
+                .map(|out| String::from_utf8_lossy(&out.stdout).into_owned())
+                .unwrap_or_default();
+            panic!("{failure}\nserver.log:\n{server_log}");
+        }
     }
 
     /// A fast shutdown: open connections are terminated, as in a restart.
@@ -181,10 +212,16 @@ impl Cluster {
     }
 
     fn pg_ctl(&self, args: &[&str]) {
+        if let Err(failure) = self.try_pg_ctl(args) {
+            panic!("{failure}");
+        }
+    }
+
+    fn try_pg_ctl(&self, args: &[&str]) -> Result<(), String> {
         let data = self.path(&self.data());
         let mut all = vec!["-D", &data];
         all.extend_from_slice(args);
-        self.run(&self.path(&self.bin.join("pg_ctl")), &all);
+        self.try_run(&self.path(&self.bin.join("pg_ctl")), &all)
     }
 
     fn path(&self, path: &Path) -> String {
@@ -204,16 +241,24 @@ impl Cluster {
     }
 
     fn run(&self, program: &str, args: &[&str]) {
+        if let Err(failure) = self.try_run(program, args) {
+            panic!("{failure}");
+        }
+    }
+
+    fn try_run(&self, program: &str, args: &[&str]) -> Result<(), String> {
         let output = self
             .command(program, args)
             .output()
-            .unwrap_or_else(|e| panic!("cannot run {program}: {e}"));
-        assert!(
-            output.status.success(),
+            .map_err(|e| format!("cannot run {program}: {e}"))?;
+        if output.status.success() {
+            return Ok(());
+        }
+        Err(format!(
             "{program} {args:?} failed: {}{}",
             String::from_utf8_lossy(&output.stdout),
             String::from_utf8_lossy(&output.stderr)
-        );
+        ))
     }
 }
 

@@ -694,13 +694,9 @@ async fn sigterm_closes_every_socket_with_going_away() {
     assert_eq!(code, u16::from(CloseCode::Away));
 }
 
-/// The spare port this session's restartable cluster may use.
-const RESTART_PORT: u16 = 55450;
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_postgresql_restart_loses_no_event_and_repeats_none() {
-    let mut cluster = Cluster::init();
-    cluster.port = RESTART_PORT;
+    let cluster = Cluster::init();
     tokio::task::block_in_place(|| cluster.start());
     let url = cluster.url("talentgraph");
     let server = Binary::serve(&[("DATABASE_URL", &url)]);

@@ -53,6 +53,20 @@ async fn deploy(max_lag: Duration) -> Deployment {
     let standby = tokio::task::block_in_place(|| {
         let standby = Cluster::standby_of(&primary);
         standby.start();
+        // A standby knows its lag only from the time of the last commit it
+        // replayed (the app counts it as lagging until then): one commit
+        // made after it started, and replayed, gives it one.
+        primary.psql("talentgraph", "ANALYZE people");
+        for _ in 0..300 {
+            let replayed = standby.psql(
+                "postgres",
+                "SELECT pg_last_xact_replay_timestamp() IS NOT NULL",
+            );
+            if replayed == "t" {
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
         standby
     });
 
