@@ -379,13 +379,6 @@ pub fn parse(text: &str) -> Result<Vec<(usize, Line)>, ImportError> {
     }
 }
 
-fn columns(date: Option<PartialDate>) -> (Option<NaiveDate>, Option<&'static str>) {
-    match date {
-        Some(d) => (Some(d.first_day()), Some(d.precision().as_str())),
-        None => (None, None),
-    }
-}
-
 /// Dates were checked by `parse`; read again here without a second error path.
 fn date_of(value: &Option<String>) -> Option<PartialDate> {
     value.as_deref().and_then(|t| t.parse().ok())
@@ -434,48 +427,53 @@ async fn apply(
     for (_, line) in lines {
         match line {
             Line::Source(s) => {
-                let (published_on, published_on_precision) = columns(date_of(&s.published_on));
-                let added = diesel::insert_into(sources::table)
-                    .values(NewSource {
+                let (published_on, published_on_precision) =
+                    PartialDate::to_columns(date_of(&s.published_on));
+                let added = writes::insert_source_unless_taken(
+                    conn,
+                    &NewSource {
                         url: &s.url,
                         title: s.title.as_deref(),
                         publisher: s.publisher.as_deref(),
                         published_on,
                         published_on_precision,
-                    })
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await?;
-                report.sources += added;
+                    },
+                )
+                .await?
+                .is_some();
+                report.sources += usize::from(added);
             }
             Line::Person(p) => {
-                let added = diesel::insert_into(people::table)
-                    .values(NewPerson {
+                let added = writes::insert_person_unless_taken(
+                    conn,
+                    &NewPerson {
                         slug: &p.slug,
                         name: &p.name,
                         aliases: p.aliases.iter().map(String::as_str).collect(),
                         bio: p.bio.as_deref(),
-                    })
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await?;
-                report.people += added;
+                    },
+                )
+                .await?
+                .is_some();
+                report.people += usize::from(added);
             }
             Line::Publication(p) => {
-                let (published_on, published_on_precision) = columns(date_of(&p.published_on));
-                let added = diesel::insert_into(publications::table)
-                    .values(NewPublication {
+                let (published_on, published_on_precision) =
+                    PartialDate::to_columns(date_of(&p.published_on));
+                let added = writes::insert_publication_unless_taken(
+                    conn,
+                    &NewPublication {
                         slug: &p.slug,
                         title: &p.title,
                         published_on,
                         published_on_precision,
                         venue: p.venue.as_deref(),
                         url: p.url.as_deref(),
-                    })
-                    .on_conflict_do_nothing()
-                    .execute(conn)
-                    .await?;
-                report.publications += added;
+                    },
+                )
+                .await?
+                .is_some();
+                report.publications += usize::from(added);
             }
             _ => {}
         }
@@ -526,9 +524,11 @@ async fn apply(
                     }
                 },
             };
-            let (founded_on, founded_on_precision) = columns(date_of(&o.founded_on));
-            let added = diesel::insert_into(organizations::table)
-                .values(NewOrganization {
+            let (founded_on, founded_on_precision) =
+                PartialDate::to_columns(date_of(&o.founded_on));
+            let added = writes::insert_organization_unless_taken(
+                conn,
+                &NewOrganization {
                     slug: &o.slug,
                     name: &o.name,
                     kind: &o.kind.to_ascii_lowercase(),
@@ -537,11 +537,11 @@ async fn apply(
                     website: o.website.as_deref(),
                     founded_on,
                     founded_on_precision,
-                })
-                .on_conflict_do_nothing()
-                .execute(conn)
-                .await?;
-            report.organizations += added;
+                },
+            )
+            .await?
+            .is_some();
+            report.organizations += usize::from(added);
             placed.insert(o.slug.as_str());
         }
         let slugs: Vec<String> = ready.iter().map(|(_, o)| o.slug.clone()).collect();
@@ -655,8 +655,9 @@ async fn apply(
                         continue;
                     }
                 };
-                let (started_on, started_on_precision) = columns(date_of(&e.started_on));
-                let (ended_on, ended_on_precision) = columns(date_of(&e.ended_on));
+                let (started_on, started_on_precision) =
+                    PartialDate::to_columns(date_of(&e.started_on));
+                let (ended_on, ended_on_precision) = PartialDate::to_columns(date_of(&e.ended_on));
                 let existing: Option<i64> = employments::table
                     .filter(employments::person_id.eq(person_id))
                     .filter(employments::organization_id.eq(organization_id))
@@ -691,12 +692,15 @@ async fn apply(
                 let attestations: Vec<NewAttestation> = attested
                     .iter()
                     .filter_map(|(source_id, claim, on)| {
-                        on.map(|on| NewAttestation {
-                            employment_id: row.id,
-                            source_id: *source_id,
-                            claim: claim.as_db(),
-                            on_date: on.first_day(),
-                            on_date_precision: on.precision().as_str(),
+                        on.map(|on| {
+                            let (on_date, on_date_precision) = on.columns();
+                            NewAttestation {
+                                employment_id: row.id,
+                                source_id: *source_id,
+                                claim: claim.as_db(),
+                                on_date,
+                                on_date_precision,
+                            }
                         })
                     })
                     .collect();

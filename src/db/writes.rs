@@ -2,7 +2,9 @@
 //! with [`name_author`] for the audit trail; updates and deletes match the
 //! version the client saw, so a stale one touches no row. A mutation takes
 //! its connection with [`connection`], so that one cancelled mid-transaction
-//! never goes back to the pool still in it.
+//! never goes back to the pool still in it. Each table's inserts, updates and
+//! deletes are defined here once (by [`versioned!`] and [`inserts!`]), for the
+//! mutations and the importer alike.
 
 use std::ops::{Deref, DerefMut};
 
@@ -112,60 +114,120 @@ pub async fn name_author(conn: &mut AsyncPgConnection, author: &Author) -> Query
     Ok(())
 }
 
-/// Defines `update_*` (apply a changeset if the version matches), `delete_*`
-/// (if the version matches) and `version_of_*` (to tell a stale version from a
-/// missing row) for one versioned table.
+/// A table whose rows carry a version: updates and deletes match the version
+/// the client saw, and [`Versioned::version_of`] tells a stale version from a
+/// missing row when they touch nothing. [`versioned!`] implements it for each
+/// table; its row type names it (`PersonRow::update`).
+pub trait Versioned: Sized + Send {
+    /// The changes an update may make.
+    type Changes: Sync;
+
+    /// `None`: no row with this id and version.
+    fn update(
+        conn: &mut AsyncPgConnection,
+        id: i64,
+        version: i32,
+        changes: &Self::Changes,
+    ) -> impl Future<Output = QueryResult<Option<Self>>> + Send;
+
+    /// `None`: no row with this id and version.
+    fn delete(
+        conn: &mut AsyncPgConnection,
+        id: i64,
+        version: i32,
+    ) -> impl Future<Output = QueryResult<Option<Self>>> + Send;
+
+    /// The row's current version; `None` when there is no row with this id.
+    fn version_of(
+        conn: &mut AsyncPgConnection,
+        id: i64,
+    ) -> impl Future<Output = QueryResult<Option<i32>>> + Send;
+}
+
+/// Implements [`Versioned`] for one table's row type.
 macro_rules! versioned {
-    ($table:ident, $row:ty, $changes:ty, $update:ident, $delete:ident, $version_of:ident) => {
-        /// `None`: no row with this id and version.
-        pub async fn $update(
-            conn: &mut AsyncPgConnection,
-            id: i64,
-            version: i32,
-            changes: &$changes,
-        ) -> QueryResult<Option<$row>> {
-            // Assigning the version to itself keeps the statement valid when
-            // nothing else changes; the version trigger ignores no-op updates.
-            diesel::update(
-                $table::table
-                    .filter($table::id.eq(id))
-                    .filter($table::version.eq(version)),
-            )
-            .set((changes, $table::version.eq($table::version)))
-            .returning(<$row>::as_returning())
-            .get_result(conn)
-            .await
-            .optional()
-        }
+    ($table:ident, $row:ty, $changes:ty) => {
+        impl Versioned for $row {
+            type Changes = $changes;
 
-        /// `None`: no row with this id and version.
-        pub async fn $delete(
-            conn: &mut AsyncPgConnection,
-            id: i64,
-            version: i32,
-        ) -> QueryResult<Option<$row>> {
-            diesel::delete(
-                $table::table
-                    .filter($table::id.eq(id))
-                    .filter($table::version.eq(version)),
-            )
-            .returning(<$row>::as_returning())
-            .get_result(conn)
-            .await
-            .optional()
-        }
-
-        pub async fn $version_of(
-            conn: &mut AsyncPgConnection,
-            id: i64,
-        ) -> QueryResult<Option<i32>> {
-            $table::table
-                .find(id)
-                .select($table::version)
-                .first(conn)
+            async fn update(
+                conn: &mut AsyncPgConnection,
+                id: i64,
+                version: i32,
+                changes: &$changes,
+            ) -> QueryResult<Option<$row>> {
+                // Assigning the version to itself keeps the statement valid when
+                // nothing else changes; the version trigger ignores no-op updates.
+                diesel::update(
+                    $table::table
+                        .filter($table::id.eq(id))
+                        .filter($table::version.eq(version)),
+                )
+                .set((changes, $table::version.eq($table::version)))
+                .returning(<$row>::as_returning())
+                .get_result(conn)
                 .await
                 .optional()
+            }
+
+            async fn delete(
+                conn: &mut AsyncPgConnection,
+                id: i64,
+                version: i32,
+            ) -> QueryResult<Option<$row>> {
+                diesel::delete(
+                    $table::table
+                        .filter($table::id.eq(id))
+                        .filter($table::version.eq(version)),
+                )
+                .returning(<$row>::as_returning())
+                .get_result(conn)
+                .await
+                .optional()
+            }
+
+            async fn version_of(conn: &mut AsyncPgConnection, id: i64) -> QueryResult<Option<i32>> {
+                $table::table
+                    .find(id)
+                    .select($table::version)
+                    .first(conn)
+                    .await
+                    .optional()
+            }
         }
+    };
+}
+
+/// Defines `$insert`, which adds a row (a unique key already taken is the
+/// database's error, for a mutation to refuse), and optionally `$keep`, which
+/// adds it unless a unique key is taken (`None`: the row there is kept as it
+/// is, for an import to be idempotent). One insert path per table, for the
+/// mutations and the importer alike.
+macro_rules! inserts {
+    ($table:ident, $new:ty, $row:ty, $insert:ident $(, $keep:ident)?) => {
+        pub async fn $insert(conn: &mut AsyncPgConnection, new: &$new) -> QueryResult<$row> {
+            diesel::insert_into($table::table)
+                .values(new)
+                .returning(<$row>::as_returning())
+                .get_result(conn)
+                .await
+        }
+
+        $(
+            /// `None`: a unique key (slug, URL) is taken; that row is kept as it is.
+            pub async fn $keep(
+                conn: &mut AsyncPgConnection,
+                new: &$new,
+            ) -> QueryResult<Option<$row>> {
+                diesel::insert_into($table::table)
+                    .values(new)
+                    .on_conflict_do_nothing()
+                    .returning(<$row>::as_returning())
+                    .get_result(conn)
+                    .await
+                    .optional()
+            }
+        )?
     };
 }
 
@@ -236,120 +298,53 @@ pub struct SourceChanges {
     pub published_on_precision: Option<Option<String>>,
 }
 
-versioned!(
+versioned!(organizations, OrganizationRow, OrganizationChanges);
+versioned!(people, PersonRow, PersonChanges);
+versioned!(employments, EmploymentRow, EmploymentChanges);
+versioned!(publications, PublicationRow, PublicationChanges);
+versioned!(authorships, AuthorshipRow, AuthorshipChanges);
+versioned!(sources, SourceRow, SourceChanges);
+
+inserts!(
     organizations,
+    super::organizations::NewOrganization<'_>,
     OrganizationRow,
-    OrganizationChanges,
-    update_organization,
-    delete_organization,
-    version_of_organization
+    insert_organization,
+    insert_organization_unless_taken
 );
-versioned!(
+inserts!(
     people,
+    super::people::NewPerson<'_>,
     PersonRow,
-    PersonChanges,
-    update_person,
-    delete_person,
-    version_of_person
+    insert_person,
+    insert_person_unless_taken
 );
-versioned!(
+inserts!(
     employments,
+    super::employments::NewEmployment<'_>,
     EmploymentRow,
-    EmploymentChanges,
-    update_employment,
-    delete_employment,
-    version_of_employment
+    insert_employment
 );
-versioned!(
+inserts!(
     publications,
+    super::publications::NewPublication<'_>,
     PublicationRow,
-    PublicationChanges,
-    update_publication,
-    delete_publication,
-    version_of_publication
+    insert_publication,
+    insert_publication_unless_taken
 );
-versioned!(
+inserts!(
     authorships,
+    super::authorships::NewAuthorship,
     AuthorshipRow,
-    AuthorshipChanges,
-    update_authorship,
-    delete_authorship,
-    version_of_authorship
+    insert_authorship
 );
-versioned!(
+inserts!(
     sources,
+    super::sources::NewSource<'_>,
     SourceRow,
-    SourceChanges,
-    update_source,
-    delete_source,
-    version_of_source
+    insert_source,
+    insert_source_unless_taken
 );
-
-pub async fn insert_organization(
-    conn: &mut AsyncPgConnection,
-    new: &super::organizations::NewOrganization<'_>,
-) -> QueryResult<OrganizationRow> {
-    diesel::insert_into(organizations::table)
-        .values(new)
-        .returning(OrganizationRow::as_returning())
-        .get_result(conn)
-        .await
-}
-
-pub async fn insert_person(
-    conn: &mut AsyncPgConnection,
-    new: &super::people::NewPerson<'_>,
-) -> QueryResult<PersonRow> {
-    diesel::insert_into(people::table)
-        .values(new)
-        .returning(PersonRow::as_returning())
-        .get_result(conn)
-        .await
-}
-
-pub async fn insert_employment(
-    conn: &mut AsyncPgConnection,
-    new: &super::employments::NewEmployment<'_>,
-) -> QueryResult<EmploymentRow> {
-    diesel::insert_into(employments::table)
-        .values(new)
-        .returning(EmploymentRow::as_returning())
-        .get_result(conn)
-        .await
-}
-
-pub async fn insert_publication(
-    conn: &mut AsyncPgConnection,
-    new: &super::publications::NewPublication<'_>,
-) -> QueryResult<PublicationRow> {
-    diesel::insert_into(publications::table)
-        .values(new)
-        .returning(PublicationRow::as_returning())
-        .get_result(conn)
-        .await
-}
-
-pub async fn insert_authorship(
-    conn: &mut AsyncPgConnection,
-    new: &super::authorships::NewAuthorship,
-) -> QueryResult<AuthorshipRow> {
-    diesel::insert_into(authorships::table)
-        .values(new)
-        .returning(AuthorshipRow::as_returning())
-        .get_result(conn)
-        .await
-}
-
-pub async fn insert_source(
-    conn: &mut AsyncPgConnection,
-    new: &super::sources::NewSource<'_>,
-) -> QueryResult<SourceRow> {
-    diesel::insert_into(sources::table)
-        .values(new)
-        .returning(SourceRow::as_returning())
-        .get_result(conn)
-        .await
-}
 
 /// Adds citations to an employment; ones it already has are kept as they are.
 pub async fn cite_for_employment(

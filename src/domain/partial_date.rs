@@ -112,6 +112,25 @@ impl PartialDate {
         })
     }
 
+    /// This date as its two stored columns (`<x>_on`, `<x>_on_precision`):
+    /// the first day of its period and its precision.
+    pub fn columns(self) -> (NaiveDate, &'static str) {
+        (self.first_day, self.precision.as_str())
+    }
+
+    /// A date that may be absent as its two stored columns, both null for no
+    /// date: the one way every write stores a partial date, the inverse of
+    /// [`PartialDate::from_columns`].
+    pub fn to_columns(date: Option<Self>) -> (Option<NaiveDate>, Option<&'static str>) {
+        match date {
+            Some(date) => {
+                let (day, precision) = date.columns();
+                (Some(day), Some(precision))
+            }
+            None => (None, None),
+        }
+    }
+
     /// Rebuilds a value from its two stored columns; both null is "no date".
     pub fn from_columns(
         value: Option<NaiveDate>,
@@ -298,6 +317,28 @@ mod tests {
         assert!(PartialDate::from_columns(april, None).is_err());
         assert!(PartialDate::from_columns(april, Some("year")).is_err());
         assert!(PartialDate::from_columns(april, Some("week")).is_err());
+    }
+
+    #[test]
+    fn a_date_is_stored_as_its_first_day_and_precision_and_read_back_unchanged() {
+        for (text, day, precision) in [
+            ("2023", "2023-01-01", "year"),
+            ("2023-04", "2023-04-01", "month"),
+            ("2023-04-28", "2023-04-28", "day"),
+        ] {
+            let date = parse(text).expect("valid");
+            let (stored_day, stored_precision) = PartialDate::to_columns(Some(date));
+            assert_eq!(stored_day.map(|d| d.to_string()).as_deref(), Some(day));
+            assert_eq!(stored_precision, Some(precision));
+            assert_eq!(date.columns(), (date.first_day(), precision));
+            assert_eq!(
+                PartialDate::from_columns(stored_day, stored_precision),
+                Ok(Some(date)),
+                "{text}"
+            );
+        }
+        assert_eq!(PartialDate::to_columns(None), (None, None));
+        assert_eq!(PartialDate::from_columns(None, None), Ok(None));
     }
 
     #[test]

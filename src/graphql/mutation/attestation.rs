@@ -2,20 +2,15 @@
 //! ended) on a date, according to a source.
 
 use async_graphql::{Context, ID, InputObject, Object};
-use diesel_async::AsyncConnection;
 
 use super::employment::EmploymentPayload;
-use super::{checked_date, node_id};
-use crate::auth::Role;
+use super::{Writer, checked_date, node_id};
 use crate::db;
 use crate::db::attestations::NewAttestation;
-use crate::db::writes;
 use crate::domain::PartialDate;
 use crate::domain::point_in_time::Claim;
 use crate::domain::validate::FieldError;
 use crate::graphql::attestation::AttestationClaim;
-use crate::graphql::auth::require;
-use crate::graphql::context::ContextExt;
 use crate::graphql::error::{ApiError, ApiResult};
 use crate::graphql::ids::NodeKind;
 use crate::graphql::scalars::PartialDateScalar;
@@ -106,23 +101,20 @@ impl AttestationMutations {
         #[graphql(desc = "The stint, the source, what it shows and on which date.")]
         input: AttestationInput,
     ) -> ApiResult<EmploymentPayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         let checked = check(&input)?;
-        let author = caller.author();
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
+        let row = writer
+            .run(async |conn| {
                 stint(conn, checked.employment_id).await?;
-                let on = date_of(conn, &checked).await?;
+                let (on_date, on_date_precision) = date_of(conn, &checked).await?.columns();
                 db::attestations::insert(
                     conn,
                     &[NewAttestation {
                         employment_id: checked.employment_id,
                         source_id: checked.source_id,
                         claim: checked.claim.as_db(),
-                        on_date: on.first_day(),
-                        on_date_precision: on.precision().as_str(),
+                        on_date,
+                        on_date_precision,
                     }],
                 )
                 .await?;
@@ -141,23 +133,20 @@ impl AttestationMutations {
         ctx: &Context<'_>,
         #[graphql(desc = "The attestation to remove, as it was recorded.")] input: AttestationInput,
     ) -> ApiResult<EmploymentPayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         let checked = check(&input)?;
-        let author = caller.author();
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
+        let row = writer
+            .run(async |conn| {
                 stint(conn, checked.employment_id).await?;
-                let on = date_of(conn, &checked).await?;
+                let (on_date, on_date_precision) = date_of(conn, &checked).await?.columns();
                 let removed = db::attestations::delete(
                     conn,
                     &NewAttestation {
                         employment_id: checked.employment_id,
                         source_id: checked.source_id,
                         claim: checked.claim.as_db(),
-                        on_date: on.first_day(),
-                        on_date_precision: on.precision().as_str(),
+                        on_date,
+                        on_date_precision,
                     },
                 )
                 .await?;

@@ -2,22 +2,19 @@
 //! stint, and a move (end one stint, start the next) as one change.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
-use diesel_async::AsyncConnection;
 
 use super::{
-    DeleteInput, DeletePayload, checked_change, checked_date, date_change, date_columns, node_id,
+    DeleteInput, DeletePayload, Writer, checked_change, checked_date, date_change, node_id,
     nullable, reference, reference_change, required, sources, sources_change, stale_or_missing,
 };
-use crate::auth::Role;
 use crate::db;
-use crate::db::employments::NewEmployment;
-use crate::db::writes::{self, EmploymentChanges};
+use crate::db::employments::{EmploymentRow, NewEmployment};
+use crate::db::writes::{self, EmploymentChanges, Versioned};
+use crate::domain::PartialDate;
 use crate::domain::validate::{self, MAX_NAME};
-use crate::graphql::auth::require;
-use crate::graphql::context::ContextExt;
 use crate::graphql::employment::Employment;
 use crate::graphql::error::{ApiError, ApiResult};
-use crate::graphql::ids::{self, NodeKind};
+use crate::graphql::ids::NodeKind;
 use crate::graphql::refs::{self, OrganizationRef, PersonRef, SourceRef};
 use crate::graphql::scalars::PartialDateScalar;
 
@@ -182,7 +179,7 @@ impl EmploymentMutations {
         ctx: &Context<'_>,
         #[graphql(desc = "The stint to add.")] input: AddEmploymentInput,
     ) -> ApiResult<EmploymentPayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         let person_id = reference(
             ctx,
             "input.personId",
@@ -223,8 +220,8 @@ impl EmploymentMutations {
             input.sources,
         )
         .await?;
-        let (started_on, started_on_precision) = date_columns(started);
-        let (ended_on, ended_on_precision) = date_columns(ended);
+        let (started_on, started_on_precision) = PartialDate::to_columns(started);
+        let (ended_on, ended_on_precision) = PartialDate::to_columns(ended);
         let new = NewEmployment {
             person_id,
             organization_id,
@@ -239,11 +236,8 @@ impl EmploymentMutations {
             reported_years: input.reported_years,
             is_leader: input.is_leader,
         };
-        let author = caller.author();
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
+        let row = writer
+            .run(async |conn| {
                 let row = writes::insert_employment(conn, &new).await?;
                 writes::cite_for_employment(conn, row.id, &sources).await?;
                 Ok(row)
@@ -261,7 +255,7 @@ impl EmploymentMutations {
         #[graphql(desc = "The stint, the version you read, and the fields to change.")]
         input: UpdateEmploymentInput,
     ) -> ApiResult<EmploymentPayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         let id = node_id("input.id", &input.id, NodeKind::Employment)?;
         let (field, organization_id) = reference_change(
             ctx,
@@ -311,23 +305,12 @@ impl EmploymentMutations {
             career_position,
             reported_years,
         };
-        let (author, version) = (caller.author(), input.version);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
-                let Some(row) = writes::update_employment(conn, id, version, &changes).await?
-                else {
-                    return Err(stale_or_missing(
-                        NodeKind::Employment,
-                        writes::version_of_employment(conn, id).await?,
-                        version,
-                    ));
-                };
+        let row = writer
+            .update_then::<EmploymentRow, _>(id, input.version, &changes, async |conn| {
                 if let Some(sources) = &sources {
                     writes::replace_employment_sources(conn, id, sources).await?;
                 }
-                Ok(row)
+                Ok(())
             })
             .await?;
         Ok(EmploymentPayload {
@@ -342,7 +325,7 @@ impl EmploymentMutations {
         ctx: &Context<'_>,
         #[graphql(desc = "The stint that ended, and when if known.")] input: EndEmploymentInput,
     ) -> ApiResult<EmploymentPayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         let id = node_id("input.id", &input.id, NodeKind::Employment)?;
         let extra_sources = match (input.source_ids.is_empty(), input.sources.is_empty()) {
             (false, false) => return Err(super::both_given("input.sourceIds", "input.sources")),
@@ -359,23 +342,12 @@ impl EmploymentMutations {
             is_current: Some(false),
             ..EmploymentChanges::default()
         };
-        let (author, version) = (caller.author(), input.version);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
-                let Some(row) = writes::update_employment(conn, id, version, &changes).await?
-                else {
-                    return Err(stale_or_missing(
-                        NodeKind::Employment,
-                        writes::version_of_employment(conn, id).await?,
-                        version,
-                    ));
-                };
+        let row = writer
+            .update_then::<EmploymentRow, _>(id, input.version, &changes, async |conn| {
                 if !extra_sources.is_empty() {
                     writes::cite_for_employment(conn, id, &extra_sources).await?;
                 }
-                Ok(row)
+                Ok(())
             })
             .await?;
         Ok(EmploymentPayload {
@@ -392,7 +364,7 @@ impl EmploymentMutations {
         #[graphql(desc = "The stint left, the organization joined, and the sources.")]
         input: RecordMoveInput,
     ) -> ApiResult<MovePayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         let from_id = node_id(
             "input.employmentId",
             &input.employment_id,
@@ -424,13 +396,11 @@ impl EmploymentMutations {
             is_current: Some(false),
             ..EmploymentChanges::default()
         };
-        let (started_on, started_on_precision) = date_columns(started);
-        let (author, version) = (caller.author(), input.version);
+        let (started_on, started_on_precision) = PartialDate::to_columns(started);
+        let version = input.version;
         let (title, is_founder, is_leader) = (input.title, input.is_founder, input.is_leader);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let (ended_row, started_row) = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
+        let (ended_row, started_row) = writer
+            .run(async |conn| {
                 let current = db::employments::by_ids(conn, &[from_id]).await?;
                 let Some(current) = current.into_iter().next() else {
                     return Err(ApiError::NotFound(
@@ -443,8 +413,8 @@ impl EmploymentMutations {
                             .into(),
                     ));
                 }
-                let Some(ended_row) =
-                    writes::update_employment(conn, from_id, version, &end).await?
+                // Its version was read above: a stale one needs no second look.
+                let Some(ended_row) = EmploymentRow::update(conn, from_id, version, &end).await?
                 else {
                     return Err(stale_or_missing(
                         NodeKind::Employment,
@@ -484,27 +454,9 @@ impl EmploymentMutations {
         ctx: &Context<'_>,
         #[graphql(desc = "The stint to delete and the version you last read.")] input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
-        let caller = require(ctx, Role::Editor).await?;
-        let id = node_id("input.id", &input.id, NodeKind::Employment)?;
-        let (author, version) = (caller.author(), input.version);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        conn.transaction(async |conn| -> ApiResult<_> {
-            writes::name_author(conn, &author).await?;
-            match writes::delete_employment(conn, id, version)
-                .await
-                .map_err(ApiError::from_delete)?
-            {
-                Some(_) => Ok(()),
-                None => Err(stale_or_missing(
-                    NodeKind::Employment,
-                    writes::version_of_employment(conn, id).await?,
-                    version,
-                )),
-            }
-        })
-        .await?;
-        Ok(DeletePayload {
-            deleted_id: ids::encode(NodeKind::Employment, id),
-        })
+        Writer::editor(ctx)
+            .await?
+            .delete::<EmploymentRow>(input)
+            .await
     }
 }

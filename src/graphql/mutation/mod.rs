@@ -1,8 +1,11 @@
 //! The mutation root. Each entity's writes live in their own file; every
 //! resolver follows the same steps: check the token, validate the whole input
 //! (nothing written yet), then make the change in one transaction that names
-//! its author for the audit trail. Whatever the database refuses (a slug taken
-//! by a concurrent request, a cycle) is mapped once, in `error.rs`.
+//! its author for the audit trail. [`Writer`] does the steps they share (and,
+//! for an update or delete that touched nothing, tells a stale version from a
+//! missing row), so that a resolver says only what is its own: its input, its
+//! changes, its row type. Whatever the database refuses (a slug taken by a
+//! concurrent request, a cycle) is mapped once, in `error.rs`.
 
 mod admin;
 mod attestation;
@@ -25,11 +28,23 @@ use async_graphql::{
 
 use async_graphql::dataloader::Loader;
 
+use diesel_async::{AsyncConnection, AsyncPgConnection};
+
+use super::auth::require;
+use super::context::ContextExt;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::Db;
 use super::refs::{self, EntityRef, SourceRef};
 use super::scalars::PartialDateScalar;
+use crate::auth::Role;
+use crate::db::authorships::AuthorshipRow;
+use crate::db::employments::EmploymentRow;
+use crate::db::organizations::OrganizationRow;
+use crate::db::people::PersonRow;
+use crate::db::publications::PublicationRow;
+use crate::db::sources::SourceRow;
+use crate::db::writes::{self, Author, Versioned};
 use crate::domain::PartialDate;
 use crate::domain::validate::FieldError;
 
@@ -312,14 +327,6 @@ fn checked_change(
     })
 }
 
-/// A partial date as its two stored columns.
-fn date_columns(date: Option<PartialDate>) -> (Option<chrono::NaiveDate>, Option<&'static str>) {
-    match date {
-        Some(d) => (Some(d.first_day()), Some(d.precision().as_str())),
-        None => (None, None),
-    }
-}
-
 /// A partial-date change as changes of its two stored columns.
 fn date_change(
     change: Option<Option<PartialDate>>,
@@ -327,9 +334,152 @@ fn date_change(
     match change {
         None => (None, None),
         Some(date) => {
-            let (day, precision) = date_columns(date);
+            let (day, precision) = PartialDate::to_columns(date);
             (Some(day), Some(precision.map(str::to_owned)))
         }
+    }
+}
+
+/// A write to run in a [`Writer`]'s transaction: an async closure over the
+/// transaction's connection whose future can cross threads (named, so that
+/// [`Writer::run`] can ask what `AsyncConnection::transaction` asks).
+trait WriteFn<'c, T>:
+    AsyncFnOnce(&'c mut AsyncPgConnection) -> ApiResult<T>
+    + FnOnce(&'c mut AsyncPgConnection) -> <Self as WriteFn<'c, T>>::Fut
+    + Send
+{
+    type Fut: Future<Output = ApiResult<T>> + Send;
+}
+
+impl<'c, T, F, Fut> WriteFn<'c, T> for F
+where
+    F: AsyncFnOnce(&'c mut AsyncPgConnection) -> ApiResult<T>
+        + FnOnce(&'c mut AsyncPgConnection) -> Fut
+        + Send,
+    Fut: Future<Output = ApiResult<T>> + Send,
+{
+    type Fut = Fut;
+}
+
+/// A versioned row a mutation writes, and the kind of node it is.
+trait Written: Versioned {
+    const KIND: NodeKind;
+}
+
+impl Written for OrganizationRow {
+    const KIND: NodeKind = NodeKind::Organization;
+}
+impl Written for PersonRow {
+    const KIND: NodeKind = NodeKind::Person;
+}
+impl Written for EmploymentRow {
+    const KIND: NodeKind = NodeKind::Employment;
+}
+impl Written for PublicationRow {
+    const KIND: NodeKind = NodeKind::Publication;
+}
+impl Written for AuthorshipRow {
+    const KIND: NodeKind = NodeKind::Authorship;
+}
+impl Written for SourceRow {
+    const KIND: NodeKind = NodeKind::Source;
+}
+
+/// The steps every data mutation shares, written once: the caller's role is
+/// checked first (before the input is read, so that a caller without a
+/// token learns nothing from validation), then each write runs in one
+/// transaction that names its author for the audit trail, and an update or
+/// delete that matched no row says whether the version was stale
+/// (`CONFLICT`) or the row missing (`NOT_FOUND`).
+struct Writer<'a, 'ctx> {
+    ctx: &'a Context<'ctx>,
+    author: Author,
+}
+
+impl<'a, 'ctx> Writer<'a, 'ctx> {
+    /// A writer for an editor's token: `UNAUTHENTICATED` or `FORBIDDEN` otherwise.
+    async fn editor(ctx: &'a Context<'ctx>) -> ApiResult<Self> {
+        let caller = require(ctx, Role::Editor).await?;
+        Ok(Writer {
+            ctx,
+            author: caller.author(),
+        })
+    }
+
+    /// Runs `write` in one transaction that first names the author.
+    async fn run<T, F>(&self, write: F) -> ApiResult<T>
+    where
+        T: Send,
+        F: for<'c> WriteFn<'c, T>,
+    {
+        let author = &self.author;
+        let mut conn = writes::connection(self.ctx.pool()?).await?;
+        conn.transaction(async move |conn| -> ApiResult<T> {
+            writes::name_author(conn, author).await?;
+            write(conn).await
+        })
+        .await
+    }
+
+    /// Applies `changes` to row `id` if it is still at `version`.
+    async fn update<R: Written>(
+        &self,
+        id: i64,
+        version: i32,
+        changes: &R::Changes,
+    ) -> ApiResult<R> {
+        self.update_then(id, version, changes, async |_| Ok(()))
+            .await
+    }
+
+    /// Like [`Writer::update`], then `then` in the same transaction (the
+    /// citations a change brings) once the row is updated.
+    async fn update_then<R, F>(
+        &self,
+        id: i64,
+        version: i32,
+        changes: &R::Changes,
+        then: F,
+    ) -> ApiResult<R>
+    where
+        R: Written,
+        F: for<'c> WriteFn<'c, ()>,
+    {
+        self.run(async move |conn| -> ApiResult<R> {
+            let Some(row) = R::update(conn, id, version, changes).await? else {
+                return Err(stale_or_missing(
+                    R::KIND,
+                    R::version_of(conn, id).await?,
+                    version,
+                ));
+            };
+            then(conn).await?;
+            Ok(row)
+        })
+        .await
+    }
+
+    /// Deletes the row `input` names if it is still at the version given.
+    async fn delete<R: Written>(&self, input: DeleteInput) -> ApiResult<DeletePayload> {
+        let id = node_id("input.id", &input.id, R::KIND)?;
+        let version = input.version;
+        self.run(async move |conn| -> ApiResult<()> {
+            match R::delete(conn, id, version)
+                .await
+                .map_err(ApiError::from_delete)?
+            {
+                Some(_) => Ok(()),
+                None => Err(stale_or_missing(
+                    R::KIND,
+                    R::version_of(conn, id).await?,
+                    version,
+                )),
+            }
+        })
+        .await?;
+        Ok(DeletePayload {
+            deleted_id: ids::encode(R::KIND, id),
+        })
     }
 }
 

@@ -1,20 +1,17 @@
 //! Writes to organizations.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
-use diesel_async::AsyncConnection;
 
 use super::{
-    DeleteInput, DeletePayload, checked_change, checked_date, date_change, date_columns, node_id,
-    nullable, optional_reference, reference_change, required, stale_or_missing,
+    DeleteInput, DeletePayload, Writer, checked_change, checked_date, date_change, node_id,
+    nullable, optional_reference, reference_change, required,
 };
-use crate::auth::Role;
-use crate::db::organizations::NewOrganization;
+use crate::db::organizations::{NewOrganization, OrganizationRow};
 use crate::db::writes::{self, OrganizationChanges};
+use crate::domain::PartialDate;
 use crate::domain::validate::{self, MAX_NAME};
-use crate::graphql::auth::require;
-use crate::graphql::context::ContextExt;
-use crate::graphql::error::{ApiError, ApiResult};
-use crate::graphql::ids::{self, NodeKind};
+use crate::graphql::error::ApiResult;
+use crate::graphql::ids::NodeKind;
 use crate::graphql::organization::{Organization, OrganizationKind};
 use crate::graphql::refs::OrganizationRef;
 use crate::graphql::scalars::PartialDateScalar;
@@ -87,7 +84,7 @@ impl OrganizationMutations {
         ctx: &Context<'_>,
         #[graphql(desc = "The organization to add.")] input: CreateOrganizationInput,
     ) -> ApiResult<OrganizationPayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         validate::slug("input.slug", &input.slug)?;
         validate::text("input.name", &input.name, MAX_NAME)?;
         validate::country("input.country", input.country.as_deref())?;
@@ -101,7 +98,7 @@ impl OrganizationMutations {
         )
         .await?;
         let (founded_on, founded_on_precision) =
-            date_columns(checked_date("input.foundedOn", input.founded_on)?);
+            PartialDate::to_columns(checked_date("input.foundedOn", input.founded_on)?);
         let new = NewOrganization {
             slug: &input.slug,
             name: &input.name,
@@ -112,13 +109,8 @@ impl OrganizationMutations {
             founded_on,
             founded_on_precision,
         };
-        let author = caller.author();
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
-                Ok(writes::insert_organization(conn, &new).await?)
-            })
+        let row = writer
+            .run(async |conn| Ok(writes::insert_organization(conn, &new).await?))
             .await?;
         Ok(OrganizationPayload {
             organization: row.try_into()?,
@@ -132,7 +124,7 @@ impl OrganizationMutations {
         #[graphql(desc = "The organization, the version you read, and the fields to change.")]
         input: UpdateOrganizationInput,
     ) -> ApiResult<OrganizationPayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         let id = node_id("input.id", &input.id, NodeKind::Organization)?;
         let (_, parent_id) = reference_change(
             ctx,
@@ -167,20 +159,8 @@ impl OrganizationMutations {
         if let Some(website) = &changes.website {
             validate::optional_url("input.website", website.as_deref())?;
         }
-        let (author, version) = (caller.author(), input.version);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
-                match writes::update_organization(conn, id, version, &changes).await? {
-                    Some(row) => Ok(row),
-                    None => Err(stale_or_missing(
-                        NodeKind::Organization,
-                        writes::version_of_organization(conn, id).await?,
-                        version,
-                    )),
-                }
-            })
+        let row = writer
+            .update::<OrganizationRow>(id, input.version, &changes)
             .await?;
         Ok(OrganizationPayload {
             organization: row.try_into()?,
@@ -195,27 +175,9 @@ impl OrganizationMutations {
         #[graphql(desc = "The organization to delete and the version you last read.")]
         input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
-        let caller = require(ctx, Role::Editor).await?;
-        let id = node_id("input.id", &input.id, NodeKind::Organization)?;
-        let (author, version) = (caller.author(), input.version);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        conn.transaction(async |conn| -> ApiResult<_> {
-            writes::name_author(conn, &author).await?;
-            match writes::delete_organization(conn, id, version)
-                .await
-                .map_err(ApiError::from_delete)?
-            {
-                Some(_) => Ok(()),
-                None => Err(stale_or_missing(
-                    NodeKind::Organization,
-                    writes::version_of_organization(conn, id).await?,
-                    version,
-                )),
-            }
-        })
-        .await?;
-        Ok(DeletePayload {
-            deleted_id: ids::encode(NodeKind::Organization, id),
-        })
+        Writer::editor(ctx)
+            .await?
+            .delete::<OrganizationRow>(input)
+            .await
     }
 }

@@ -1,17 +1,13 @@
 //! Writes to people.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
-use diesel_async::AsyncConnection;
 
-use super::{DeleteInput, DeletePayload, node_id, nullable, required, stale_or_missing};
-use crate::auth::Role;
-use crate::db::people::NewPerson;
+use super::{DeleteInput, DeletePayload, Writer, node_id, nullable, required};
+use crate::db::people::{NewPerson, PersonRow};
 use crate::db::writes::{self, PersonChanges};
 use crate::domain::validate::{self, MAX_BIO, MAX_NAME};
-use crate::graphql::auth::require;
-use crate::graphql::context::ContextExt;
-use crate::graphql::error::{ApiError, ApiResult};
-use crate::graphql::ids::{self, NodeKind};
+use crate::graphql::error::ApiResult;
+use crate::graphql::ids::NodeKind;
 use crate::graphql::person::Person;
 
 /// A new person.
@@ -63,7 +59,7 @@ impl PersonMutations {
         ctx: &Context<'_>,
         #[graphql(desc = "The person to add.")] input: CreatePersonInput,
     ) -> ApiResult<PersonPayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         validate::slug("input.slug", &input.slug)?;
         validate::text("input.name", &input.name, MAX_NAME)?;
         validate::aliases("input.aliases", &input.aliases)?;
@@ -74,13 +70,8 @@ impl PersonMutations {
             aliases: input.aliases.iter().map(String::as_str).collect(),
             bio: input.bio.as_deref(),
         };
-        let author = caller.author();
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
-                Ok(writes::insert_person(conn, &new).await?)
-            })
+        let row = writer
+            .run(async |conn| Ok(writes::insert_person(conn, &new).await?))
             .await?;
         Ok(PersonPayload { person: row.into() })
     }
@@ -92,7 +83,7 @@ impl PersonMutations {
         #[graphql(desc = "The person, the version you read, and the fields to change.")]
         input: UpdatePersonInput,
     ) -> ApiResult<PersonPayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         let id = node_id("input.id", &input.id, NodeKind::Person)?;
         let changes = PersonChanges {
             slug: required("input.slug", input.slug)?,
@@ -112,20 +103,8 @@ impl PersonMutations {
         if let Some(Some(bio)) = &changes.bio {
             validate::text("input.bio", bio, MAX_BIO)?;
         }
-        let (author, version) = (caller.author(), input.version);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
-                match writes::update_person(conn, id, version, &changes).await? {
-                    Some(row) => Ok(row),
-                    None => Err(stale_or_missing(
-                        NodeKind::Person,
-                        writes::version_of_person(conn, id).await?,
-                        version,
-                    )),
-                }
-            })
+        let row = writer
+            .update::<PersonRow>(id, input.version, &changes)
             .await?;
         Ok(PersonPayload { person: row.into() })
     }
@@ -137,27 +116,6 @@ impl PersonMutations {
         ctx: &Context<'_>,
         #[graphql(desc = "The person to delete and the version you last read.")] input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
-        let caller = require(ctx, Role::Editor).await?;
-        let id = node_id("input.id", &input.id, NodeKind::Person)?;
-        let (author, version) = (caller.author(), input.version);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        conn.transaction(async |conn| -> ApiResult<_> {
-            writes::name_author(conn, &author).await?;
-            match writes::delete_person(conn, id, version)
-                .await
-                .map_err(ApiError::from_delete)?
-            {
-                Some(_) => Ok(()),
-                None => Err(stale_or_missing(
-                    NodeKind::Person,
-                    writes::version_of_person(conn, id).await?,
-                    version,
-                )),
-            }
-        })
-        .await?;
-        Ok(DeletePayload {
-            deleted_id: ids::encode(NodeKind::Person, id),
-        })
+        Writer::editor(ctx).await?.delete::<PersonRow>(input).await
     }
 }

@@ -1,23 +1,19 @@
 //! Writes to publications and their author lists.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
-use diesel_async::AsyncConnection;
 
 use super::{
-    DeleteInput, DeletePayload, checked_change, checked_date, date_change, date_columns, node_id,
+    DeleteInput, DeletePayload, Writer, checked_change, checked_date, date_change, node_id,
     nullable, optional_reference, reference, reference_change, required, sources, sources_change,
-    stale_or_missing,
 };
-use crate::auth::Role;
-use crate::db::authorships::NewAuthorship;
-use crate::db::publications::NewPublication;
+use crate::db::authorships::{AuthorshipRow, NewAuthorship};
+use crate::db::publications::{NewPublication, PublicationRow};
 use crate::db::writes::{self, AuthorshipChanges, PublicationChanges};
+use crate::domain::PartialDate;
 use crate::domain::validate::{self, MAX_NAME, MAX_TITLE};
-use crate::graphql::auth::require;
 use crate::graphql::authorship::Authorship;
-use crate::graphql::context::ContextExt;
-use crate::graphql::error::{ApiError, ApiResult};
-use crate::graphql::ids::{self, NodeKind};
+use crate::graphql::error::ApiResult;
+use crate::graphql::ids::NodeKind;
 use crate::graphql::publication::Publication;
 use crate::graphql::refs::{OrganizationRef, PersonRef, PublicationRef, SourceRef};
 use crate::graphql::scalars::PartialDateScalar;
@@ -147,13 +143,13 @@ impl PublicationMutations {
         ctx: &Context<'_>,
         #[graphql(desc = "The publication to add.")] input: CreatePublicationInput,
     ) -> ApiResult<PublicationPayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         validate::slug("input.slug", &input.slug)?;
         validate::text("input.title", &input.title, MAX_TITLE)?;
         validate::optional_text("input.venue", input.venue.as_deref(), MAX_NAME)?;
         validate::optional_url("input.url", input.url.as_deref())?;
         let (published_on, published_on_precision) =
-            date_columns(checked_date("input.publishedOn", input.published_on)?);
+            PartialDate::to_columns(checked_date("input.publishedOn", input.published_on)?);
         let new = NewPublication {
             slug: &input.slug,
             title: &input.title,
@@ -162,13 +158,8 @@ impl PublicationMutations {
             venue: input.venue.as_deref(),
             url: input.url.as_deref(),
         };
-        let author = caller.author();
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
-                Ok(writes::insert_publication(conn, &new).await?)
-            })
+        let row = writer
+            .run(async |conn| Ok(writes::insert_publication(conn, &new).await?))
             .await?;
         Ok(PublicationPayload {
             publication: row.try_into()?,
@@ -182,7 +173,7 @@ impl PublicationMutations {
         #[graphql(desc = "The publication, the version you read, and the fields to change.")]
         input: UpdatePublicationInput,
     ) -> ApiResult<PublicationPayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         let id = node_id("input.id", &input.id, NodeKind::Publication)?;
         let (published_on, published_on_precision) =
             date_change(checked_change("input.publishedOn", input.published_on)?);
@@ -206,20 +197,8 @@ impl PublicationMutations {
         if let Some(Some(url)) = &changes.url {
             validate::url("input.url", url)?;
         }
-        let (author, version) = (caller.author(), input.version);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
-                match writes::update_publication(conn, id, version, &changes).await? {
-                    Some(row) => Ok(row),
-                    None => Err(stale_or_missing(
-                        NodeKind::Publication,
-                        writes::version_of_publication(conn, id).await?,
-                        version,
-                    )),
-                }
-            })
+        let row = writer
+            .update::<PublicationRow>(id, input.version, &changes)
             .await?;
         Ok(PublicationPayload {
             publication: row.try_into()?,
@@ -234,28 +213,10 @@ impl PublicationMutations {
         #[graphql(desc = "The publication to delete and the version you last read.")]
         input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
-        let caller = require(ctx, Role::Editor).await?;
-        let id = node_id("input.id", &input.id, NodeKind::Publication)?;
-        let (author, version) = (caller.author(), input.version);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        conn.transaction(async |conn| -> ApiResult<_> {
-            writes::name_author(conn, &author).await?;
-            match writes::delete_publication(conn, id, version)
-                .await
-                .map_err(ApiError::from_delete)?
-            {
-                Some(_) => Ok(()),
-                None => Err(stale_or_missing(
-                    NodeKind::Publication,
-                    writes::version_of_publication(conn, id).await?,
-                    version,
-                )),
-            }
-        })
-        .await?;
-        Ok(DeletePayload {
-            deleted_id: ids::encode(NodeKind::Publication, id),
-        })
+        Writer::editor(ctx)
+            .await?
+            .delete::<PublicationRow>(input)
+            .await
     }
 
     /// Adds a person to a publication's author list. Needs an editor token.
@@ -265,7 +226,7 @@ impl PublicationMutations {
         #[graphql(desc = "The publication, the author, their position and the sources.")]
         input: AddAuthorshipInput,
     ) -> ApiResult<AuthorshipPayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         let new = NewAuthorship {
             publication_id: reference(
                 ctx,
@@ -302,11 +263,8 @@ impl PublicationMutations {
             input.sources,
         )
         .await?;
-        let author = caller.author();
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
+        let row = writer
+            .run(async |conn| {
                 let row = writes::insert_authorship(conn, &new).await?;
                 writes::cite_for_authorship(conn, row.id, &sources).await?;
                 Ok(row)
@@ -324,7 +282,7 @@ impl PublicationMutations {
         #[graphql(desc = "The authorship, the version you read, and the fields to change.")]
         input: UpdateAuthorshipInput,
     ) -> ApiResult<AuthorshipPayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         let id = node_id("input.id", &input.id, NodeKind::Authorship)?;
         let (field, person_id) = reference_change(
             ctx,
@@ -361,23 +319,12 @@ impl PublicationMutations {
             position,
             affiliation_id,
         };
-        let (author, version) = (caller.author(), input.version);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
-                let Some(row) = writes::update_authorship(conn, id, version, &changes).await?
-                else {
-                    return Err(stale_or_missing(
-                        NodeKind::Authorship,
-                        writes::version_of_authorship(conn, id).await?,
-                        version,
-                    ));
-                };
+        let row = writer
+            .update_then::<AuthorshipRow, _>(id, input.version, &changes, async |conn| {
                 if let Some(sources) = &sources {
                     writes::replace_authorship_sources(conn, id, sources).await?;
                 }
-                Ok(row)
+                Ok(())
             })
             .await?;
         Ok(AuthorshipPayload {
@@ -392,27 +339,9 @@ impl PublicationMutations {
         #[graphql(desc = "The authorship to remove and the version you last read.")]
         input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
-        let caller = require(ctx, Role::Editor).await?;
-        let id = node_id("input.id", &input.id, NodeKind::Authorship)?;
-        let (author, version) = (caller.author(), input.version);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        conn.transaction(async |conn| -> ApiResult<_> {
-            writes::name_author(conn, &author).await?;
-            match writes::delete_authorship(conn, id, version)
-                .await
-                .map_err(ApiError::from_delete)?
-            {
-                Some(_) => Ok(()),
-                None => Err(stale_or_missing(
-                    NodeKind::Authorship,
-                    writes::version_of_authorship(conn, id).await?,
-                    version,
-                )),
-            }
-        })
-        .await?;
-        Ok(DeletePayload {
-            deleted_id: ids::encode(NodeKind::Authorship, id),
-        })
+        Writer::editor(ctx)
+            .await?
+            .delete::<AuthorshipRow>(input)
+            .await
     }
 }

@@ -1,20 +1,17 @@
 //! Writes to sources.
 
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, SimpleObject};
-use diesel_async::AsyncConnection;
 
 use super::{
-    DeleteInput, DeletePayload, checked_change, checked_date, date_change, date_columns, node_id,
-    nullable, required, stale_or_missing,
+    DeleteInput, DeletePayload, Writer, checked_change, checked_date, date_change, node_id,
+    nullable, required,
 };
-use crate::auth::Role;
-use crate::db::sources::NewSource;
+use crate::db::sources::{NewSource, SourceRow};
 use crate::db::writes::{self, SourceChanges};
+use crate::domain::PartialDate;
 use crate::domain::validate::{self, MAX_NAME, MAX_TITLE};
-use crate::graphql::auth::require;
-use crate::graphql::context::ContextExt;
-use crate::graphql::error::{ApiError, ApiResult};
-use crate::graphql::ids::{self, NodeKind};
+use crate::graphql::error::ApiResult;
+use crate::graphql::ids::NodeKind;
 use crate::graphql::scalars::PartialDateScalar;
 use crate::graphql::source::Source;
 
@@ -66,12 +63,12 @@ impl SourceMutations {
         ctx: &Context<'_>,
         #[graphql(desc = "The source to record.")] input: CreateSourceInput,
     ) -> ApiResult<SourcePayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         validate::url("input.url", &input.url)?;
         validate::optional_text("input.title", input.title.as_deref(), MAX_TITLE)?;
         validate::optional_text("input.publisher", input.publisher.as_deref(), MAX_NAME)?;
         let (published_on, published_on_precision) =
-            date_columns(checked_date("input.publishedOn", input.published_on)?);
+            PartialDate::to_columns(checked_date("input.publishedOn", input.published_on)?);
         let new = NewSource {
             url: &input.url,
             title: input.title.as_deref(),
@@ -79,13 +76,8 @@ impl SourceMutations {
             published_on,
             published_on_precision,
         };
-        let author = caller.author();
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
-                Ok(writes::insert_source(conn, &new).await?)
-            })
+        let row = writer
+            .run(async |conn| Ok(writes::insert_source(conn, &new).await?))
             .await?;
         Ok(SourcePayload {
             source: row.try_into()?,
@@ -99,7 +91,7 @@ impl SourceMutations {
         #[graphql(desc = "The source, the version you read, and the fields to change.")]
         input: UpdateSourceInput,
     ) -> ApiResult<SourcePayload> {
-        let caller = require(ctx, Role::Editor).await?;
+        let writer = Writer::editor(ctx).await?;
         let id = node_id("input.id", &input.id, NodeKind::Source)?;
         let (published_on, published_on_precision) =
             date_change(checked_change("input.publishedOn", input.published_on)?);
@@ -119,20 +111,8 @@ impl SourceMutations {
         if let Some(Some(publisher)) = &changes.publisher {
             validate::text("input.publisher", publisher, MAX_NAME)?;
         }
-        let (author, version) = (caller.author(), input.version);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        let row = conn
-            .transaction(async |conn| -> ApiResult<_> {
-                writes::name_author(conn, &author).await?;
-                match writes::update_source(conn, id, version, &changes).await? {
-                    Some(row) => Ok(row),
-                    None => Err(stale_or_missing(
-                        NodeKind::Source,
-                        writes::version_of_source(conn, id).await?,
-                        version,
-                    )),
-                }
-            })
+        let row = writer
+            .update::<SourceRow>(id, input.version, &changes)
             .await?;
         Ok(SourcePayload {
             source: row.try_into()?,
@@ -146,27 +126,6 @@ impl SourceMutations {
         ctx: &Context<'_>,
         #[graphql(desc = "The source to delete and the version you last read.")] input: DeleteInput,
     ) -> ApiResult<DeletePayload> {
-        let caller = require(ctx, Role::Editor).await?;
-        let id = node_id("input.id", &input.id, NodeKind::Source)?;
-        let (author, version) = (caller.author(), input.version);
-        let mut conn = writes::connection(ctx.pool()?).await?;
-        conn.transaction(async |conn| -> ApiResult<_> {
-            writes::name_author(conn, &author).await?;
-            match writes::delete_source(conn, id, version)
-                .await
-                .map_err(ApiError::from_delete)?
-            {
-                Some(_) => Ok(()),
-                None => Err(stale_or_missing(
-                    NodeKind::Source,
-                    writes::version_of_source(conn, id).await?,
-                    version,
-                )),
-            }
-        })
-        .await?;
-        Ok(DeletePayload {
-            deleted_id: ids::encode(NodeKind::Source, id),
-        })
+        Writer::editor(ctx).await?.delete::<SourceRow>(input).await
     }
 }
