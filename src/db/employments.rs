@@ -518,6 +518,12 @@ pub fn listing_order(started_on: Option<NaiveDate>, id: i64) -> impl Ord {
 }
 
 /// How many stints each root organization's listing has in all.
+///
+/// Counted per root, by the index on `organization_id`: as a join, the
+/// point-in-time filter's estimate (a CASE compared with a list, guessed at
+/// 1% of all stints) made PostgreSQL scan the whole table in parallel and
+/// filter it, 63 ms for the largest organization at 100,000 people where the
+/// index takes 19 ms.
 pub async fn listing_counts(
     conn: &mut AsyncPgConnection,
     root_ids: &[i64],
@@ -525,11 +531,12 @@ pub async fn listing_counts(
 ) -> QueryResult<Vec<ScopedCount>> {
     let sql = format!(
         "{SCOPE_CTE}
-        SELECT roots.root_id, count(e.id) AS count
-        FROM roots LEFT JOIN employments e
-          ON e.organization_id = ANY(roots.organization_ids)
-         AND {SCOPE_FILTER}
-        GROUP BY roots.root_id"
+        SELECT roots.root_id, counted.count
+        FROM roots CROSS JOIN LATERAL (
+            SELECT count(*) AS count FROM employments e
+            WHERE e.organization_id = ANY(roots.organization_ids)
+              AND {SCOPE_FILTER}
+        ) counted"
     );
     Prepared(
         diesel::sql_query(sql)
