@@ -840,13 +840,18 @@ pub async fn people(
         &person_order(None)?,
         args,
     )?;
-    let rows = db::filter::people(&mut *ctx.pool()?.get().await?, &filter, &paged.page).await?;
+    let filter = Arc::new(filter);
+    let (rows, total) = TotalCount::FilteredPeople(filter.clone())
+        .beside(ctx, async {
+            Ok(db::filter::people(&mut *ctx.pool()?.get().await?, &filter, &paged.page).await?)
+        })
+        .await?;
     let order = paged.page.order.clone();
     connection(
         &paged,
         args,
         rows,
-        TotalCount::FilteredPeople(Arc::new(filter)),
+        total,
         |r| {
             let values = order
                 .iter()
@@ -879,14 +884,21 @@ pub async fn organizations(
         &organization_order(None)?,
         args,
     )?;
-    let rows =
-        db::filter::organizations(&mut *ctx.pool()?.get().await?, &filter, &paged.page).await?;
+    let filter = Arc::new(filter);
+    let (rows, total) = TotalCount::FilteredOrganizations(filter.clone())
+        .beside(ctx, async {
+            Ok(
+                db::filter::organizations(&mut *ctx.pool()?.get().await?, &filter, &paged.page)
+                    .await?,
+            )
+        })
+        .await?;
     let order = paged.page.order.clone();
     connection(
         &paged,
         args,
         rows,
-        TotalCount::FilteredOrganizations(Arc::new(filter)),
+        total,
         |r| {
             let values = order
                 .iter()
@@ -916,14 +928,21 @@ pub async fn publications(
         &publication_order(None)?,
         args,
     )?;
-    let rows =
-        db::filter::publications(&mut *ctx.pool()?.get().await?, &filter, &paged.page).await?;
+    let filter = Arc::new(filter);
+    let (rows, total) = TotalCount::FilteredPublications(filter.clone())
+        .beside(ctx, async {
+            Ok(
+                db::filter::publications(&mut *ctx.pool()?.get().await?, &filter, &paged.page)
+                    .await?,
+            )
+        })
+        .await?;
     let order = paged.page.order.clone();
     connection(
         &paged,
         args,
         rows,
-        TotalCount::FilteredPublications(Arc::new(filter)),
+        total,
         |r| {
             let values = order
                 .iter()
@@ -1058,12 +1077,15 @@ pub async fn organization_stints(
         filter: filter.clone(),
         page: paged.page.clone(),
     };
-    let page = ctx.loader()?.load_one(key).await?.unwrap_or_default();
-    let total = TotalCount::FilteredStints(StintCountKey {
+    let (page, total) = TotalCount::FilteredStints(StintCountKey {
         organization_id,
         include_units,
         filter,
-    });
+    })
+    .beside(ctx, async {
+        Ok(ctx.loader()?.load_one(key).await?.unwrap_or_default())
+    })
+    .await?;
     let order = paged.page.order.clone();
     let indices: Vec<usize> = (0..page.len()).collect();
     connection(
@@ -1237,7 +1259,11 @@ pub async fn alumni(
         limit: paged.page.limit,
         backward: paged.page.backward,
     };
-    let people = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+    let (people, total) = total
+        .beside(ctx, async {
+            Ok(ctx.loader()?.load_one(key).await?.unwrap_or_default())
+        })
+        .await?;
     connection(
         &paged,
         args,
@@ -1290,20 +1316,28 @@ pub async fn people_matching(
 ) -> ApiResult<PersonConnection> {
     let list = List::PeopleMatching;
     let paged = ranked_page(list, args)?;
-    let rows = db::filter::people_matching(
-        &mut *ctx.pool()?.get().await?,
-        &query,
+    let (after, before) = (
         rank(list, "after", args.after.as_deref())?,
         rank(list, "before", args.before.as_deref())?,
-        paged.page.limit,
-        paged.page.backward,
-    )
-    .await?;
+    );
+    let (rows, total) = TotalCount::PeopleMatching(query.clone())
+        .beside(ctx, async {
+            Ok(db::filter::people_matching(
+                &mut *ctx.pool()?.get().await?,
+                &query,
+                after,
+                before,
+                paged.page.limit,
+                paged.page.backward,
+            )
+            .await?)
+        })
+        .await?;
     connection(
         &paged,
         args,
         rows,
-        TotalCount::PeopleMatching(query),
+        total,
         |r| vec![Json::from(r.score), Json::from(r.person.id)],
         |r| Ok(Eager(Person::from(r.person))),
     )
@@ -1319,21 +1353,32 @@ pub async fn organizations_matching(
     let list = List::OrganizationsMatching;
     let paged = ranked_page(list, args)?;
     let kind = kind.map(OrganizationKind::as_db);
-    let rows = db::filter::organizations_matching(
-        &mut *ctx.pool()?.get().await?,
-        &query,
-        kind,
+    let (after, before) = (
         rank(list, "after", args.after.as_deref())?,
         rank(list, "before", args.before.as_deref())?,
-        paged.page.limit,
-        paged.page.backward,
-    )
+    );
+    let (rows, total) = TotalCount::OrganizationsMatching {
+        query: query.clone(),
+        kind,
+    }
+    .beside(ctx, async {
+        Ok(db::filter::organizations_matching(
+            &mut *ctx.pool()?.get().await?,
+            &query,
+            kind,
+            after,
+            before,
+            paged.page.limit,
+            paged.page.backward,
+        )
+        .await?)
+    })
     .await?;
     connection(
         &paged,
         args,
         rows,
-        TotalCount::OrganizationsMatching { query, kind },
+        total,
         |r| vec![Json::from(r.score), Json::from(r.organization.id)],
         |r| Organization::try_from(r.organization).map(Eager),
     )

@@ -377,13 +377,17 @@ impl Organization {
             limit: limit + 1,
             columns: columns_for(&connection_nodes(ctx.field()), Person::DETAIL_FIELDS),
         };
-        let people = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+        let (people, total) = TotalCount::Alumni(AlumniCount(self.id))
+            .beside(ctx, async {
+                Ok(ctx.loader()?.load_one(key).await?.unwrap_or_default())
+            })
+            .await?;
         keyset_page(
             list,
             people,
             limit,
             after.is_some(),
-            TotalCount::Alumni(AlumniCount(self.id)),
+            total,
             |person| (person.name.clone(), person.id),
             |person| Ok(Eager(person)),
         )
@@ -548,13 +552,16 @@ impl Organization {
             limit: limit + 1,
             columns: listing_columns(ctx),
         };
-        let page = ctx.loader()?.load_one(key).await?.unwrap_or_default();
-        let has_next_page = page.len() as i64 > limit;
-        let shown = page.len().min(usize::try_from(limit).unwrap_or(usize::MAX));
-        let total = TotalCount::OrganizationEmployments(ListingCountKey {
+        let (page, total) = TotalCount::OrganizationEmployments(ListingCountKey {
             organization_id: self.id,
             scope,
-        });
+        })
+        .beside(ctx, async {
+            Ok(ctx.loader()?.load_one(key).await?.unwrap_or_default())
+        })
+        .await?;
+        let has_next_page = page.len() as i64 > limit;
+        let shown = page.len().min(usize::try_from(limit).unwrap_or(usize::MAX));
         let mut connection =
             Connection::with_additional_fields(cursor.is_some(), has_next_page, total);
         for stint in EagerItem::of(&page, 0..shown) {

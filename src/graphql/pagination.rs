@@ -7,6 +7,9 @@
 use async_graphql::connection::{Connection, CursorType, Edge};
 use async_graphql::{Context, Object, OutputType};
 use std::sync::Arc;
+use std::time::Duration;
+
+use deadpool::managed::Timeouts;
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -224,45 +227,95 @@ pub enum TotalCount {
     FilteredOrganizations(Arc<db::filter::Pred<db::filter::OrganizationLeaf>>),
     FilteredPublications(Arc<db::filter::Pred<db::filter::PublicationLeaf>>),
     FilteredStints(super::filter::StintCountKey),
+    /// Counted beside the page (see [`TotalCount::beside`]); a failed count
+    /// is the `totalCount` field's error, as it would have been.
+    Counted(ApiResult<i64>),
+}
+
+impl TotalCount {
+    /// Loads a page with `page` and, when the connection's selection asks
+    /// for `totalCount`, counts the list at the same time: the two
+    /// statements do not depend on each other, so neither need wait for the
+    /// other.
+    ///
+    /// Only on a connection that is free right now: a count that queued for
+    /// the pool while its own page held a connection could time out where
+    /// counting after the page would not (a pool of one, a page waiting on a
+    /// lock). Without one, the count runs after the page as before.
+    pub async fn beside<T>(
+        self,
+        ctx: &Context<'_>,
+        page: impl Future<Output = ApiResult<T>>,
+    ) -> ApiResult<(T, TotalCount)> {
+        if !ctx.look_ahead().field("totalCount").exists() {
+            return Ok((page.await?, self));
+        }
+        let pool = ctx.pool()?;
+        let at_once = Timeouts {
+            wait: Some(Duration::ZERO),
+            ..pool.timeouts()
+        };
+        let Ok(spare) = pool.timeout_get(&at_once).await else {
+            return Ok((page.await?, self));
+        };
+        let (page, count) = futures_util::join!(page, self.count(ctx, Some(spare)));
+        Ok((page?, TotalCount::Counted(count)))
+    }
+
+    /// The count, on `spare` when given (loader counts batch on the
+    /// loader's own connections, so they give it back first).
+    async fn count(&self, ctx: &Context<'_>, spare: Option<db::DbConn>) -> ApiResult<i64> {
+        let loaded = |count: Option<i64>| count.unwrap_or(0);
+        match self {
+            TotalCount::Counted(count) => return count.clone(),
+            TotalCount::OrganizationEmployments(key) => {
+                drop(spare);
+                return Ok(loaded(ctx.loader()?.load_one(key.clone()).await?));
+            }
+            TotalCount::Alumni(key) => {
+                drop(spare);
+                return Ok(loaded(ctx.loader()?.load_one(*key).await?));
+            }
+            TotalCount::FilteredStints(key) => {
+                drop(spare);
+                return Ok(loaded(ctx.loader()?.load_one(key.clone()).await?));
+            }
+            _ => {}
+        }
+        let mut conn = match spare {
+            Some(conn) => conn,
+            None => ctx.pool()?.get().await?,
+        };
+        let conn = &mut *conn;
+        Ok(match self {
+            TotalCount::People => db::people::count(conn).await?,
+            TotalCount::PeopleMatching(query) => db::search::people_count(conn, query).await?,
+            TotalCount::OrganizationsMatching { query, kind } => {
+                db::search::organizations_count(conn, query, *kind).await?
+            }
+            TotalCount::Organizations { kind } => db::organizations::count(conn, *kind).await?,
+            TotalCount::Publications => db::publications::count(conn).await?,
+            TotalCount::Audit(filter) => db::audit::count(conn, filter).await?,
+            TotalCount::FilteredPeople(filter) => db::filter::people_count(conn, filter).await?,
+            TotalCount::FilteredOrganizations(filter) => {
+                db::filter::organizations_count(conn, filter).await?
+            }
+            TotalCount::FilteredPublications(filter) => {
+                db::filter::publications_count(conn, filter).await?
+            }
+            TotalCount::OrganizationEmployments(_)
+            | TotalCount::Alumni(_)
+            | TotalCount::FilteredStints(_)
+            | TotalCount::Counted(_) => unreachable!("answered above"),
+        })
+    }
 }
 
 #[Object]
 impl TotalCount {
     /// The number of items in the whole list, across all pages.
     async fn total_count(&self, ctx: &Context<'_>) -> ApiResult<i64> {
-        let pool = ctx.pool()?;
-        match self {
-            TotalCount::OrganizationEmployments(key) => {
-                Ok(ctx.loader()?.load_one(key.clone()).await?.unwrap_or(0))
-            }
-            TotalCount::Alumni(key) => Ok(ctx.loader()?.load_one(*key).await?.unwrap_or(0)),
-            TotalCount::People => Ok(db::people::count(&mut *pool.get().await?).await?),
-            TotalCount::PeopleMatching(query) => {
-                Ok(db::search::people_count(&mut *pool.get().await?, query).await?)
-            }
-            TotalCount::OrganizationsMatching { query, kind } => {
-                Ok(db::search::organizations_count(&mut *pool.get().await?, query, *kind).await?)
-            }
-            TotalCount::Organizations { kind } => {
-                Ok(db::organizations::count(&mut *pool.get().await?, *kind).await?)
-            }
-            TotalCount::Publications => Ok(db::publications::count(&mut *pool.get().await?).await?),
-            TotalCount::Audit(filter) => {
-                Ok(db::audit::count(&mut *pool.get().await?, filter).await?)
-            }
-            TotalCount::FilteredPeople(filter) => {
-                Ok(db::filter::people_count(&mut *pool.get().await?, filter).await?)
-            }
-            TotalCount::FilteredOrganizations(filter) => {
-                Ok(db::filter::organizations_count(&mut *pool.get().await?, filter).await?)
-            }
-            TotalCount::FilteredPublications(filter) => {
-                Ok(db::filter::publications_count(&mut *pool.get().await?, filter).await?)
-            }
-            TotalCount::FilteredStints(key) => {
-                Ok(ctx.loader()?.load_one(key.clone()).await?.unwrap_or(0))
-            }
-        }
+        self.count(ctx, None).await
     }
 }
 

@@ -174,26 +174,34 @@ impl Query {
         let mut conn = ctx.pool()?.get().await?;
         if let Some(query) = search_text(search)? {
             let after: Option<RankCursor> = Cursor::decode(List::PeopleMatching, after.as_deref())?;
-            let rows = db::search::people(&mut conn, &query, after, limit + 1).await?;
+            let (rows, total) = TotalCount::PeopleMatching(query.clone())
+                .beside(ctx, async {
+                    Ok(db::search::people(&mut conn, &query, after, limit + 1).await?)
+                })
+                .await?;
             return keyset_page(
                 List::PeopleMatching,
                 rows,
                 limit,
                 after.is_some(),
-                TotalCount::PeopleMatching(query),
+                total,
                 |(score, r)| (*score, r.id),
                 |(_, r)| Ok(Eager(Person::from(r))),
             );
         }
         let after: Option<NameCursor> = Cursor::decode(List::People, after.as_deref())?;
         let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
-        let rows = db::people::page(&mut conn, keyset, limit + 1).await?;
+        let (rows, total) = TotalCount::People
+            .beside(ctx, async {
+                Ok(db::people::page(&mut conn, keyset, limit + 1).await?)
+            })
+            .await?;
         keyset_page(
             List::People,
             rows,
             limit,
             after.is_some(),
-            TotalCount::People,
+            total,
             |r| (r.name.clone(), r.id),
             |r| Ok(Eager(Person::from(r))),
         )
@@ -278,26 +286,37 @@ impl Query {
         if let Some(query) = search_text(search)? {
             let after: Option<RankCursor> =
                 Cursor::decode(List::OrganizationsMatching, after.as_deref())?;
-            let rows = db::search::organizations(&mut conn, &query, kind, after, limit + 1).await?;
+            let (rows, total) = TotalCount::OrganizationsMatching {
+                query: query.clone(),
+                kind,
+            }
+            .beside(ctx, async {
+                Ok(db::search::organizations(&mut conn, &query, kind, after, limit + 1).await?)
+            })
+            .await?;
             return keyset_page(
                 List::OrganizationsMatching,
                 rows,
                 limit,
                 after.is_some(),
-                TotalCount::OrganizationsMatching { query, kind },
+                total,
                 |(score, r)| (*score, r.id),
                 |(_, r)| Organization::try_from(r).map(Eager),
             );
         }
         let after: Option<NameCursor> = Cursor::decode(List::Organizations, after.as_deref())?;
         let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
-        let rows = db::organizations::page(&mut conn, kind, keyset, limit + 1).await?;
+        let (rows, total) = TotalCount::Organizations { kind }
+            .beside(ctx, async {
+                Ok(db::organizations::page(&mut conn, kind, keyset, limit + 1).await?)
+            })
+            .await?;
         keyset_page(
             List::Organizations,
             rows,
             limit,
             after.is_some(),
-            TotalCount::Organizations { kind },
+            total,
             |r| (r.name.clone(), r.id),
             |r| Organization::try_from(r).map(Eager),
         )
@@ -360,14 +379,20 @@ impl Query {
         let limit = page_size(first)?;
         let after: Option<NameCursor> = Cursor::decode(List::Publications, after.as_deref())?;
         let keyset = after.as_ref().map(|(title, id)| (title.as_str(), *id));
-        let rows =
-            db::publications::page(&mut *ctx.pool()?.get().await?, keyset, limit + 1).await?;
+        let (rows, total) = TotalCount::Publications
+            .beside(ctx, async {
+                Ok(
+                    db::publications::page(&mut *ctx.pool()?.get().await?, keyset, limit + 1)
+                        .await?,
+                )
+            })
+            .await?;
         keyset_page(
             List::Publications,
             rows,
             limit,
             after.is_some(),
-            TotalCount::Publications,
+            total,
             |r| (r.title.clone(), r.id),
             Publication::try_from,
         )

@@ -2,7 +2,9 @@
 
 use serde_json::{Value, json};
 
-use crate::support::{TestApp, error_codes, strings};
+use diesel_async::SimpleAsyncConnection;
+
+use crate::support::{TestApp, error_codes, strings, wait_for_lock_waits};
 
 /// Follows `endCursor` until the last page; returns every page's values at `field`.
 async fn walk(
@@ -236,5 +238,57 @@ async fn dated_and_undated_stints_page_in_listing_order_at_any_page_size() {
                 "page size {page_size}, units {include_units}"
             );
         }
+    }
+}
+
+/// A page and its `totalCount` do not depend on each other, so the count is
+/// not sent after the page has come back: with `people` locked, both of the
+/// request's statements wait on the lock at the same time. The answer is the
+/// one read without the lock, for a plain list, a filtered one and a nested
+/// one counted through the loader.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_page_and_its_total_count_are_read_at_the_same_time() {
+    let app = TestApp::spawn_seeded().await;
+    for (query, table) in [
+        (
+            "{ people(first: 2) { totalCount nodes { slug } } }",
+            "people",
+        ),
+        (
+            r#"{ people(first: 2, where: {currentlyAt: {slug: "mistral"}}) { totalCount nodes { slug } } }"#,
+            "people",
+        ),
+        (
+            r#"{ organization(slug: "meta") { employments(first: 2) { totalCount nodes { title } } } }"#,
+            "employments",
+        ),
+    ] {
+        let expected = app.data(query).await;
+        let mut holder = app.conn().await;
+        holder
+            .batch_execute(&format!(
+                "BEGIN; LOCK TABLE {table} IN ACCESS EXCLUSIVE MODE"
+            ))
+            .await
+            .expect("lock");
+        let request = tokio::spawn(
+            reqwest::Client::new()
+                .post(app.url("/graphql"))
+                .json(&json!({ "query": query }))
+                .send(),
+        );
+        let mut watcher = crate::support::establish(&app.database_url)
+            .await
+            .expect("connect");
+        wait_for_lock_waits(&mut watcher, 2).await;
+        holder.batch_execute("ROLLBACK").await.expect("unlock");
+        let answer: Value = request
+            .await
+            .expect("the request task")
+            .expect("an answer")
+            .json()
+            .await
+            .expect("JSON");
+        assert_eq!(answer["data"], expected, "{query}: {answer:#}");
     }
 }

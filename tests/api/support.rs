@@ -425,12 +425,19 @@ pub fn strings(list: &Value, field: impl Fn(&Value) -> &Value) -> Vec<String> {
 /// Waits until a session of `conn`'s database waits for a lock (a request the
 /// test holds inside PostgreSQL); panics after 30 s.
 pub async fn wait_for_a_lock_wait(conn: &mut AsyncPgConnection) {
+    wait_for_lock_waits(conn, 1).await;
+}
+
+/// Waits until `sessions` sessions of `conn`'s database wait for a lock at
+/// once; panics after 30 s with the most seen.
+pub async fn wait_for_lock_waits(conn: &mut AsyncPgConnection, sessions: i64) {
     #[derive(diesel::QueryableByName)]
     struct Waiting {
         #[diesel(sql_type = diesel::sql_types::BigInt)]
         n: i64,
     }
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let mut most = 0;
     while std::time::Instant::now() < deadline {
         // Inside a transaction (the caller holds its lock in one),
         // pg_stat_activity is read once and kept: drop that copy each time.
@@ -445,10 +452,11 @@ pub async fn wait_for_a_lock_wait(conn: &mut AsyncPgConnection) {
         .get_result(conn)
         .await
         .expect("activity");
-        if row.n > 0 {
+        most = most.max(row.n);
+        if row.n >= sessions {
             return;
         }
         tokio::time::sleep(std::time::Duration::from_millis(25)).await;
     }
-    panic!("no request reached the lock");
+    panic!("{sessions} sessions never waited on a lock at once (at most {most})");
 }
