@@ -14,17 +14,17 @@ use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use chrono::NaiveDate;
 
-use super::organization::Organization;
 use super::person::Person;
 use crate::db::analytics::{CohortMemberRow, FlowEnds, FlowMoveRow, FlowQuery, FlowRow};
 use crate::db::attestations::AttestationRow;
 use crate::db::authorships::AuthorshipRow;
+use crate::db::columns::ColumnSet;
 use crate::db::employments::{EmploymentRow, ListingColumns, ListingCursor, OrganizationScope};
-use crate::db::organizations::OrganizationRow;
-use crate::db::people::PersonRow;
+use crate::db::organizations::{OrganizationRead, OrganizationRow};
+use crate::db::people::{PersonRead, PersonRow};
 use crate::db::publications::PublicationRow;
 use crate::db::sources::SourceRow;
-use crate::db::{self, Columns, DbPool};
+use crate::db::{self, DbPool};
 use crate::domain::chronology::{ChronologyKey, SuccessionKey};
 
 /// The loader behind every batch; cheap to create per request.
@@ -197,7 +197,7 @@ id_key!(/// A stint's attestations, by date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StintsWithOrganizationsOf {
     pub person_id: i64,
-    pub organization: Columns,
+    pub organization: ColumnSet<OrganizationRead>,
 }
 
 /// One page of an organization's stints.
@@ -288,7 +288,7 @@ impl Loader<StintsWithOrganizationsOf> for Db {
         keys: &[StintsWithOrganizationsOf],
     ) -> Result<HashMap<StintsWithOrganizationsOf, Self::Value>, ApiError> {
         let mut conn = self.conn().await?;
-        let mut batches: HashMap<Columns, Vec<i64>> = HashMap::new();
+        let mut batches: HashMap<ColumnSet<OrganizationRead>, Vec<i64>> = HashMap::new();
         for key in keys {
             batches
                 .entry(key.organization)
@@ -303,12 +303,10 @@ impl Loader<StintsWithOrganizationsOf> for Db {
                     .await?;
             for row in rows {
                 let mut stint = Employment::try_from(row.stint)?;
-                stint.preloaded_organization = Some(Organization::from_parts(
-                    stint.organization_id,
-                    row.org_slug,
-                    row.org_name,
-                    row.organization.0,
-                )?);
+                let read = row.organization.0.ok_or_else(|| {
+                    ApiError::internal(format!("stint {} read without its organization", stint.id))
+                })?;
+                stint.preloaded_organization = Some(read.into());
                 let key = StintsWithOrganizationsOf {
                     person_id: stint.person_id,
                     organization,
@@ -547,7 +545,7 @@ pub struct AlumniPageKey {
     pub organization_id: i64,
     pub after: Option<NameKeyset>,
     pub limit: i64,
-    pub columns: Columns,
+    pub columns: ColumnSet<PersonRead>,
 }
 
 /// An organization's talent flows in one direction, between two dates.
@@ -655,7 +653,7 @@ impl Loader<AlumniPageKey> for Db {
         keys: &[AlumniPageKey],
     ) -> Result<HashMap<AlumniPageKey, Self::Value>, ApiError> {
         let mut conn = self.conn().await?;
-        type Batch = (Option<NameKeyset>, i64, Columns);
+        type Batch = (Option<NameKeyset>, i64, ColumnSet<PersonRead>);
         let mut batches: HashMap<Batch, Vec<i64>> = HashMap::new();
         for key in keys {
             batches
@@ -676,7 +674,7 @@ impl Loader<AlumniPageKey> for Db {
                     limit,
                     columns,
                 };
-                let person = Person::from_parts(row.person, row.detail.0);
+                let person = Person::from(row.person);
                 pages.entry(key).or_default().push(person);
             }
         }
@@ -837,11 +835,8 @@ impl Loader<FlowMovesKey> for Db {
 pub(crate) fn listed_stint(
     row: crate::db::employments::ScopedEmploymentRow,
 ) -> Result<Employment, ApiError> {
-    let person = row.person.0.map(|person| {
-        let brief = person.into_brief(&row.employment);
-        Person::from_parts(brief, row.person_detail.0.map(Into::into))
-    });
-    let mut stint = Employment::from_parts(row.employment, row.detail.0)?;
+    let person = row.person.0.map(Person::from);
+    let mut stint = Employment::try_from(row.employment)?;
     stint.preloaded_person = person;
     Ok(stint)
 }
