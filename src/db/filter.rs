@@ -21,7 +21,7 @@ use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::columns::ColumnSet;
 use super::employments::{AtDay, EmploymentRead, SCOPE_FILTER, ScopedEmploymentRow};
-use super::organizations::OrganizationRow;
+use super::organizations::{OrganizationRead, OrganizationRow};
 use super::people::{PersonRead, PersonRow};
 use super::publications::PublicationRow;
 
@@ -686,8 +686,10 @@ pub async fn people_count(
     Ok(sql.get_result::<Counted>(conn).await?.count)
 }
 
-const ORGANIZATION_COLUMNS: &str = "o.id, o.slug, o.name, o.kind, o.parent_id, o.country, \
-    o.website, o.founded_on, o.founded_on_precision, o.version";
+/// Every column of an organization aliased `o`, as [`OrganizationRow`] reads them.
+fn organization_columns() -> String {
+    ColumnSet::<OrganizationRead>::all().select("o")
+}
 
 /// A page of organizations.
 pub async fn organizations(
@@ -701,7 +703,8 @@ pub async fn organizations(
 /// The statement [`organizations`] sends, for `EXPLAIN`.
 pub fn organizations_statement(filter: &Pred<OrganizationLeaf>, page: &Page) -> Sql {
     let mut sql = Sql::new(&format!(
-        "SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE "
+        "SELECT {} FROM organizations o WHERE ",
+        organization_columns()
     ));
     sql.append(filter.to_sql(&organization_leaf))
         .push(" AND ")
@@ -967,7 +970,10 @@ pub async fn organizations_matching(
     limit: i64,
     backward: bool,
 ) -> QueryResult<Vec<RankedOrganization>> {
-    let mut sql = Sql::new(&format!("SELECT hits.score, {ORGANIZATION_COLUMNS} FROM ("));
+    let mut sql = Sql::new(&format!(
+        "SELECT hits.score, {} FROM (",
+        organization_columns()
+    ));
     let kind = kind.map_or(Value::NullText, |k| Value::Text(k.to_owned()));
     sql.append(Sql::template(
         super::search::ORGANIZATION_HITS,

@@ -44,10 +44,13 @@ pub fn fields_named<'a>(objects: &[SelectionField<'a>], name: &str) -> Vec<Selec
 mod tests {
     use std::collections::BTreeSet;
 
+    use crate::db::authorships::AuthorshipRead;
     use crate::db::columns::Entity;
     use crate::db::employments::EmploymentRead;
     use crate::db::organizations::OrganizationRead;
     use crate::db::people::PersonRead;
+    use crate::db::publications::PublicationRead;
+    use crate::db::sources::SourceRead;
 
     /// The fields of the object type `name`, as the schema serves them.
     async fn api_fields(name: &str) -> BTreeSet<String> {
@@ -87,5 +90,8 @@ mod tests {
         declaration_agrees_with_the_api::<OrganizationRead>("Organization").await;
         declaration_agrees_with_the_api::<PersonRead>("Person").await;
         declaration_agrees_with_the_api::<EmploymentRead>("Employment").await;
+        declaration_agrees_with_the_api::<PublicationRead>("Publication").await;
+        declaration_agrees_with_the_api::<AuthorshipRead>("Authorship").await;
+        declaration_agrees_with_the_api::<SourceRead>("Source").await;
     }
 }
