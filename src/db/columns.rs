@@ -112,6 +112,11 @@ impl<E: Entity> ColumnSet<E> {
         set
     }
 
+    /// The columns of either set.
+    pub fn union(self, other: Self) -> Self {
+        Self::of(self.bits | other.bits)
+    }
+
     fn columns(self) -> impl Iterator<Item = (usize, &'static Column)> {
         E::COLUMNS
             .iter()

@@ -165,13 +165,26 @@ pub struct ListingCursor {
     pub id: i64,
 }
 
-/// What a listing reads beside each stint's core columns.
+/// The columns a listing reads: of its stints, and of their people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ListingColumns {
     pub stint: ColumnSet<EmploymentRead>,
     /// The stint's person, read by the same statement; `None` when the query
     /// asks for no person.
     pub person: Option<ColumnSet<PersonRead>>,
+}
+
+impl ListingColumns {
+    /// What either reads: one statement for two readers.
+    pub fn union(self, other: Self) -> Self {
+        ListingColumns {
+            stint: self.stint.union(other.stint),
+            person: match (self.person, other.person) {
+                (Some(a), Some(b)) => Some(a.union(b)),
+                (a, b) => a.or(b),
+            },
+        }
+    }
 }
 
 #[derive(Debug, QueryableByName)]

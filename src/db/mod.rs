@@ -1,5 +1,7 @@
 //! The database layer: the connection pool, embedded migrations, and one module
 //! per table with its row types and the small named queries that read it.
+//! Each entity's columns are declared once ([`columns::entity!`]); its row
+//! types and select lists derive from that declaration.
 //!
 //! Every statement the pool's connections send is counted (see
 //! [`StatementCounter`]): tests use the count to prove that nested GraphQL
