@@ -11,7 +11,7 @@
 //!   other one an `Option` that is `None` when the statement left it out.
 //!   It is read by name, so one type serves every select list; beside
 //!   another table's columns it is read under the entity's prefix
-//!   ([`Prefixed`], e.g. `org_kind` beside a stint's `kind`-less row);
+//!   ([`Prefixed`], e.g. `org_version` beside a stint's own `version`);
 //! - the set of columns a selection needs ([`ColumnSet::for_fields`]) and its
 //!   select lists ([`ColumnSet::select`], [`ColumnSet::select_prefixed`]);
 //! - the list of GraphQL fields the entity answers from columns, and
