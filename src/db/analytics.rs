@@ -6,9 +6,10 @@ use diesel::prelude::*;
 use diesel::sql_types::{Array, BigInt, Date, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::Prepared;
+use super::columns::ColumnSet;
 use super::organizations::OrganizationRow;
-use super::people::{PersonBrief, PersonDetail};
-use super::{Columns, Omissible, Prepared};
+use super::people::PersonRead;
 
 /// `inside_$1 (root, org_id)`: each organization in the trees of the roots
 /// `$1`, walked down from the roots (so it costs the size of those trees).
@@ -27,9 +28,7 @@ pub struct AlumnusRow {
     #[diesel(sql_type = BigInt)]
     pub root_id: i64,
     #[diesel(embed)]
-    pub person: PersonBrief,
-    #[diesel(embed)]
-    pub detail: Omissible<PersonDetail>,
+    pub person: PersonRead,
 }
 
 #[derive(Debug, QueryableByName)]
@@ -48,15 +47,11 @@ pub async fn alumni_pages(
     root_ids: &[i64],
     after: Option<(&str, i64)>,
     limit: i64,
-    columns: Columns,
+    columns: ColumnSet<PersonRead>,
 ) -> QueryResult<Vec<AlumnusRow>> {
-    let detail = match columns {
-        Columns::Brief => "",
-        Columns::Full => ", p.aliases, p.bio, p.version",
-    };
     Prepared(
         diesel::sql_query(format!(
-            "SELECT r.root_id, p.id, p.slug, p.name{detail}
+            "SELECT r.root_id, {person}
         FROM unnest($1::bigint[]) AS r(root_id) CROSS JOIN LATERAL (
             SELECT m.person_id FROM tree_members m
             WHERE m.tree_id = r.root_id AND NOT m.is_current
@@ -64,7 +59,8 @@ pub async fn alumni_pages(
             ORDER BY m.person_name, m.person_id
             LIMIT $4
         ) m JOIN people p ON p.id = m.person_id
-        ORDER BY r.root_id, p.name, p.id"
+        ORDER BY r.root_id, p.name, p.id",
+            person = columns.select("p"),
         ))
         .bind::<Array<BigInt>, _>(root_ids)
         .bind::<Nullable<Text>, _>(after.map(|a| a.0))

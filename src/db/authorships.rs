@@ -3,17 +3,22 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::columns;
 use super::schema::authorships;
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = authorships, check_for_backend(diesel::pg::Pg))]
-pub struct AuthorshipRow {
-    pub id: i64,
-    pub publication_id: i64,
-    pub person_id: i64,
-    pub position: i32,
-    pub affiliation_id: Option<i64>,
-    pub version: i32,
+columns::entity! {
+    /// A whole `authorships` row. Every read takes all of it.
+    row AuthorshipRow, read AuthorshipRead, table authorships, prefix "authorship_";
+    always {
+        id: i64 => "id",
+        publication_id: i64 => "publication",
+        person_id: i64 => "person",
+        position: i32 => "position",
+        affiliation_id: Option<i64> => "affiliation",
+        version: i32 => "version",
+    }
+    columns {}
+    other_fields ["sources"]
 }
 
 #[derive(Debug, Insertable)]

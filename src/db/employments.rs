@@ -2,87 +2,40 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Date, Integer, Nullable, Text};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::organizations::{ORGANIZATION_DETAIL_COLUMNS, OrganizationDetailRow};
-use super::people::{PersonBrief, PersonDetail};
+use super::Prepared;
+use super::columns::{self, ColumnSet, Prefixed};
+use super::organizations::OrganizationRead;
+use super::people::PersonRead;
 use super::schema::{employment_sources, employments};
-use super::{ColumnGroup, Columns, Omissible, Prepared};
 
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
-#[diesel(table_name = employments, check_for_backend(diesel::pg::Pg))]
-pub struct EmploymentRow {
-    pub id: i64,
-    pub person_id: i64,
-    pub organization_id: i64,
-    pub title: Option<String>,
-    pub is_founder: bool,
-    pub started_on: Option<NaiveDate>,
-    pub started_on_precision: Option<String>,
-    pub ended_on: Option<NaiveDate>,
-    pub ended_on_precision: Option<String>,
-    pub is_current: bool,
-    pub career_position: Option<i32>,
-    pub reported_years: Option<i32>,
-    pub is_leader: bool,
-    pub version: i32,
-}
-
-/// The columns of a stint that every read needs: what identifies, places,
-/// names and dates it, and its career position (which orders a person's
-/// stints). The others ([`EmploymentDetail`]) are read when asked for.
-#[derive(Debug, Clone, QueryableByName)]
-#[diesel(table_name = employments, check_for_backend(diesel::pg::Pg))]
-pub struct EmploymentCore {
-    pub id: i64,
-    pub person_id: i64,
-    pub organization_id: i64,
-    pub title: Option<String>,
-    pub started_on: Option<NaiveDate>,
-    pub started_on_precision: Option<String>,
-    pub ended_on: Option<NaiveDate>,
-    pub ended_on_precision: Option<String>,
-    pub is_current: bool,
-    pub career_position: Option<i32>,
-}
-
-/// The rest of a stint's row (see [`Columns`]).
-#[derive(Debug, Clone, Copy, QueryableByName)]
-#[diesel(table_name = employments, check_for_backend(diesel::pg::Pg))]
-pub struct EmploymentDetail {
-    pub is_founder: bool,
-    pub reported_years: Option<i32>,
-    pub is_leader: bool,
-    pub version: i32,
-}
-
-impl ColumnGroup for EmploymentDetail {
-    const PROBE: &'static str = "is_founder";
-}
-
-impl EmploymentRow {
-    pub fn into_parts(self) -> (EmploymentCore, EmploymentDetail) {
-        let detail = EmploymentDetail {
-            is_founder: self.is_founder,
-            reported_years: self.reported_years,
-            is_leader: self.is_leader,
-            version: self.version,
-        };
-        let core = EmploymentCore {
-            id: self.id,
-            person_id: self.person_id,
-            organization_id: self.organization_id,
-            title: self.title,
-            started_on: self.started_on,
-            started_on_precision: self.started_on_precision,
-            ended_on: self.ended_on,
-            ended_on_precision: self.ended_on_precision,
-            is_current: self.is_current,
-            career_position: self.career_position,
-        };
-        (core, detail)
+columns::entity! {
+    /// A whole `employments` row.
+    row EmploymentRow, read EmploymentRead, table employments, prefix "stint_";
+    // Every read needs what identifies, places, names and dates a stint, and
+    // its career position: lists order (chronology, listing keysets) and
+    // filter on them in memory whatever the selection shows.
+    always {
+        id: i64 => "id",
+        person_id: i64 => "person",
+        organization_id: i64 => "organization",
+        title: Option<String> => "title",
+        started_on: Option<NaiveDate> => "startedOn",
+        started_on_precision: Option<String> => "startedOn",
+        ended_on: Option<NaiveDate> => "endedOn",
+        ended_on_precision: Option<String> => "endedOn",
+        is_current: bool => "isCurrent",
+        career_position: Option<i32> => "careerPosition",
     }
+    columns {
+        is_founder: bool => "isFounder",
+        reported_years: Option<i32> => "reportedYears",
+        is_leader: bool => "isLeader",
+        version: i32 => "version",
+    }
+    other_fields ["inProgressOn", "attestations", "sources"]
 }
 
 #[derive(Debug, Insertable)]
@@ -138,31 +91,22 @@ pub async fn of_people(
         .await
 }
 
-/// A stint with its organization's names, and its organization's other
-/// columns when they were asked for.
+/// A stint with the columns of its organization that were asked for.
 #[derive(Debug, QueryableByName)]
 pub struct StintWithOrganizationRow {
     #[diesel(embed)]
     pub stint: EmploymentRow,
-    #[diesel(sql_type = Text)]
-    pub org_slug: String,
-    #[diesel(sql_type = Text)]
-    pub org_name: String,
     #[diesel(embed)]
-    pub organization: Omissible<OrganizationDetailRow>,
+    pub organization: Prefixed<OrganizationRead>,
 }
 
-/// Every stint of each person in `person_ids` with its organization, in one
-/// statement (unordered, as [`of_people`]).
+/// Every stint of each person in `person_ids` with its organization's
+/// columns `organization`, in one statement (unordered, as [`of_people`]).
 pub async fn of_people_with_organizations(
     conn: &mut AsyncPgConnection,
     person_ids: &[i64],
-    organization: Columns,
+    organization: ColumnSet<OrganizationRead>,
 ) -> QueryResult<Vec<StintWithOrganizationRow>> {
-    let detail = match organization {
-        Columns::Brief => String::new(),
-        Columns::Full => format!(", {ORGANIZATION_DETAIL_COLUMNS}"),
-    };
     // One key by `=`: see `people::by_ids`.
     let person = if person_ids.len() == 1 {
         "($1::bigint[])[1]"
@@ -170,10 +114,11 @@ pub async fn of_people_with_organizations(
         "ANY($1)"
     };
     let sql = format!(
-        "SELECT {stint}, o.slug AS org_slug, o.name AS org_name{detail}
+        "SELECT {stint}, {organization}
         FROM employments e JOIN organizations o ON o.id = e.organization_id
         WHERE e.person_id = {person}",
         stint = employment_columns("e"),
+        organization = organization.select_prefixed("o"),
     );
     Prepared(diesel::sql_query(sql).bind::<Array<BigInt>, _>(person_ids))
         .load(conn)
@@ -220,13 +165,26 @@ pub struct ListingCursor {
     pub id: i64,
 }
 
-/// What a listing reads beside each stint's core columns.
+/// The columns a listing reads: of its stints, and of their people.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct ListingColumns {
-    pub stint: Columns,
+    pub stint: ColumnSet<EmploymentRead>,
     /// The stint's person, read by the same statement; `None` when the query
     /// asks for no person.
-    pub person: Option<Columns>,
+    pub person: Option<ColumnSet<PersonRead>>,
+}
+
+impl ListingColumns {
+    /// What either reads: one statement for two readers.
+    pub fn union(self, other: Self) -> Self {
+        ListingColumns {
+            stint: self.stint.union(other.stint),
+            person: match (self.person, other.person) {
+                (Some(a), Some(b)) => Some(a.union(b)),
+                (a, b) => a.or(b),
+            },
+        }
+    }
 }
 
 #[derive(Debug, QueryableByName)]
@@ -234,63 +192,11 @@ pub struct ScopedEmploymentRow {
     #[diesel(sql_type = BigInt)]
     pub root_id: i64,
     #[diesel(embed)]
-    pub employment: EmploymentCore,
+    pub employment: EmploymentRead,
+    /// The stint's person, read by the listing statement itself under the
+    /// prefix `listed_` (the stint's columns take the plain names).
     #[diesel(embed)]
-    pub detail: Omissible<EmploymentDetail>,
-    #[diesel(embed)]
-    pub person: Omissible<ListedPerson>,
-    #[diesel(embed)]
-    pub person_detail: Omissible<ListedPersonDetail>,
-}
-
-/// The stint's person's names, read by the listing statement itself
-/// (`listed_*`: the stint's columns take the plain names).
-#[derive(Debug, QueryableByName)]
-pub struct ListedPerson {
-    #[diesel(sql_type = Text)]
-    listed_slug: String,
-    #[diesel(sql_type = Text)]
-    listed_name: String,
-}
-
-impl ColumnGroup for ListedPerson {
-    const PROBE: &'static str = "listed_slug";
-}
-
-impl ListedPerson {
-    /// The person of stint `employment`.
-    pub fn into_brief(self, employment: &EmploymentCore) -> PersonBrief {
-        PersonBrief {
-            id: employment.person_id,
-            slug: self.listed_slug,
-            name: self.listed_name,
-        }
-    }
-}
-
-/// The rest of the stint's person, when the query asks for it.
-#[derive(Debug, QueryableByName)]
-pub struct ListedPersonDetail {
-    #[diesel(sql_type = Array<Text>)]
-    listed_aliases: Vec<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    listed_bio: Option<String>,
-    #[diesel(sql_type = Integer)]
-    listed_version: i32,
-}
-
-impl ColumnGroup for ListedPersonDetail {
-    const PROBE: &'static str = "listed_aliases";
-}
-
-impl From<ListedPersonDetail> for PersonDetail {
-    fn from(listed: ListedPersonDetail) -> Self {
-        PersonDetail {
-            aliases: listed.listed_aliases,
-            bio: listed.listed_bio,
-            version: listed.listed_version,
-        }
-    }
+    pub person: Prefixed<PersonRead>,
 }
 
 #[derive(Debug, QueryableByName)]
@@ -339,42 +245,7 @@ pub fn in_progress_sql(alias: &str, day: &str) -> String {
 
 /// The columns of [`EmploymentRow`], of the table aliased `alias`.
 fn employment_columns(alias: &str) -> String {
-    qualified(alias, &EMPLOYMENT_CORE_COLUMNS)
-        + ", "
-        + &qualified(alias, &EMPLOYMENT_DETAIL_COLUMNS)
-}
-
-const EMPLOYMENT_CORE_COLUMNS: [&str; 10] = [
-    "id",
-    "person_id",
-    "organization_id",
-    "title",
-    "started_on",
-    "started_on_precision",
-    "ended_on",
-    "ended_on_precision",
-    "is_current",
-    "career_position",
-];
-
-const EMPLOYMENT_DETAIL_COLUMNS: [&str; 4] =
-    ["is_founder", "reported_years", "is_leader", "version"];
-
-/// The stint columns a listing reads, of the table aliased `alias`: no
-/// column it does not use.
-fn listing_columns(alias: &str, stint: Columns) -> String {
-    match stint {
-        Columns::Brief => qualified(alias, &EMPLOYMENT_CORE_COLUMNS),
-        Columns::Full => employment_columns(alias),
-    }
-}
-
-fn qualified(alias: &str, columns: &[&str]) -> String {
-    columns
-        .iter()
-        .map(|column| format!("{alias}.{column}"))
-        .collect::<Vec<_>>()
-        .join(", ")
+    ColumnSet::<EmploymentRead>::all().select(alias)
 }
 
 /// The first stints of the organization `organization_id` (an SQL
@@ -394,20 +265,15 @@ fn first_page_scan(organization_id: &str, filter: &str, columns: &str) -> String
 
 /// The person columns of a listing row (`listed_*`) and the join that
 /// reads them, or nothing when the query asks for no person.
-fn listed_person(person: Option<Columns>) -> (&'static str, &'static str) {
+fn listed_person(person: Option<ColumnSet<PersonRead>>) -> (String, &'static str) {
     // `$9` is always true. As a parameter of the join it keeps PostgreSQL
     // from caching the person lookup (a Memoize node): people seldom repeat
     // on a page (12 hits in 869 rows for (b)), and the cache's upkeep cost
     // a sixth of the statement.
     const JOIN: &str = "LEFT JOIN people p ON $9 AND p.id = stint.person_id";
     match person {
-        None => ("", ""),
-        Some(Columns::Brief) => (", p.slug AS listed_slug, p.name AS listed_name", JOIN),
-        Some(Columns::Full) => (
-            ", p.slug AS listed_slug, p.name AS listed_name, p.aliases AS listed_aliases,
-            p.bio AS listed_bio, p.version AS listed_version",
-            JOIN,
-        ),
+        None => (String::new(), ""),
+        Some(columns) => (format!(", {}", columns.select_prefixed("p")), JOIN),
     }
 }
 
@@ -426,8 +292,8 @@ pub async fn listing_pages(
     columns: ListingColumns,
 ) -> QueryResult<Vec<ScopedEmploymentRow>> {
     let dated_cursor = cursor.is_some_and(|c| c.started_on.is_some());
-    let stint = listing_columns("stint", columns.stint);
-    let first_columns = listing_columns("e", columns.stint);
+    let stint = columns.stint.select("stint");
+    let first_columns = columns.stint.select("e");
     // The people too when the query asks for them: one statement for the
     // whole page instead of a second one by id.
     let (person, join_person) = listed_person(columns.person);

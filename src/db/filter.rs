@@ -19,9 +19,10 @@ use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text, Untyped};
 use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::employments::{AtDay, SCOPE_FILTER, ScopedEmploymentRow};
-use super::organizations::OrganizationRow;
-use super::people::PersonRow;
+use super::columns::ColumnSet;
+use super::employments::{AtDay, EmploymentRead, SCOPE_FILTER, ScopedEmploymentRow};
+use super::organizations::{OrganizationRead, OrganizationRow};
+use super::people::{PersonRead, PersonRow};
 use super::publications::PublicationRow;
 
 /// A value bound as a statement parameter.
@@ -664,8 +665,10 @@ pub async fn people(
 
 /// The statement [`people`] sends, for `EXPLAIN`.
 pub fn people_statement(filter: &Pred<PersonLeaf>, page: &Page) -> Sql {
-    let mut sql =
-        Sql::new("SELECT p.id, p.slug, p.name, p.aliases, p.bio, p.version FROM people p WHERE ");
+    let mut sql = Sql::new(&format!(
+        "SELECT {} FROM people p WHERE ",
+        ColumnSet::<PersonRead>::all().select("p")
+    ));
     sql.append(filter.to_sql_in(&person_leaf, false))
         .push(" AND ")
         .append(page.bounds("p"));
@@ -683,8 +686,10 @@ pub async fn people_count(
     Ok(sql.get_result::<Counted>(conn).await?.count)
 }
 
-const ORGANIZATION_COLUMNS: &str = "o.id, o.slug, o.name, o.kind, o.parent_id, o.country, \
-    o.website, o.founded_on, o.founded_on_precision, o.version";
+/// Every column of an organization aliased `o`, as [`OrganizationRow`] reads them.
+fn organization_columns() -> String {
+    ColumnSet::<OrganizationRead>::all().select("o")
+}
 
 /// A page of organizations.
 pub async fn organizations(
@@ -698,7 +703,8 @@ pub async fn organizations(
 /// The statement [`organizations`] sends, for `EXPLAIN`.
 pub fn organizations_statement(filter: &Pred<OrganizationLeaf>, page: &Page) -> Sql {
     let mut sql = Sql::new(&format!(
-        "SELECT {ORGANIZATION_COLUMNS} FROM organizations o WHERE "
+        "SELECT {} FROM organizations o WHERE ",
+        organization_columns()
     ));
     sql.append(filter.to_sql(&organization_leaf))
         .push(" AND ")
@@ -790,15 +796,13 @@ pub fn stint_pages_statement(
     page: &Page,
 ) -> Sql {
     let mut sql = roots(root_ids, include_units);
-    sql.push(
-        "SELECT roots.root_id, e.id, e.person_id, e.organization_id, e.title, e.started_on, \
-         e.started_on_precision, e.ended_on, e.ended_on_precision, e.is_current, \
-         e.career_position, e.is_founder, e.reported_years, e.is_leader, e.version, \
-         p.slug AS listed_slug, p.name AS listed_name, p.aliases AS listed_aliases, \
-         p.bio AS listed_bio, p.version AS listed_version \
+    sql.push(&format!(
+        "SELECT roots.root_id, {stint}, {person} \
          FROM roots CROSS JOIN LATERAL (SELECT e.* FROM employments e \
          WHERE e.organization_id = ANY(roots.organization_ids) AND ",
-    );
+        stint = ColumnSet::<EmploymentRead>::all().select("e"),
+        person = ColumnSet::<PersonRead>::all().select_prefixed("p"),
+    ));
     sql.append(filter.to_sql(&stint_leaf))
         .push(" AND ")
         .append(page.bounds("e"));
@@ -848,10 +852,10 @@ pub async fn alumni_pages(
     backward: bool,
 ) -> QueryResult<Vec<super::analytics::AlumnusRow>> {
     let direction = if backward { "DESC" } else { "ASC" };
-    let mut sql = Sql::new(
-        "SELECT r.root_id, p.id, p.slug, p.name, p.aliases, p.bio, p.version \
-         FROM unnest(",
-    );
+    let mut sql = Sql::new(&format!(
+        "SELECT r.root_id, {} FROM unnest(",
+        ColumnSet::<PersonRead>::all().select("p")
+    ));
     sql.bind(Value::BigInts(root_ids.to_vec())).push(
         "::bigint[]) AS r(root_id) CROSS JOIN LATERAL (SELECT m.person_id, m.person_name \
          FROM tree_members m WHERE m.tree_id = r.root_id AND NOT m.is_current",
@@ -944,8 +948,10 @@ pub async fn people_matching(
     limit: i64,
     backward: bool,
 ) -> QueryResult<Vec<RankedPerson>> {
-    let mut sql =
-        Sql::new("SELECT hits.score, p.id, p.slug, p.name, p.aliases, p.bio, p.version FROM (");
+    let mut sql = Sql::new(&format!(
+        "SELECT hits.score, {} FROM (",
+        ColumnSet::<PersonRead>::all().select("p")
+    ));
     sql.append(Sql::template(
         super::search::PEOPLE_HITS,
         &[(1, Value::Text(query.to_owned()))],
@@ -964,7 +970,10 @@ pub async fn organizations_matching(
     limit: i64,
     backward: bool,
 ) -> QueryResult<Vec<RankedOrganization>> {
-    let mut sql = Sql::new(&format!("SELECT hits.score, {ORGANIZATION_COLUMNS} FROM ("));
+    let mut sql = Sql::new(&format!(
+        "SELECT hits.score, {} FROM (",
+        organization_columns()
+    ));
     let kind = kind.map_or(Value::NullText, |k| Value::Text(k.to_owned()));
     sql.append(Sql::template(
         super::search::ORGANIZATION_HITS,

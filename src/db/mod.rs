@@ -1,5 +1,7 @@
 //! The database layer: the connection pool, embedded migrations, and one module
 //! per table with its row types and the small named queries that read it.
+//! Each entity's columns are declared once ([`columns::entity!`]); its row
+//! types and select lists derive from that declaration.
 //!
 //! Every statement the pool's connections send is counted (see
 //! [`StatementCounter`]): tests use the count to prove that nested GraphQL
@@ -10,6 +12,7 @@ pub mod attestations;
 pub mod audit;
 pub mod authorships;
 pub mod changes;
+pub mod columns;
 pub mod connect;
 pub mod employments;
 pub mod filter;
@@ -34,10 +37,8 @@ use std::time::Duration;
 
 use diesel::QueryResult;
 use diesel::connection::{Instrumentation, InstrumentationEvent};
-use diesel::deserialize::{self, QueryableByName};
 use diesel::pg::Pg;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
-use diesel::row::{NamedRow, RowIndex};
 use diesel::{ExpressionMethods, QueryDsl};
 use diesel_async::pooled_connection::deadpool::{Object, Pool, PoolError};
 use diesel_async::pooled_connection::{
@@ -378,38 +379,6 @@ impl<Q> QueryId for Prepared<Q> {
 
 impl<Q: Query> Query for Prepared<Q> {
     type SqlType = Q::SqlType;
-}
-
-/// How much of a row a read returns.
-///
-/// Lists read the columns nearly every query shows ([`Columns::Brief`]) and
-/// the rest only when the query asks for one of them: each column a
-/// statement returns costs PostgreSQL a send and the server a decode, and the
-/// unasked ones made up a third of the work of a page of stints and people.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Columns {
-    Brief,
-    Full,
-}
-
-/// A group of columns that a statement returns only when asked (see
-/// [`Columns`]). `PROBE`, one of the group's column names, tells whether a
-/// row holds the group.
-pub trait ColumnGroup {
-    const PROBE: &'static str;
-}
-
-/// A [`ColumnGroup`] read by name: `None` when the statement left it out.
-#[derive(Debug)]
-pub struct Omissible<T>(pub Option<T>);
-
-impl<T: QueryableByName<Pg> + ColumnGroup> QueryableByName<Pg> for Omissible<T> {
-    fn build<'a>(row: &impl NamedRow<'a, Pg>) -> deserialize::Result<Self> {
-        if RowIndex::<&str>::idx(row, T::PROBE).is_none() {
-            return Ok(Omissible(None));
-        }
-        T::build(row).map(|group| Omissible(Some(group)))
-    }
 }
 
 /// Splits `postgres://…/name?opts` into the URL of the server's `postgres`

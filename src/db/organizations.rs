@@ -4,70 +4,35 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use diesel::sql_types::{BigInt, Date, Integer, Nullable, Text};
-
-use super::ColumnGroup;
+use super::columns;
 use super::schema::organizations;
 
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
-#[diesel(table_name = organizations, check_for_backend(diesel::pg::Pg))]
-pub struct OrganizationRow {
-    pub id: i64,
-    pub slug: String,
-    pub name: String,
-    pub kind: String,
-    pub parent_id: Option<i64>,
-    pub country: Option<String>,
-    pub website: Option<String>,
-    pub founded_on: Option<NaiveDate>,
-    pub founded_on_precision: Option<String>,
-    pub version: i32,
-}
-
-/// The columns of an organization beyond its id and names, read when the
-/// query asks for one of them (see [`Columns`](super::Columns)). Named
-/// `org_*`: they are read beside a stint, whose columns take the plain names.
-#[derive(Debug, Clone, QueryableByName)]
-pub struct OrganizationDetailRow {
-    #[diesel(sql_type = Text)]
-    pub org_kind: String,
-    #[diesel(sql_type = Nullable<BigInt>)]
-    pub org_parent_id: Option<i64>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub org_country: Option<String>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub org_website: Option<String>,
-    #[diesel(sql_type = Nullable<Date>)]
-    pub org_founded_on: Option<NaiveDate>,
-    #[diesel(sql_type = Nullable<Text>)]
-    pub org_founded_on_precision: Option<String>,
-    #[diesel(sql_type = Integer)]
-    pub org_version: i32,
-}
-
-impl ColumnGroup for OrganizationDetailRow {
-    const PROBE: &'static str = "org_kind";
-}
-
-/// The `org_*` select list of [`OrganizationDetailRow`], of the table aliased `o`.
-pub const ORGANIZATION_DETAIL_COLUMNS: &str = "o.kind AS org_kind, o.parent_id AS org_parent_id,
-    o.country AS org_country, o.website AS org_website, o.founded_on AS org_founded_on,
-    o.founded_on_precision AS org_founded_on_precision, o.version AS org_version";
-
-impl OrganizationRow {
-    /// The row as (id, slug, name) and the detail a brief read leaves out.
-    pub fn into_parts(self) -> (i64, String, String, OrganizationDetailRow) {
-        let detail = OrganizationDetailRow {
-            org_kind: self.kind,
-            org_parent_id: self.parent_id,
-            org_country: self.country,
-            org_website: self.website,
-            org_founded_on: self.founded_on,
-            org_founded_on_precision: self.founded_on_precision,
-            org_version: self.version,
-        };
-        (self.id, self.slug, self.name, detail)
+columns::entity! {
+    /// A whole `organizations` row.
+    row OrganizationRow, read OrganizationRead, table organizations, prefix "org_";
+    always {
+        id: i64 => "id",
+        slug: String => "slug",
+        name: String => "name",
     }
+    columns {
+        kind: String => "kind",
+        parent_id: Option<i64> => "parent",
+        country: Option<String> => "country",
+        website: Option<String> => "website",
+        founded_on: Option<NaiveDate> => "foundedOn",
+        founded_on_precision: Option<String> => "foundedOn",
+        version: i32 => "version",
+    }
+    other_fields [
+        "units",
+        "founders",
+        "leaders",
+        "alumni",
+        "talentFlows",
+        "headcount",
+        "employments",
+    ]
 }
 
 #[derive(Debug, Insertable)]

@@ -3,58 +3,23 @@
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::ColumnGroup;
+use super::columns;
 use super::schema::{employments, people};
 
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
-#[diesel(table_name = people, check_for_backend(diesel::pg::Pg))]
-pub struct PersonRow {
-    pub id: i64,
-    pub slug: String,
-    pub name: String,
-    pub aliases: Vec<String>,
-    pub bio: Option<String>,
-    pub version: i32,
-}
-
-/// A person's id and names: what a list of people shows (see
-/// [`Columns`](super::Columns)).
-#[derive(Debug, Clone, QueryableByName)]
-#[diesel(table_name = people, check_for_backend(diesel::pg::Pg))]
-pub struct PersonBrief {
-    pub id: i64,
-    pub slug: String,
-    pub name: String,
-}
-
-/// The rest of a person's row, read when the query asks for it.
-#[derive(Debug, Clone, QueryableByName)]
-#[diesel(table_name = people, check_for_backend(diesel::pg::Pg))]
-pub struct PersonDetail {
-    pub aliases: Vec<String>,
-    pub bio: Option<String>,
-    pub version: i32,
-}
-
-impl ColumnGroup for PersonDetail {
-    const PROBE: &'static str = "aliases";
-}
-
-impl PersonRow {
-    pub fn into_parts(self) -> (PersonBrief, PersonDetail) {
-        (
-            PersonBrief {
-                id: self.id,
-                slug: self.slug,
-                name: self.name,
-            },
-            PersonDetail {
-                aliases: self.aliases,
-                bio: self.bio,
-                version: self.version,
-            },
-        )
+columns::entity! {
+    /// A whole `people` row.
+    row PersonRow, read PersonRead, table people, prefix "listed_";
+    always {
+        id: i64 => "id",
+        slug: String => "slug",
+        name: String => "name",
     }
+    columns {
+        aliases: Vec<String> => "aliases",
+        bio: Option<String> => "bio",
+        version: i32 => "version",
+    }
+    other_fields ["employments", "currentEmployments", "authorships"]
 }
 
 #[derive(Debug, Insertable)]

@@ -4,21 +4,27 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::columns;
 use super::schema::publications;
 
-#[derive(Debug, Clone, Queryable, QueryableByName, Selectable, Identifiable)]
-#[diesel(table_name = publications, check_for_backend(diesel::pg::Pg))]
-pub struct PublicationRow {
-    pub id: i64,
-    pub slug: String,
-    pub title: String,
-    pub published_on: Option<NaiveDate>,
-    pub published_on_precision: Option<String>,
-    pub venue: Option<String>,
-    pub url: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
-    pub version: i32,
+columns::entity! {
+    /// A whole `publications` row. Every read takes all of it (no list of
+    /// publications narrows its columns yet).
+    row PublicationRow, read PublicationRead, table publications, prefix "publication_";
+    always {
+        id: i64 => "id",
+        slug: String => "slug",
+        title: String => "title",
+        published_on: Option<NaiveDate> => "publishedOn",
+        published_on_precision: Option<String> => "publishedOn",
+        venue: Option<String> => "venue",
+        url: Option<String> => "url",
+        created_at: DateTime<Utc> => "",
+        updated_at: DateTime<Utc> => "",
+        version: i32 => "version",
+    }
+    columns {}
+    other_fields ["retention", "authors"]
 }
 
 #[derive(Debug, Insertable)]

@@ -4,19 +4,24 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::columns;
 use super::schema::{authorship_sources, employment_sources, sources};
 
-#[derive(Debug, Clone, Queryable, Selectable, Identifiable)]
-#[diesel(table_name = sources, check_for_backend(diesel::pg::Pg))]
-pub struct SourceRow {
-    pub id: i64,
-    pub url: String,
-    pub title: Option<String>,
-    pub publisher: Option<String>,
-    pub published_on: Option<NaiveDate>,
-    pub published_on_precision: Option<String>,
-    pub created_at: DateTime<Utc>,
-    pub version: i32,
+columns::entity! {
+    /// A whole `sources` row. Every read takes all of it.
+    row SourceRow, read SourceRead, table sources, prefix "source_";
+    always {
+        id: i64 => "id",
+        url: String => "url",
+        title: Option<String> => "title",
+        publisher: Option<String> => "publisher",
+        published_on: Option<NaiveDate> => "publishedOn",
+        published_on_precision: Option<String> => "publishedOn",
+        created_at: DateTime<Utc> => "",
+        version: i32 => "version",
+    }
+    columns {}
+    other_fields []
 }
 
 #[derive(Debug, Insertable)]

@@ -12,77 +12,75 @@ use super::organization::Organization;
 use super::person::{Certainty, Person};
 use super::scalars::{DateScalar, PartialDateScalar};
 use super::source::{Source, sources};
-use crate::db::employments::{EmploymentCore, EmploymentDetail, EmploymentRow};
+use crate::db::employments::{EmploymentRead, EmploymentRow};
 use crate::domain::PartialDate;
 use crate::domain::point_in_time::{Evidence, StintBounds};
 
+/// A stint as read: the columns its statement selected (see
+/// [`crate::db::columns`]), its dates made partial dates. A field whose column
+/// was left out loads the whole row by id, in a batch.
 #[derive(Debug, Clone)]
 pub struct Employment {
-    pub id: i64,
-    pub person_id: i64,
-    pub organization_id: i64,
-    pub title: Option<String>,
+    /// Read through [`Deref`](std::ops::Deref): `id`, `person_id`, `title`…;
+    /// the dates are this struct's own fields, as partial dates.
+    read: EmploymentRead,
     pub started_on: Option<PartialDate>,
     pub ended_on: Option<PartialDate>,
-    pub is_current: bool,
-    pub career_position: Option<i32>,
-    /// `None` after a brief read (see [`Columns`](crate::db::Columns)): the
-    /// fields it answers load it by id when asked.
-    detail: Option<EmploymentDetail>,
     /// The person and organization when the statement that read the stint
     /// read them too; otherwise they are loaded in a batch when asked for.
     pub preloaded_person: Option<Person>,
     pub preloaded_organization: Option<Organization>,
 }
 
+impl std::ops::Deref for Employment {
+    type Target = EmploymentRead;
+
+    fn deref(&self) -> &EmploymentRead {
+        &self.read
+    }
+}
+
 impl TryFrom<EmploymentRow> for Employment {
     type Error = ApiError;
 
     fn try_from(row: EmploymentRow) -> ApiResult<Self> {
-        let (core, detail) = row.into_parts();
-        Employment::from_parts(core, Some(detail))
+        Employment::try_from(EmploymentRead::from(row))
     }
 }
 
-impl Employment {
-    /// The fields [`EmploymentDetail`] answers: a list reads it only when its
-    /// selection asks for one of them.
-    pub const DETAIL_FIELDS: &[&str] = &["isFounder", "isLeader", "reportedYears", "version"];
+impl TryFrom<EmploymentRead> for Employment {
+    type Error = ApiError;
 
-    pub fn from_parts(core: EmploymentCore, detail: Option<EmploymentDetail>) -> ApiResult<Self> {
+    fn try_from(read: EmploymentRead) -> ApiResult<Self> {
         Ok(Employment {
             started_on: PartialDate::from_columns(
-                core.started_on,
-                core.started_on_precision.as_deref(),
+                read.started_on,
+                read.started_on_precision.as_deref(),
             )?,
-            ended_on: PartialDate::from_columns(core.ended_on, core.ended_on_precision.as_deref())?,
-            id: core.id,
-            person_id: core.person_id,
-            organization_id: core.organization_id,
-            title: core.title,
-            is_current: core.is_current,
-            career_position: core.career_position,
-            detail,
+            ended_on: PartialDate::from_columns(read.ended_on, read.ended_on_precision.as_deref())?,
+            read,
             preloaded_person: None,
             preloaded_organization: None,
         })
     }
+}
 
-    /// The stint's detail when the read that made it held it.
-    pub fn held_detail(&self) -> Option<EmploymentDetail> {
-        self.detail
-    }
-
-    /// The stint's detail: held, or loaded by id (in a batch) after a read
-    /// that left it out.
-    async fn detail(&self, ctx: &Context<'_>) -> ApiResult<EmploymentDetail> {
-        if let Some(detail) = self.detail {
-            return Ok(detail);
+impl Employment {
+    /// A column of the stint: as read, or from the whole row loaded by id (in
+    /// a batch) when the read left it out.
+    async fn column<T>(
+        &self,
+        ctx: &Context<'_>,
+        get: impl Fn(&EmploymentRead) -> Option<T>,
+    ) -> ApiResult<T> {
+        if let Some(value) = get(&self.read) {
+            return Ok(value);
         }
         let row = ctx.loader()?.load_one(EmploymentId(self.id)).await?;
         let row =
             row.ok_or_else(|| ApiError::internal(format!("employment {} is gone", self.id)))?;
-        Ok(row.into_parts().1)
+        get(&row.into())
+            .ok_or_else(|| ApiError::internal(format!("employment {} lacks a column", self.id)))
     }
 
     /// The stint's attestations (loaded in a batch with its siblings').
@@ -125,7 +123,7 @@ impl Employment {
     /// Increases with every change; updates and deletes must name the version
     /// they were based on, so that nobody overwrites a change they never saw.
     async fn version(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        Ok(self.detail(ctx).await?.version)
+        self.column(ctx, |e| e.version).await
     }
 
     /// Who held the stint.
@@ -161,12 +159,12 @@ impl Employment {
 
     /// Whether the person founded (or co-founded) the organization.
     async fn is_founder(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        Ok(self.detail(ctx).await?.is_founder)
+        self.column(ctx, |e| e.is_founder).await
     }
 
     /// Whether the person headed the organization during this stint.
     async fn is_leader(&self, ctx: &Context<'_>) -> ApiResult<bool> {
-        Ok(self.detail(ctx).await?.is_leader)
+        self.column(ctx, |e| e.is_leader).await
     }
 
     /// When the stint began, at the precision known; null when no source says.
@@ -205,7 +203,7 @@ impl Employment {
     /// The stint's length in years as a source states it ("after five years
     /// at DeepMind"), when its dates are not known.
     async fn reported_years(&self, ctx: &Context<'_>) -> ApiResult<Option<i32>> {
-        Ok(self.detail(ctx).await?.reported_years)
+        self.column(ctx, |e| e.reported_years).await
     }
 
     /// Evidence on dates: sources showing the stint going on (or already over) on a date, by

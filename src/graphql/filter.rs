@@ -1134,8 +1134,8 @@ pub fn stint_holds(filter: &Pred<StintLeaf>, stint: &Employment, evidence: Evide
     };
     filter.holds(&|leaf| match leaf {
         StintLeaf::Title(m) => m.matches(stint.title.as_deref()),
-        StintLeaf::IsFounder(v) => stint.held_detail().is_some_and(|d| d.is_founder == *v),
-        StintLeaf::IsLeader(v) => stint.held_detail().is_some_and(|d| d.is_leader == *v),
+        StintLeaf::IsFounder(v) => stint.is_founder == Some(*v),
+        StintLeaf::IsLeader(v) => stint.is_leader == Some(*v),
         StintLeaf::IsCurrent(v) => stint.is_current == *v,
         StintLeaf::InProgressOn(at) => {
             sure(stint.bounds(evidence).in_progress_on(at.day), at.certain)
@@ -1225,7 +1225,7 @@ impl Loader<AlumniRangeKey> for Db {
                     limit,
                     backward,
                 };
-                let person = Person::from_parts(row.person, row.detail.0);
+                let person = Person::from(row.person);
                 pages.entry(key).or_default().push(person);
             }
         }

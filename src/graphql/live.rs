@@ -167,7 +167,7 @@ fn stint_of(row: &serde_json::Value) -> Option<Employment> {
     let date =
         |name: &str| text(name).and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok());
     let int = |name: &str| row.get(name).and_then(serde_json::Value::as_i64);
-    let core = db::employments::EmploymentCore {
+    let read = db::employments::EmploymentRead {
         id: int("id")?,
         person_id: int("person_id")?,
         organization_id: int("organization_id")?,
@@ -178,8 +178,13 @@ fn stint_of(row: &serde_json::Value) -> Option<Employment> {
         ended_on_precision: text("ended_on_precision").map(str::to_owned),
         is_current: row.get("is_current")?.as_bool()?,
         career_position: int("career_position").and_then(|n| i32::try_from(n).ok()),
+        // Read by id when asked.
+        is_founder: None,
+        reported_years: None,
+        is_leader: None,
+        version: None,
     };
-    Employment::from_parts(core, None).ok()
+    Employment::try_from(read).ok()
 }
 
 /// One entry of the public change feed: what changed and how, without who

@@ -14,17 +14,17 @@ use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use chrono::NaiveDate;
 
-use super::organization::Organization;
 use super::person::Person;
 use crate::db::analytics::{CohortMemberRow, FlowEnds, FlowMoveRow, FlowQuery, FlowRow};
 use crate::db::attestations::AttestationRow;
 use crate::db::authorships::AuthorshipRow;
+use crate::db::columns::ColumnSet;
 use crate::db::employments::{EmploymentRow, ListingColumns, ListingCursor, OrganizationScope};
-use crate::db::organizations::OrganizationRow;
-use crate::db::people::PersonRow;
+use crate::db::organizations::{OrganizationRead, OrganizationRow};
+use crate::db::people::{PersonRead, PersonRow};
 use crate::db::publications::PublicationRow;
 use crate::db::sources::SourceRow;
-use crate::db::{self, Columns, DbPool};
+use crate::db::{self, DbPool};
 use crate::domain::chronology::{ChronologyKey, SuccessionKey};
 
 /// The loader behind every batch; cheap to create per request.
@@ -197,7 +197,7 @@ id_key!(/// A stint's attestations, by date.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct StintsWithOrganizationsOf {
     pub person_id: i64,
-    pub organization: Columns,
+    pub organization: ColumnSet<OrganizationRead>,
 }
 
 /// One page of an organization's stints.
@@ -278,7 +278,9 @@ impl Loader<EmploymentsOfPerson> for Db {
     }
 }
 
-/// Readers asking for the same organization columns share a statement.
+/// One statement for every reader: it reads the union of the organization
+/// columns they ask for (readers of one list ask for the same ones; aliased
+/// siblings may differ), so exact column sets never cost a statement more.
 impl Loader<StintsWithOrganizationsOf> for Db {
     type Value = Stints;
     type Error = ApiError;
@@ -287,36 +289,59 @@ impl Loader<StintsWithOrganizationsOf> for Db {
         &self,
         keys: &[StintsWithOrganizationsOf],
     ) -> Result<HashMap<StintsWithOrganizationsOf, Self::Value>, ApiError> {
-        let mut conn = self.conn().await?;
-        let mut batches: HashMap<Columns, Vec<i64>> = HashMap::new();
-        for key in keys {
-            batches
-                .entry(key.organization)
-                .or_default()
-                .push(key.person_id);
+        let columns = keys
+            .iter()
+            .map(|key| key.organization)
+            .fold(ColumnSet::always(), ColumnSet::union);
+        let mut person_ids: Vec<i64> = keys.iter().map(|key| key.person_id).collect();
+        person_ids.sort_unstable();
+        person_ids.dedup();
+        let rows = db::employments::of_people_with_organizations(
+            &mut *self.conn().await?,
+            &person_ids,
+            columns,
+        )
+        .await?;
+        let mut by_person: HashMap<i64, Vec<Employment>> = HashMap::new();
+        for row in rows {
+            let mut stint = Employment::try_from(row.stint)?;
+            let read = row.organization.0.ok_or_else(|| {
+                ApiError::internal(format!("stint {} read without its organization", stint.id))
+            })?;
+            stint.preloaded_organization = Some(read.into());
+            by_person.entry(stint.person_id).or_default().push(stint);
         }
-        let mut groups: HashMap<StintsWithOrganizationsOf, Vec<Employment>> =
-            keys.iter().map(|k| (*k, Vec::new())).collect();
-        for (organization, person_ids) in batches {
-            let rows =
-                db::employments::of_people_with_organizations(&mut conn, &person_ids, organization)
-                    .await?;
-            for row in rows {
-                let mut stint = Employment::try_from(row.stint)?;
-                stint.preloaded_organization = Some(Organization::from_parts(
-                    stint.organization_id,
-                    row.org_slug,
-                    row.org_name,
-                    row.organization.0,
-                )?);
-                let key = StintsWithOrganizationsOf {
-                    person_id: stint.person_id,
-                    organization,
-                };
-                groups.entry(key).or_default().push(stint);
-            }
-        }
+        let readers: Vec<&StintsWithOrganizationsOf> = keys.iter().collect();
+        let mut groups = HashMap::new();
+        hand_out(&readers, |key| key.person_id, by_person, &mut groups);
         Ok(chronological(groups))
+    }
+}
+
+/// Gives each reader the rows of its parent (`parent(key)`), an empty list
+/// when there are none: moved to a parent's last reader, copied for the
+/// others (readers of one parent differ only when aliased siblings ask for
+/// different columns).
+fn hand_out<K: Clone + Eq + Hash, V: Clone>(
+    readers: &[&K],
+    parent: impl Fn(&K) -> i64,
+    mut rows: HashMap<i64, Vec<V>>,
+    into: &mut HashMap<K, Vec<V>>,
+) {
+    let mut left: HashMap<i64, usize> = HashMap::new();
+    for key in readers {
+        *left.entry(parent(key)).or_default() += 1;
+    }
+    for key in readers {
+        let id = parent(key);
+        let remaining = left.entry(id).or_default();
+        *remaining -= 1;
+        let value = if *remaining == 0 {
+            rows.remove(&id)
+        } else {
+            rows.get(&id).cloned()
+        };
+        into.insert((*key).clone(), value.unwrap_or_default());
     }
 }
 
@@ -443,8 +468,8 @@ impl Loader<AttestationsOf> for Db {
 }
 
 /// Sibling connections usually share their arguments: each distinct
-/// (scope, cursor, limit, columns) is one statement for all of its
-/// organizations.
+/// (scope, cursor, limit) is one statement for all of its organizations,
+/// reading the union of the columns its readers ask for.
 impl Loader<ListingPageKey> for Db {
     type Value = Stints;
     type Error = ApiError;
@@ -454,35 +479,38 @@ impl Loader<ListingPageKey> for Db {
         keys: &[ListingPageKey],
     ) -> Result<HashMap<ListingPageKey, Self::Value>, ApiError> {
         let mut conn = self.conn().await?;
-        type Batch = (
-            OrganizationScope,
-            Option<ListingCursor>,
-            i64,
-            ListingColumns,
-        );
-        let mut batches: HashMap<Batch, Vec<i64>> = HashMap::new();
+        type Batch = (OrganizationScope, Option<ListingCursor>, i64);
+        let mut batches: HashMap<Batch, Vec<&ListingPageKey>> = HashMap::new();
         for key in keys {
             batches
-                .entry((key.scope, key.cursor, key.limit, key.columns))
+                .entry((key.scope, key.cursor, key.limit))
                 .or_default()
-                .push(key.organization_id);
+                .push(key);
         }
-        let mut pages: HashMap<ListingPageKey, Vec<Employment>> =
-            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-        for ((scope, cursor, limit, columns), roots) in batches {
+        let mut pages: HashMap<ListingPageKey, Vec<Employment>> = HashMap::new();
+        for ((scope, cursor, limit), readers) in batches {
+            let columns = readers
+                .iter()
+                .map(|key| key.columns)
+                .reduce(ListingColumns::union)
+                .unwrap_or(ListingColumns {
+                    stint: ColumnSet::always(),
+                    person: None,
+                });
+            let mut roots: Vec<i64> = readers.iter().map(|key| key.organization_id).collect();
+            roots.sort_unstable();
+            roots.dedup();
             let rows =
                 db::employments::listing_pages(&mut conn, &roots, scope, cursor, limit, columns)
                     .await?;
+            let mut by_root: HashMap<i64, Vec<Employment>> = HashMap::new();
             for row in rows {
-                let key = ListingPageKey {
-                    organization_id: row.root_id,
-                    scope,
-                    cursor,
-                    limit,
-                    columns,
-                };
-                pages.entry(key).or_default().push(listed_stint(row)?);
+                by_root
+                    .entry(row.root_id)
+                    .or_default()
+                    .push(listed_stint(row)?);
             }
+            hand_out(&readers, |key| key.organization_id, by_root, &mut pages);
         }
         Ok(pages
             .into_iter()
@@ -547,7 +575,7 @@ pub struct AlumniPageKey {
     pub organization_id: i64,
     pub after: Option<NameKeyset>,
     pub limit: i64,
-    pub columns: Columns,
+    pub columns: ColumnSet<PersonRead>,
 }
 
 /// An organization's talent flows in one direction, between two dates.
@@ -655,30 +683,36 @@ impl Loader<AlumniPageKey> for Db {
         keys: &[AlumniPageKey],
     ) -> Result<HashMap<AlumniPageKey, Self::Value>, ApiError> {
         let mut conn = self.conn().await?;
-        type Batch = (Option<NameKeyset>, i64, Columns);
-        let mut batches: HashMap<Batch, Vec<i64>> = HashMap::new();
+        // One statement per (after, limit), reading the union of the
+        // columns its readers ask for.
+        type Batch = (Option<NameKeyset>, i64);
+        let mut batches: HashMap<Batch, Vec<&AlumniPageKey>> = HashMap::new();
         for key in keys {
             batches
-                .entry((key.after.clone(), key.limit, key.columns))
+                .entry((key.after.clone(), key.limit))
                 .or_default()
-                .push(key.organization_id);
+                .push(key);
         }
-        let mut pages: HashMap<AlumniPageKey, Self::Value> =
-            keys.iter().map(|k| (k.clone(), Vec::new())).collect();
-        for ((after, limit, columns), roots) in batches {
+        let mut pages: HashMap<AlumniPageKey, Self::Value> = HashMap::new();
+        for ((after, limit), readers) in batches {
+            let columns = readers
+                .iter()
+                .map(|key| key.columns)
+                .fold(ColumnSet::always(), ColumnSet::union);
+            let mut roots: Vec<i64> = readers.iter().map(|key| key.organization_id).collect();
+            roots.sort_unstable();
+            roots.dedup();
             let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
             let rows =
                 db::analytics::alumni_pages(&mut conn, &roots, keyset, limit, columns).await?;
+            let mut by_root: HashMap<i64, Vec<Person>> = HashMap::new();
             for row in rows {
-                let key = AlumniPageKey {
-                    organization_id: row.root_id,
-                    after: after.clone(),
-                    limit,
-                    columns,
-                };
-                let person = Person::from_parts(row.person, row.detail.0);
-                pages.entry(key).or_default().push(person);
+                by_root
+                    .entry(row.root_id)
+                    .or_default()
+                    .push(Person::from(row.person));
             }
+            hand_out(&readers, |key| key.organization_id, by_root, &mut pages);
         }
         Ok(pages)
     }
@@ -837,11 +871,8 @@ impl Loader<FlowMovesKey> for Db {
 pub(crate) fn listed_stint(
     row: crate::db::employments::ScopedEmploymentRow,
 ) -> Result<Employment, ApiError> {
-    let person = row.person.0.map(|person| {
-        let brief = person.into_brief(&row.employment);
-        Person::from_parts(brief, row.person_detail.0.map(Into::into))
-    });
-    let mut stint = Employment::from_parts(row.employment, row.detail.0)?;
+    let person = row.person.0.map(Person::from);
+    let mut stint = Employment::try_from(row.employment)?;
     stint.preloaded_person = person;
     Ok(stint)
 }

@@ -1,7 +1,5 @@
 //! `Organization`: a company, lab or other body, possibly a unit of another.
 
-use std::borrow::Cow;
-
 use async_graphql::connection::{Connection, Edge};
 use async_graphql::{Context, Enum, ID, Object};
 use chrono::NaiveDate;
@@ -20,14 +18,14 @@ use super::loaders::{
 };
 use super::pagination::{Cursor, List, MAX_PAGE_SIZE, TotalCount, keyset_page, page_size};
 use super::person::{Certainty, EmploymentStatus, Person, at_day};
-use super::projection::{columns_for, connection_nodes, fields_named};
+use super::projection::{column_set, connection_nodes, fields_named};
 use super::query::PersonConnection;
 use super::scalars::{DateScalar, PartialDateScalar};
 use super::talent_flow::{FlowDirection, TalentFlow, wants_people};
 use crate::db::analytics::FlowEnds;
 use crate::db::employments::{ListingColumns, ListingCursor, OrganizationScope};
 use crate::db::filter::StintLeaf;
-use crate::db::organizations::{OrganizationDetailRow, OrganizationRow};
+use crate::db::organizations::{OrganizationRead, OrganizationRow};
 use crate::domain::{PartialDate, partial_date};
 
 /// What kind of body an organization is.
@@ -78,98 +76,50 @@ impl OrganizationKind {
     }
 }
 
+/// An organization as read: the columns its statement selected (see
+/// [`crate::db::columns`]); a field whose column was left out loads the whole
+/// row by id, in a batch.
 #[derive(Debug, Clone)]
-pub struct Organization {
-    pub id: i64,
-    pub slug: String,
-    pub name: String,
-    /// `None` after a brief read (see [`Columns`](crate::db::Columns)): the
-    /// fields it answers load it by id when asked.
-    detail: Option<OrganizationDetail>,
+pub struct Organization(OrganizationRead);
+
+impl std::ops::Deref for Organization {
+    type Target = OrganizationRead;
+
+    fn deref(&self) -> &OrganizationRead {
+        &self.0
+    }
 }
 
-/// An organization's columns beyond its id and names.
-#[derive(Debug, Clone)]
-pub struct OrganizationDetail {
-    kind: OrganizationKind,
-    parent_id: Option<i64>,
-    country: Option<String>,
-    website: Option<String>,
-    founded_on: Option<PartialDate>,
-    version: i32,
+impl From<OrganizationRead> for Organization {
+    fn from(read: OrganizationRead) -> Self {
+        Organization(read)
+    }
 }
 
 impl TryFrom<OrganizationRow> for Organization {
     type Error = ApiError;
 
     fn try_from(row: OrganizationRow) -> ApiResult<Self> {
-        let (id, slug, name, detail) = row.into_parts();
-        Organization::from_parts(id, slug, name, Some(detail))
+        Ok(Organization(row.into()))
     }
 }
 
 impl Organization {
-    /// The fields [`OrganizationDetail`] answers: a list reads it only when
-    /// its selection asks for one of them.
-    pub const DETAIL_FIELDS: &[&str] = &[
-        "kind",
-        "parent",
-        "country",
-        "website",
-        "foundedOn",
-        "version",
-    ];
-
-    pub fn from_parts(
-        id: i64,
-        slug: String,
-        name: String,
-        detail: Option<OrganizationDetailRow>,
-    ) -> ApiResult<Self> {
-        let detail = detail
-            .map(|row| OrganizationDetail::from_row(id, row))
-            .transpose()?;
-        Ok(Organization {
-            id,
-            slug,
-            name,
-            detail,
-        })
-    }
-
-    /// The organization's detail: held, or loaded by id (in a batch) after
-    /// a read that left it out.
-    async fn detail(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, OrganizationDetail>> {
-        if let Some(detail) = &self.detail {
-            return Ok(Cow::Borrowed(detail));
+    /// A column of the organization: as read, or from the whole row loaded by
+    /// id (in a batch) when the read left it out.
+    async fn column<T>(
+        &self,
+        ctx: &Context<'_>,
+        get: impl Fn(&OrganizationRead) -> Option<T>,
+    ) -> ApiResult<T> {
+        if let Some(value) = get(&self.0) {
+            return Ok(value);
         }
         let row = ctx.loader()?.load_one(OrganizationId(self.id)).await?;
         let row =
             row.ok_or_else(|| ApiError::internal(format!("organization {} is gone", self.id)))?;
-        let (id, _, _, detail) = row.into_parts();
-        Ok(Cow::Owned(OrganizationDetail::from_row(id, detail)?))
-    }
-}
-
-impl OrganizationDetail {
-    fn from_row(id: i64, row: OrganizationDetailRow) -> ApiResult<Self> {
-        let kind = OrganizationKind::from_db(&row.org_kind).ok_or_else(|| {
-            ApiError::internal(format!(
-                "organization {id} has unknown kind {:?}",
-                row.org_kind
-            ))
-        })?;
-        Ok(OrganizationDetail {
-            founded_on: PartialDate::from_columns(
-                row.org_founded_on,
-                row.org_founded_on_precision.as_deref(),
-            )?,
-            kind,
-            parent_id: row.org_parent_id,
-            country: row.org_country,
-            website: row.org_website,
-            version: row.org_version,
-        })
+        get(&row.into())
+            .ok_or_else(|| ApiError::internal(format!("organization {} lacks a column", self.id)))
     }
 }
 
@@ -229,7 +179,7 @@ impl Organization {
     /// Increases with every change; updates and deletes must name the version
     /// they were based on, so that nobody overwrites a change they never saw.
     async fn version(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        Ok(self.detail(ctx).await?.version)
+        self.column(ctx, |o| o.version).await
     }
 
     /// Stable, URL-safe identifier, e.g. `google-deepmind`.
@@ -244,12 +194,18 @@ impl Organization {
 
     /// What kind of body it is.
     async fn kind(&self, ctx: &Context<'_>) -> ApiResult<OrganizationKind> {
-        Ok(self.detail(ctx).await?.kind)
+        let kind = self.column(ctx, |o| o.kind.clone()).await?;
+        OrganizationKind::from_db(&kind).ok_or_else(|| {
+            ApiError::internal(format!(
+                "organization {} has unknown kind {kind:?}",
+                self.id
+            ))
+        })
     }
 
     /// The organization this one is a unit of (Meta for FAIR).
     async fn parent(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
-        let Some(parent_id) = self.detail(ctx).await?.parent_id else {
+        let Some(parent_id) = self.column(ctx, |o| o.parent_id).await? else {
             return Ok(None);
         };
         let row = ctx.loader()?.load_one(OrganizationId(parent_id)).await?;
@@ -278,21 +234,22 @@ impl Organization {
 
     /// ISO 3166-1 alpha-2 country code, e.g. `FR`.
     async fn country(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
-        Ok(self.detail(ctx).await?.into_owned().country)
+        self.column(ctx, |o| o.country.clone()).await
     }
 
     /// Home page URL; null when unknown.
     async fn website(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
-        Ok(self.detail(ctx).await?.into_owned().website)
+        self.column(ctx, |o| o.website.clone()).await
     }
 
     /// When it was founded, at the precision known.
     async fn founded_on(&self, ctx: &Context<'_>) -> ApiResult<Option<PartialDateScalar>> {
-        Ok(self
-            .detail(ctx)
-            .await?
-            .founded_on
-            .map(PartialDateScalar::from))
+        let (day, precision) = self
+            .column(ctx, |o| {
+                Some((o.founded_on?, o.founded_on_precision.clone()?))
+            })
+            .await?;
+        Ok(PartialDate::from_columns(day, precision.as_deref())?.map(PartialDateScalar::from))
     }
 
     /// People with a founder stint at this organization, by name.
@@ -375,7 +332,7 @@ impl Organization {
             organization_id: self.id,
             after: after.clone(),
             limit: limit + 1,
-            columns: columns_for(&connection_nodes(ctx.field()), Person::DETAIL_FIELDS),
+            columns: column_set(&connection_nodes(ctx.field())),
         };
         let (people, total) = TotalCount::Alumni(AlumniCount(self.id))
             .beside(ctx, async {
@@ -578,8 +535,8 @@ fn listing_columns(ctx: &Context<'_>) -> ListingColumns {
     let stints = connection_nodes(ctx.field());
     let people = fields_named(&stints, "person");
     ListingColumns {
-        stint: columns_for(&stints, Employment::DETAIL_FIELDS),
-        person: (!people.is_empty()).then(|| columns_for(&people, Person::DETAIL_FIELDS)),
+        stint: column_set(&stints),
+        person: (!people.is_empty()).then(|| column_set(&people)),
     }
 }
 

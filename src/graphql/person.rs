@@ -1,7 +1,5 @@
 //! `Person`: someone whose career is tracked.
 
-use std::borrow::Cow;
-
 use async_graphql::{Context, Enum, ID, Object};
 
 use super::attestation::Attestation;
@@ -18,53 +16,53 @@ use super::ids::{self, NodeKind};
 use super::loaders::{
     AttestationsOf, AuthorshipsOfPerson, EmploymentsOfPerson, PersonId, StintsWithOrganizationsOf,
 };
-use super::organization::Organization;
-use super::projection::{columns_for, fields_named};
+use super::projection::{column_set, fields_named};
 use super::scalars::DateScalar;
 use crate::db::employments::AtDay;
-use crate::db::people::{PersonBrief, PersonDetail, PersonRow};
+use crate::db::people::{PersonRead, PersonRow};
 use crate::domain::point_in_time::{self, Evidence};
 
+/// A person as read: the columns its statement selected (see
+/// [`crate::db::columns`]); a field whose column was left out loads the whole
+/// row by id, in a batch.
 #[derive(Debug, Clone)]
-pub struct Person {
-    pub id: i64,
-    pub slug: String,
-    pub name: String,
-    /// `None` after a brief read (see [`Columns`](crate::db::Columns)): the
-    /// fields it answers load it by id when asked.
-    detail: Option<PersonDetail>,
+pub struct Person(PersonRead);
+
+impl std::ops::Deref for Person {
+    type Target = PersonRead;
+
+    fn deref(&self) -> &PersonRead {
+        &self.0
+    }
+}
+
+impl From<PersonRead> for Person {
+    fn from(read: PersonRead) -> Self {
+        Person(read)
+    }
 }
 
 impl From<PersonRow> for Person {
     fn from(row: PersonRow) -> Self {
-        let (brief, detail) = row.into_parts();
-        Person::from_parts(brief, Some(detail))
+        Person(row.into())
     }
 }
 
 impl Person {
-    /// The fields [`PersonDetail`] answers: a list reads it only when its
-    /// selection asks for one of them.
-    pub const DETAIL_FIELDS: &[&str] = &["aliases", "bio", "version"];
-
-    pub fn from_parts(brief: PersonBrief, detail: Option<PersonDetail>) -> Self {
-        Person {
-            id: brief.id,
-            slug: brief.slug,
-            name: brief.name,
-            detail,
-        }
-    }
-
-    /// The person's detail: held, or loaded by id (in a batch) after a read
-    /// that left it out.
-    async fn detail(&self, ctx: &Context<'_>) -> ApiResult<Cow<'_, PersonDetail>> {
-        if let Some(detail) = &self.detail {
-            return Ok(Cow::Borrowed(detail));
+    /// A column of the person: as read, or from the whole row loaded by id
+    /// (in a batch) when the read left it out.
+    async fn column<T>(
+        &self,
+        ctx: &Context<'_>,
+        get: impl Fn(&PersonRead) -> Option<T>,
+    ) -> ApiResult<T> {
+        if let Some(value) = get(&self.0) {
+            return Ok(value);
         }
         let row = ctx.loader()?.load_one(PersonId(self.id)).await?;
         let row = row.ok_or_else(|| ApiError::internal(format!("person {} is gone", self.id)))?;
-        Ok(Cow::Owned(row.into_parts().1))
+        get(&row.into())
+            .ok_or_else(|| ApiError::internal(format!("person {} lacks a column", self.id)))
     }
 }
 
@@ -151,7 +149,7 @@ impl Person {
         } else {
             let key = StintsWithOrganizationsOf {
                 person_id: self.id,
-                organization: columns_for(&organizations, Organization::DETAIL_FIELDS),
+                organization: column_set(&organizations),
             };
             loader.load_one(key).await?
         }
@@ -208,7 +206,7 @@ impl Person {
     /// Increases with every change; updates and deletes must name the version
     /// they were based on, so that nobody overwrites a change they never saw.
     async fn version(&self, ctx: &Context<'_>) -> ApiResult<i32> {
-        Ok(self.detail(ctx).await?.version)
+        self.column(ctx, |p| p.version).await
     }
 
     /// Stable, URL-safe identifier, e.g. `aurelien-rodriguez`.
@@ -223,12 +221,12 @@ impl Person {
 
     /// Other spellings of the name, e.g. without accents.
     async fn aliases(&self, ctx: &Context<'_>) -> ApiResult<Vec<String>> {
-        Ok(self.detail(ctx).await?.into_owned().aliases)
+        self.column(ctx, |p| p.aliases.clone()).await
     }
 
     /// A short biography; null when none is recorded.
     async fn bio(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
-        Ok(self.detail(ctx).await?.into_owned().bio)
+        self.column(ctx, |p| p.bio.clone()).await
     }
 
     /// The person's stints in chronological order: by stated career position,

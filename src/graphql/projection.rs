@@ -1,26 +1,22 @@
-//! Which columns a list reads, from what the query selects (see
-//! [`Columns`]): the brief ones unless the selection asks for a field that
-//! only the full row answers.
+//! Which columns a list reads, from what the query selects: the columns
+//! each entity's declaration ([`crate::db::columns`]) maps the selected
+//! fields to, and the always-read ones.
 //!
 //! A field the selection hides from this look (none is known) still
-//! answers: the objects load their detail by id when it is missing.
+//! answers: the objects load their whole row by id when a column is missing.
 
 use async_graphql::SelectionField;
 
-use crate::db::Columns;
+use crate::db::columns::{ColumnSet, Entity};
 
-/// `Full` when one of `objects` selects one of `detail_fields`.
-pub fn columns_for(objects: &[SelectionField<'_>], detail_fields: &[&str]) -> Columns {
-    let asks_detail = objects.iter().any(|object| {
-        object
-            .selection_set()
-            .any(|field| detail_fields.contains(&field.name()))
-    });
-    if asks_detail {
-        Columns::Full
-    } else {
-        Columns::Brief
-    }
+/// The columns of `E` that `objects`' selections need: the always-read ones,
+/// and those of every field selected (see [`crate::db::columns`]).
+pub fn column_set<E: Entity>(objects: &[SelectionField<'_>]) -> ColumnSet<E> {
+    ColumnSet::for_fields(
+        objects
+            .iter()
+            .flat_map(|object| object.selection_set().map(|field| field.name())),
+    )
 }
 
 /// The selections of a connection's nodes: `nodes`, and `edges { node }`.
@@ -42,4 +38,60 @@ pub fn fields_named<'a>(objects: &[SelectionField<'a>], name: &str) -> Vec<Selec
         .iter()
         .flat_map(|object| object.selection_set().filter(|field| field.name() == name))
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeSet;
+
+    use crate::db::authorships::AuthorshipRead;
+    use crate::db::columns::Entity;
+    use crate::db::employments::EmploymentRead;
+    use crate::db::organizations::OrganizationRead;
+    use crate::db::people::PersonRead;
+    use crate::db::publications::PublicationRead;
+    use crate::db::sources::SourceRead;
+
+    /// The fields of the object type `name`, as the schema serves them.
+    async fn api_fields(name: &str) -> BTreeSet<String> {
+        let query = format!(
+            r#"{{ __type(name: "{name}") {{ fields(includeDeprecated: true) {{ name }} }} }}"#
+        );
+        let response = super::super::build_schema(None).execute(query).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let data = response.data.into_json().expect("JSON data");
+        data["__type"]["fields"]
+            .as_array()
+            .unwrap_or_else(|| panic!("type {name} in the schema: {data}"))
+            .iter()
+            .map(|field| field["name"].as_str().expect("a field name").to_owned())
+            .collect()
+    }
+
+    /// Every field of `type_name` is declared, by a column or as a relation
+    /// or computed field, and every declared field exists.
+    async fn declaration_agrees_with_the_api<E: Entity>(type_name: &str) {
+        let api = api_fields(type_name).await;
+        let declared: BTreeSet<String> = E::column_fields()
+            .chain(E::OTHER_FIELDS.iter().copied())
+            .map(str::to_owned)
+            .collect();
+        let undeclared: Vec<_> = api.difference(&declared).collect();
+        let unknown: Vec<_> = declared.difference(&api).collect();
+        assert!(
+            undeclared.is_empty() && unknown.is_empty(),
+            "{type_name}: fields the API has but the declaration lacks: {undeclared:?}; \
+             declared but not in the API: {unknown:?}"
+        );
+    }
+
+    #[tokio::test]
+    async fn each_entity_declares_exactly_the_fields_of_its_api_type() {
+        declaration_agrees_with_the_api::<OrganizationRead>("Organization").await;
+        declaration_agrees_with_the_api::<PersonRead>("Person").await;
+        declaration_agrees_with_the_api::<EmploymentRead>("Employment").await;
+        declaration_agrees_with_the_api::<PublicationRead>("Publication").await;
+        declaration_agrees_with_the_api::<AuthorshipRead>("Authorship").await;
+        declaration_agrees_with_the_api::<SourceRead>("Source").await;
+    }
 }

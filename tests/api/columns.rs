@@ -1,7 +1,7 @@
-//! Lists read the columns of a stint, person or organization that few queries
-//! show only when the query asks for one of them (`db::Columns`). Asked for,
-//! those fields answer exactly as a lookup of the whole row does, and cost no
-//! statement more than the brief list.
+//! Lists read the columns of a stint, person or organization that a query
+//! asks for (`db::columns`), and the always-read ones. Asked for, those
+//! fields answer exactly as a lookup of the whole row does, and cost no
+//! statement more than a list that asks for none of them.
 
 use serde_json::Value;
 
@@ -144,4 +144,64 @@ async fn stints_answer_their_organizations_detail_fields_as_whole_rows_do_at_the
         app.statements_for(&stints("name")).await,
         app.statements_for(&stints(detail)).await
     );
+}
+
+/// Readers batched together read the union of their columns in one
+/// statement (`graphql::loaders`); each still gets its own answer. (Whether two
+/// root fields' keys land in one batch depends on scheduling, so no count is
+/// asserted here.)
+#[tokio::test]
+async fn aliased_siblings_asking_different_columns_each_get_theirs() {
+    let app = TestApp::spawn_seeded().await;
+    let stints = |a: &str, b: &str| {
+        format!(
+            r#"{{ a: person(slug: "robert-fergus") {{ employments {{ id organization {{ slug {a} }} }} }}
+                 b: person(slug: "robert-fergus") {{ employments {{ id organization {{ slug {b} }} }} }} }}"#
+        )
+    };
+    let listing = |a: &str, b: &str| {
+        format!(
+            r#"{{ a: organization(slug: "fair") {{ employments(first: 5) {{ nodes {{ id {a} }} }} }}
+                 b: organization(slug: "fair") {{ employments(first: 5) {{ nodes {{ id {b} }} }} }} }}"#
+        )
+    };
+
+    let data = app.data(&stints("country", "website")).await;
+    let full = app
+        .data(&stints("country website", "country website"))
+        .await;
+    for (alias, field) in [("a", "country"), ("b", "website")] {
+        let got = data[alias]["employments"].as_array().expect("stints");
+        let want = full[alias]["employments"].as_array().expect("stints");
+        assert_eq!(got.len(), want.len());
+        for (got, want) in got.iter().zip(want) {
+            assert_eq!(
+                got["organization"][field], want["organization"][field],
+                "{alias}: {field}"
+            );
+        }
+    }
+    let data = app
+        .data(&listing("isFounder", "version person { bio }"))
+        .await;
+    let full = app
+        .data(&listing(
+            "isFounder version person { bio }",
+            "isFounder version person { bio }",
+        ))
+        .await;
+    let nodes = |data: &Value, alias: &str| data[alias]["employments"]["nodes"].clone();
+    assert_eq!(
+        nodes(&data, "a").as_array().map(Vec::len),
+        nodes(&full, "a").as_array().map(Vec::len)
+    );
+    for (got, want) in nodes(&data, "b")
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .zip(nodes(&full, "b").as_array().expect("nodes"))
+    {
+        assert_eq!(got["version"], want["version"]);
+        assert_eq!(got["person"]["bio"], want["person"]["bio"]);
+    }
 }
