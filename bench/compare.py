@@ -48,6 +48,21 @@ def loadavg():
     return " ".join(Path("/proc/loadavg").read_text().split()[:3])
 
 
+def settled(url, doc, within=30):
+    """Checks `doc` answers, once the server has finished what the previous
+    run left queued (a run whose requests time out leaves the server busy,
+    answering 503 for a while): that is the previous run's cost, already
+    counted in its errors, not this query's failure."""
+    deadline = time.monotonic() + within
+    while True:
+        try:
+            return post(url, doc, {})
+        except urllib.error.HTTPError as error:
+            if error.code != 503 or time.monotonic() > deadline:
+                raise
+            time.sleep(1)
+
+
 def post(url, doc, variables, timeout=60):
     body = json.dumps({"query": doc, "variables": variables}).encode()
     req = urllib.request.Request(url, body, {"content-type": "application/json",
@@ -341,7 +356,7 @@ def main():
         short = argparse.Namespace(**{**vars(args), "duration": args.alone_duration,
                                       "warmup": min(args.warmup, 1)})
         for q in alone:
-            post(tg.url, q.doc, {})
+            settled(tg.url, q.doc)
             for c in concs:
                 log(f"  talentgraph {q.name} c={c} (load {loadavg()})")
                 alone_rows.append({"query": q.name, "c": c,
