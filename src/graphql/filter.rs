@@ -1304,8 +1304,16 @@ fn ranked_page(list: List, args: &PageArgs) -> ApiResult<Paged> {
     Ok(paged)
 }
 
-fn rank(list: List, field: &str, cursor: Option<&str>) -> ApiResult<Option<db::filter::Rank>> {
-    Cursor::decode_named(&list.name(), field, cursor)
+/// A search page's `after` and `before` cursors, as ranks.
+fn ranks(
+    list: List,
+    args: &PageArgs,
+) -> ApiResult<(Option<db::filter::Rank>, Option<db::filter::Rank>)> {
+    let name = list.name();
+    Ok((
+        Cursor::decode_named(&name, "after", args.after.as_deref())?,
+        Cursor::decode_named(&name, "before", args.before.as_deref())?,
+    ))
 }
 
 /// `people(search:)` with `last` or `before`.
@@ -1316,10 +1324,7 @@ pub async fn people_matching(
 ) -> ApiResult<PersonConnection> {
     let list = List::PeopleMatching;
     let paged = ranked_page(list, args)?;
-    let (after, before) = (
-        rank(list, "after", args.after.as_deref())?,
-        rank(list, "before", args.before.as_deref())?,
-    );
+    let (after, before) = ranks(list, args)?;
     let (rows, total) = TotalCount::PeopleMatching(query.clone())
         .beside(ctx, async {
             Ok(db::filter::people_matching(
@@ -1353,10 +1358,7 @@ pub async fn organizations_matching(
     let list = List::OrganizationsMatching;
     let paged = ranked_page(list, args)?;
     let kind = kind.map(OrganizationKind::as_db);
-    let (after, before) = (
-        rank(list, "after", args.after.as_deref())?,
-        rank(list, "before", args.before.as_deref())?,
-    );
+    let (after, before) = ranks(list, args)?;
     let (rows, total) = TotalCount::OrganizationsMatching {
         query: query.clone(),
         kind,

@@ -34,10 +34,14 @@ fn cluster_port() -> u16 {
         .unwrap_or(32768);
     let low = 20_000.min(first_ephemeral / 2);
     let span = first_ephemeral - low;
-    // Spread processes apart so two test binaries rarely probe the same ports.
-    let start = std::process::id().wrapping_mul(97) % span;
+    // Spread processes apart so two test binaries rarely probe the same
+    // ports, and each call in a process past the last: a port found free is
+    // not taken until its cluster starts.
+    let start = std::process::id()
+        .wrapping_mul(97)
+        .wrapping_add(NEXT.fetch_add(1, Ordering::Relaxed));
     (0..span)
-        .map(|step| low + (start + NEXT.fetch_add(1, Ordering::Relaxed) + step) % span)
+        .map(|step| low + (start % span + step) % span)
         .filter_map(|port| u16::try_from(port).ok())
         .find(|&port| std::net::TcpListener::bind(("127.0.0.1", port)).is_ok())
         .expect("a free port below the ephemeral range")

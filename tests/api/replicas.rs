@@ -57,16 +57,17 @@ async fn deploy(max_lag: Duration) -> Deployment {
         // replayed (the app counts it as lagging until then): one commit
         // made after it started, and replayed, gives it one.
         primary.psql("talentgraph", "ANALYZE people");
-        for _ in 0..300 {
-            let replayed = standby.psql(
+        let replayed = (0..300).any(|_| {
+            let done = standby.psql(
                 "postgres",
                 "SELECT pg_last_xact_replay_timestamp() IS NOT NULL",
-            );
-            if replayed == "t" {
-                break;
+            ) == "t";
+            if !done {
+                std::thread::sleep(Duration::from_millis(100));
             }
-            std::thread::sleep(Duration::from_millis(100));
-        }
+            done
+        });
+        assert!(replayed, "the standby replayed no commit within 30 s");
         standby
     });
 
