@@ -266,48 +266,52 @@ impl TotalCount {
     /// loader's own connections, so they give it back first).
     async fn count(&self, ctx: &Context<'_>, spare: Option<db::DbConn>) -> ApiResult<i64> {
         let loaded = |count: Option<i64>| count.unwrap_or(0);
-        match self {
+        // A loader count gives `spare` back before it waits for its batch.
+        let loader = |spare: Option<db::DbConn>| {
+            drop(spare);
+            ctx.loader()
+        };
+        Ok(match self {
             TotalCount::Counted(count) => return count.clone(),
             TotalCount::OrganizationEmployments(key) => {
-                drop(spare);
-                return Ok(loaded(ctx.loader()?.load_one(key.clone()).await?));
+                loaded(loader(spare)?.load_one(key.clone()).await?)
             }
-            TotalCount::Alumni(key) => {
-                drop(spare);
-                return Ok(loaded(ctx.loader()?.load_one(*key).await?));
+            TotalCount::Alumni(key) => loaded(loader(spare)?.load_one(*key).await?),
+            TotalCount::FilteredStints(key) => loaded(loader(spare)?.load_one(key.clone()).await?),
+            TotalCount::People => db::people::count(&mut *conn(ctx, spare).await?).await?,
+            TotalCount::PeopleMatching(query) => {
+                db::search::people_count(&mut *conn(ctx, spare).await?, query).await?
             }
-            TotalCount::FilteredStints(key) => {
-                drop(spare);
-                return Ok(loaded(ctx.loader()?.load_one(key.clone()).await?));
-            }
-            _ => {}
-        }
-        let mut conn = match spare {
-            Some(conn) => conn,
-            None => ctx.pool()?.get().await?,
-        };
-        let conn = &mut *conn;
-        Ok(match self {
-            TotalCount::People => db::people::count(conn).await?,
-            TotalCount::PeopleMatching(query) => db::search::people_count(conn, query).await?,
             TotalCount::OrganizationsMatching { query, kind } => {
-                db::search::organizations_count(conn, query, *kind).await?
+                db::search::organizations_count(&mut *conn(ctx, spare).await?, query, *kind).await?
             }
-            TotalCount::Organizations { kind } => db::organizations::count(conn, *kind).await?,
-            TotalCount::Publications => db::publications::count(conn).await?,
-            TotalCount::Audit(filter) => db::audit::count(conn, filter).await?,
-            TotalCount::FilteredPeople(filter) => db::filter::people_count(conn, filter).await?,
+            TotalCount::Organizations { kind } => {
+                db::organizations::count(&mut *conn(ctx, spare).await?, *kind).await?
+            }
+            TotalCount::Publications => {
+                db::publications::count(&mut *conn(ctx, spare).await?).await?
+            }
+            TotalCount::Audit(filter) => {
+                db::audit::count(&mut *conn(ctx, spare).await?, filter).await?
+            }
+            TotalCount::FilteredPeople(filter) => {
+                db::filter::people_count(&mut *conn(ctx, spare).await?, filter).await?
+            }
             TotalCount::FilteredOrganizations(filter) => {
-                db::filter::organizations_count(conn, filter).await?
+                db::filter::organizations_count(&mut *conn(ctx, spare).await?, filter).await?
             }
             TotalCount::FilteredPublications(filter) => {
-                db::filter::publications_count(conn, filter).await?
+                db::filter::publications_count(&mut *conn(ctx, spare).await?, filter).await?
             }
-            TotalCount::OrganizationEmployments(_)
-            | TotalCount::Alumni(_)
-            | TotalCount::FilteredStints(_)
-            | TotalCount::Counted(_) => unreachable!("answered above"),
         })
+    }
+}
+
+/// `spare`, or a connection from the pool.
+async fn conn(ctx: &Context<'_>, spare: Option<db::DbConn>) -> ApiResult<db::DbConn> {
+    match spare {
+        Some(conn) => Ok(conn),
+        None => Ok(ctx.pool()?.get().await?),
     }
 }
 
