@@ -239,7 +239,13 @@ impl Application {
         })
     }
 
-    /// Serves until the server is dropped (tests run it this way).
+    /// What stops the server from outside: tests stop theirs before they
+    /// drop its database, so nothing it still runs logs in to a dropped one.
+    pub fn handle(&self) -> actix_web::dev::ServerHandle {
+        self.server.handle()
+    }
+
+    /// Serves until stopped through [`Self::handle`] or dropped (tests run it this way).
     pub async fn run(self) -> std::io::Result<()> {
         self.server.await
     }

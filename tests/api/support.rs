@@ -17,7 +17,74 @@ pub struct TestApp {
     pub client: reqwest::Client,
     pub statements: StatementCounter,
     pub database_url: String,
+    // Declared before the database: dropped (stopped) first.
+    _serving: Serving,
     _database: TestDatabase,
+}
+
+/// The app serving on a thread and runtime of its own, so that dropping it
+/// can stop it completely (its workers, their spawned batch loads, the
+/// change listener) before the test drops its database. Otherwise what is
+/// still running reconnects to a database that is gone, which a pooler in
+/// front logs as a failed login.
+struct Serving {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Serving {
+    /// Builds the app for `config` on its own thread; returns once it listens.
+    async fn start(config: Config) -> (Self, u16, StatementCounter) {
+        let (built_tx, built_rx) = tokio::sync::oneshot::channel();
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("a runtime for the app");
+            runtime.block_on(async move {
+                let app = Application::build(&config).expect("the app builds");
+                let handle = app.handle();
+                let _ = built_tx.send((app.port, app.statements.clone()));
+                let served = tokio::spawn(app.run());
+                let _ = stopped.await;
+                // Forced: a graceful stop would wait out the keep-alive of
+                // client connections the test's runtime, blocked in this
+                // drop, cannot close. Each worker then drops its requests
+                // and its runtime (with the batch loads spawned on it) as
+                // soon as it reads the command, which the pause covers.
+                handle.stop(false).await;
+                tokio::time::sleep(WORKERS_STOPPING).await;
+                served.abort();
+            });
+            // Dropping the runtime cancels the listener and anything else spawned on it.
+        });
+        let (port, statements) = built_rx.await.expect("the app builds");
+        let serving = Serving {
+            stop: Some(stop),
+            thread: Some(thread),
+        };
+        (serving, port, statements)
+    }
+}
+
+/// What a worker takes to act on a stop command: actix-server does not say
+/// when its worker threads have ended.
+const WORKERS_STOPPING: std::time::Duration = std::time::Duration::from_millis(100);
+
+impl Drop for Serving {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(thread) = self.thread.take()
+            && thread.join().is_err()
+            && !std::thread::panicking()
+        {
+            panic!("the app's thread panicked");
+        }
+    }
 }
 
 /// The server that tests create their databases on (DATABASE_URL's, or the default).
@@ -153,6 +220,9 @@ async fn template() -> &'static str {
         .await
 }
 
+/// PostgreSQL's NAMEDATALEN - 1: a longer name would be cut, silently.
+const MAX_IDENTIFIER_BYTES: usize = 63;
+
 /// A database for one test, dropped (with any connections left) on drop.
 pub struct TestDatabase {
     name: String,
@@ -163,15 +233,26 @@ impl TestDatabase {
     pub async fn create() -> Self {
         static NEXT: AtomicU32 = AtomicU32::new(0);
         let template = template().await;
-        let name = format!(
-            "talentgraph_test_{}_{}_{}",
+        // Named after the test too (libtest names its thread so), so that a
+        // server or pooler log line about a database says which test it was.
+        let test: String = std::thread::current()
+            .name()
+            .unwrap_or_default()
+            .chars()
+            .map(|c| {
+                if c.is_ascii_alphanumeric() {
+                    c.to_ascii_lowercase()
+                } else {
+                    '_'
+                }
+            })
+            .collect();
+        let mut name = format!(
+            "talentgraph_test_{}_{}_{test}",
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed),
-            std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .map(|d| d.subsec_nanos())
-                .unwrap_or_default()
         );
+        name.truncate(MAX_IDENTIFIER_BYTES);
         let mut conn = maintenance_conn().await;
         diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .execute(&mut conn)
@@ -221,15 +302,13 @@ impl TestApp {
         let database_url = with_database(&server_url(), &database.name);
         let mut config = test_config(&database_url);
         configure(&mut config);
-        let app = Application::build(&config).expect("the app builds");
-        let address = format!("http://127.0.0.1:{}", app.port);
-        let statements = app.statements.clone();
-        tokio::spawn(app.run());
+        let (serving, port, statements) = Serving::start(config).await;
         TestApp {
-            address,
+            address: format!("http://127.0.0.1:{port}"),
             client: reqwest::Client::new(),
             statements,
             database_url,
+            _serving: serving,
             _database: database,
         }
     }
