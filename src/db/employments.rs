@@ -125,15 +125,43 @@ pub async fn of_people_with_organizations(
         .await
 }
 
-/// The leadership stints of each organization (`is_leader`), unordered.
+/// A stint with the columns of its person that were asked for.
+#[derive(Debug, QueryableByName)]
+pub struct StintWithPersonRow {
+    #[diesel(embed)]
+    pub stint: EmploymentRow,
+    /// Under the prefix `listed_`; `None` when not asked for.
+    #[diesel(embed)]
+    pub person: Prefixed<PersonRead>,
+}
+
+/// The leadership stints of each organization (`is_leader`), unordered,
+/// with their people's columns `person` when asked for, in one statement.
 pub async fn leaders_of(
     conn: &mut AsyncPgConnection,
     organization_ids: &[i64],
-) -> QueryResult<Vec<EmploymentRow>> {
-    employments::table
-        .filter(employments::organization_id.eq_any(organization_ids))
-        .filter(employments::is_leader.eq(true))
-        .select(EmploymentRow::as_select())
+    person: Option<ColumnSet<PersonRead>>,
+) -> QueryResult<Vec<StintWithPersonRow>> {
+    // One key by `=`: see `people::by_ids`.
+    let organization = if organization_ids.len() == 1 {
+        "($1::bigint[])[1]"
+    } else {
+        "ANY($1)"
+    };
+    let (person, join) = match person {
+        None => (String::new(), ""),
+        Some(columns) => (
+            format!(", {}", columns.select_prefixed("p")),
+            "LEFT JOIN people p ON p.id = e.person_id",
+        ),
+    };
+    let sql = format!(
+        "SELECT {stint}{person}
+        FROM employments e {join}
+        WHERE e.organization_id = {organization} AND e.is_leader",
+        stint = employment_columns("e"),
+    );
+    Prepared(diesel::sql_query(sql).bind::<Array<BigInt>, _>(organization_ids))
         .load(conn)
         .await
 }

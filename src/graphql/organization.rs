@@ -283,15 +283,13 @@ impl Organization {
         )]
         first: Option<i32>,
     ) -> ApiResult<Vec<Employment>> {
-        let rows = ctx
-            .loader()?
-            .load_one(LeadersOf(self.id))
-            .await?
-            .unwrap_or_default();
-        filter::take_first(rows, first)?
-            .into_iter()
-            .map(Employment::try_from)
-            .collect()
+        let people = fields_named(&[ctx.field()], "person");
+        let key = LeadersOf {
+            organization_id: self.id,
+            person: (!people.is_empty()).then(|| column_set(&people)),
+        };
+        let stints = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+        filter::take_first(stints, first)
     }
 
     /// People who were inside this organization (or a unit of it) and are no

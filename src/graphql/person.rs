@@ -3,7 +3,7 @@
 use async_graphql::{Context, Enum, ID, Object};
 
 use super::attestation::Attestation;
-use super::authorship::Authorship;
+use super::authorship::{self, Authorship};
 use super::certainty::RequiredCertainty;
 use super::context::ContextExt;
 use super::eager::EagerItem;
@@ -287,11 +287,10 @@ impl Person {
 
     /// The person's places in publications' author lists.
     async fn authorships(&self, ctx: &Context<'_>) -> ApiResult<Vec<Authorship>> {
-        let rows = ctx
-            .loader()?
-            .load_one(AuthorshipsOfPerson(self.id))
-            .await?
-            .unwrap_or_default();
-        Ok(rows.into_iter().map(Authorship::from).collect())
+        let key = AuthorshipsOfPerson {
+            person_id: self.id,
+            joins: authorship::joins(ctx),
+        };
+        Ok(ctx.loader()?.load_one(key).await?.unwrap_or_default())
     }
 }

@@ -2,7 +2,7 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::authorship::Authorship;
+use super::authorship::{self, Authorship};
 use super::context::ContextExt;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
@@ -127,14 +127,10 @@ impl Publication {
 
     /// The authors, in author order.
     async fn authors(&self, ctx: &Context<'_>) -> ApiResult<Vec<Authorship>> {
-        let rows = ctx
-            .loader()?
-            .load_one(AuthorshipsOfPublication(self.id))
-            .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Authorship::from)
-            .collect())
+        let key = AuthorshipsOfPublication {
+            publication_id: self.id,
+            joins: authorship::joins(ctx),
+        };
+        Ok(ctx.loader()?.load_one(key).await?.unwrap_or_default())
     }
 }

@@ -154,13 +154,69 @@ async fn sibling_lookups_of_one_kind_are_one_statement() {
     let with_people_and_orgs = app
         .statements_for(r#"{ publication(slug: "llama-2023") { authors { person { name currentEmployments { organization { name } } } } } }"#)
         .await;
-    // publication, authorships, people; then the stints with their
-    // organizations: one each.
-    assert_eq!(one, 3);
-    assert_eq!(with_people_and_orgs, 4);
+    // publication, authorships with their people; then the stints with
+    // their organizations: one each.
+    assert_eq!(one, 2);
+    assert_eq!(with_people_and_orgs, 3);
 }
 
-/// The benchmark's three shapes (bench/queries/talentgraph): a relation read
+/// An authorship's person and affiliation, a leader stint's person: to-one
+/// relations read by the statement of the list that holds them, whichever
+/// way the list is reached, so asking for them costs no statement.
+#[tokio::test]
+async fn to_one_relations_of_authorships_and_leaders_cost_no_statement_of_their_own() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(MORE_PEOPLE).await;
+    // One author without an affiliation: the join still lists them.
+    app.sql("UPDATE authorships SET affiliation_id = NULL WHERE position = 2")
+        .await;
+    let by_publication = |fields: &str| {
+        format!(
+            r#"{{ publication(slug: "llama-2023") {{ title authors {{ position {fields} }} }} }}"#
+        )
+    };
+    let by_person = |fields: &str| {
+        format!(
+            r#"{{ person(slug: "hugo-touvron") {{ name authorships {{ position {fields} }} }} }}"#
+        )
+    };
+    for list in [by_publication, by_person] {
+        // The parent; its authorships, with whatever they relate to.
+        let alone = app.statements_for(&list("")).await;
+        assert_eq!(alone, 2, "{}", list(""));
+        for fields in [
+            "person { name }",
+            "affiliation { name }",
+            "person { slug name bio } affiliation { name kind country }",
+        ] {
+            let joined = list(fields);
+            // Each relation used to cost a lookup of its own: one statement
+            // more per relation asked for.
+            assert_eq!(app.statements_for(&joined).await, alone, "{joined}");
+        }
+    }
+    let authors = app
+        .data(&by_publication("person { name } affiliation { name }"))
+        .await;
+    let authors = authors["publication"]["authors"]
+        .as_array()
+        .expect("authors")
+        .clone();
+    assert!(authors.len() > 40, "{authors:?}");
+    assert!(authors.iter().any(|a| a["affiliation"].is_null()));
+    assert!(authors.iter().all(|a| a["person"]["name"].is_string()));
+
+    let leaders = |fields: &str| {
+        format!(
+            r#"{{ organizations(first: 50) {{ nodes {{ name leaders {{ title {fields} }} }} }} }}"#
+        )
+    };
+    // The organizations; their leader stints, with their people.
+    assert_eq!(app.statements_for(&leaders("")).await, 2);
+    assert_eq!(app.statements_for(&leaders("person { name bio }")).await, 2);
+}
+
+/// The benchmark's shapes (bench/queries/talentgraph): a relation read
 /// with the rows that point to it costs no statement of its own.
 #[tokio::test]
 async fn the_benchmark_shapes_read_each_level_with_its_relations() {
@@ -203,5 +259,11 @@ async fn the_benchmark_shapes_read_each_level_with_its_relations() {
         "{alumni}"
     );
     // The organization; the alumni page; their stints with organizations.
+    assert_eq!(app.statements.get() - before, 3);
+
+    let before = app.statements.get();
+    let leaders = app.graphql(&query("f_founders_leaders")).await;
+    assert!(leaders.get("errors").is_none(), "{leaders}");
+    // The organizations; their founders; their leader stints with people.
     assert_eq!(app.statements.get() - before, 3);
 }
