@@ -282,14 +282,17 @@ impl Organization {
             desc = "Only the first this many (1 to 100), in the list's order; all of them when omitted."
         )]
         first: Option<i32>,
-    ) -> ApiResult<Vec<Employment>> {
+    ) -> ApiResult<Vec<Eager<Employment>>> {
         let people = fields_named(&[ctx.field()], "person");
         let key = LeadersOf {
             organization_id: self.id,
             person: (!people.is_empty()).then(|| column_set(&people)),
         };
         let stints = ctx.loader()?.load_one(key).await?.unwrap_or_default();
-        filter::take_first(stints, first)
+        Ok(filter::take_first(stints, first)?
+            .into_iter()
+            .map(Eager)
+            .collect())
     }
 
     /// People who were inside this organization (or a unit of it) and are no

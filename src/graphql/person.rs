@@ -6,7 +6,7 @@ use super::attestation::Attestation;
 use super::authorship::{self, Authorship};
 use super::certainty::RequiredCertainty;
 use super::context::ContextExt;
-use super::eager::EagerItem;
+use super::eager::{Eager, EagerItem};
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::filter::{
@@ -286,11 +286,12 @@ impl Person {
     }
 
     /// The person's places in publications' author lists.
-    async fn authorships(&self, ctx: &Context<'_>) -> ApiResult<Vec<Authorship>> {
+    async fn authorships(&self, ctx: &Context<'_>) -> ApiResult<Vec<Eager<Authorship>>> {
         let key = AuthorshipsOfPerson {
             person_id: self.id,
             joins: authorship::joins(ctx),
         };
-        Ok(ctx.loader()?.load_one(key).await?.unwrap_or_default())
+        let authorships = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+        Ok(authorships.into_iter().map(Eager).collect())
     }
 }
