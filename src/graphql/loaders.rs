@@ -20,8 +20,10 @@ use crate::db::analytics::{CohortMemberRow, FlowEnds, FlowMoveRow, FlowQuery, Fl
 use crate::db::attestations::AttestationRow;
 use crate::db::authorships::{AuthorshipJoins, AuthorshipRow, AuthorshipsBy};
 use crate::db::columns::ColumnSet;
-use crate::db::employments::{EmploymentRow, ListingColumns, ListingCursor, OrganizationScope};
-use crate::db::organizations::{OrganizationRead, OrganizationRow};
+use crate::db::employments::{
+    EmploymentRow, JoinedStintRow, ListingColumns, ListingCursor, OrganizationScope, StintJoins,
+};
+use crate::db::organizations::OrganizationRow;
 use crate::db::people::{PersonRead, PersonRow};
 use crate::db::publications::PublicationRow;
 use crate::db::sources::SourceRow;
@@ -190,11 +192,12 @@ id_key!(/// The sources an authorship cites.
 id_key!(/// A stint's attestations, by date.
     AttestationsOf);
 
-/// A person's stints with their organizations, in chronological order.
+/// A person's stints, in chronological order, with the relations its
+/// readers ask for (organization, person) read by the same statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct StintsWithOrganizationsOf {
+pub struct JoinedStintsOf {
     pub person_id: i64,
-    pub organization: ColumnSet<OrganizationRead>,
+    pub joins: StintJoins,
 }
 
 /// A publication's authorships, in author order, with the relations its
@@ -291,44 +294,52 @@ impl Loader<EmploymentsOfPerson> for Db {
     }
 }
 
-/// One statement for every reader: it reads the union of the organization
+/// One statement for every reader: it reads the union of the relations and
 /// columns they ask for (readers of one list ask for the same ones; aliased
 /// siblings may differ), so exact column sets never cost a statement more.
-impl Loader<StintsWithOrganizationsOf> for Db {
+impl Loader<JoinedStintsOf> for Db {
     type Value = Stints;
     type Error = ApiError;
 
     async fn load(
         &self,
-        keys: &[StintsWithOrganizationsOf],
-    ) -> Result<HashMap<StintsWithOrganizationsOf, Self::Value>, ApiError> {
-        let columns = keys
+        keys: &[JoinedStintsOf],
+    ) -> Result<HashMap<JoinedStintsOf, Self::Value>, ApiError> {
+        let joins = keys
             .iter()
-            .map(|key| key.organization)
-            .fold(ColumnSet::always(), ColumnSet::union);
+            .map(|key| key.joins)
+            .fold(StintJoins::default(), StintJoins::union);
         let mut person_ids: Vec<i64> = keys.iter().map(|key| key.person_id).collect();
         person_ids.sort_unstable();
         person_ids.dedup();
-        let rows = db::employments::of_people_with_organizations(
-            &mut *self.conn().await?,
-            &person_ids,
-            columns,
-        )
-        .await?;
+        let rows =
+            db::employments::of_people_joined(&mut *self.conn().await?, &person_ids, joins).await?;
         let mut by_person: HashMap<i64, Vec<Employment>> = HashMap::new();
         for row in rows {
-            let mut stint = Employment::try_from(row.stint)?;
-            let read = row.organization.0.ok_or_else(|| {
-                ApiError::internal(format!("stint {} read without its organization", stint.id))
-            })?;
-            stint.preloaded_organization = Some(read.into());
+            let stint = joined_stint(row, joins)?;
             by_person.entry(stint.person_id).or_default().push(stint);
         }
-        let readers: Vec<&StintsWithOrganizationsOf> = keys.iter().collect();
+        let readers: Vec<&JoinedStintsOf> = keys.iter().collect();
         let mut groups = HashMap::new();
         hand_out(&readers, |key| key.person_id, by_person, &mut groups);
         Ok(chronological(groups))
     }
+}
+
+/// A stint with the relations `joins` asked for lent to it.
+fn joined_stint(row: JoinedStintRow, joins: StintJoins) -> ApiResult<Employment> {
+    let mut stint = Employment::try_from(row.stint)?;
+    let id = stint.id;
+    let missing = |relation| ApiError::internal(format!("stint {id} read without its {relation}"));
+    if joins.organization.is_some() {
+        let read = row.organization.0.ok_or_else(|| missing("organization"))?;
+        stint.preloaded_organization = Some(read.into());
+    }
+    if joins.person.is_some() {
+        let read = row.person.0.ok_or_else(|| missing("person"))?;
+        stint.preloaded_person = Some(read.into());
+    }
+    Ok(stint)
 }
 
 /// Gives each reader the rows of its parent (`parent(key)`), an empty list
@@ -403,7 +414,7 @@ impl Loader<FoundersOf> for Db {
 
 /// One statement for every reader of a kind (of publications, of people):
 /// it reads the union of the relations they ask for, as
-/// [`StintsWithOrganizationsOf`] does.
+/// [`JoinedStintsOf`] does.
 impl Loader<AuthorshipsOfPublication> for Db {
     type Value = Vec<Authorship>;
     type Error = ApiError;
@@ -611,13 +622,14 @@ impl Loader<ListingCountKey> for Db {
     }
 }
 
-/// An organization's leadership stints, in succession order, with their
-/// people read by the same statement when the readers ask for them.
+/// An organization's leadership stints, in succession order, with the
+/// relations its readers ask for read by the same statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct LeadersOf {
     pub organization_id: i64,
-    pub person: Option<ColumnSet<PersonRead>>,
+    pub joins: StintJoins,
 }
+
 id_key!(/// How many alumni an organization has.
     AlumniCount);
 
@@ -710,23 +722,22 @@ impl Loader<OrganizationSlug> for Db {
     }
 }
 
-/// One statement for every reader: it reads the union of the person
-/// columns they ask for, as [`StintsWithOrganizationsOf`] does.
+/// One statement for every reader: it reads the union of the relations
+/// they ask for, as [`JoinedStintsOf`] does.
 impl Loader<LeadersOf> for Db {
     type Value = Vec<Employment>;
     type Error = ApiError;
 
     async fn load(&self, keys: &[LeadersOf]) -> Result<HashMap<LeadersOf, Self::Value>, ApiError> {
-        let person = keys
+        let joins = keys
             .iter()
-            .filter_map(|key| key.person)
-            .reduce(ColumnSet::union);
+            .map(|key| key.joins)
+            .fold(StintJoins::default(), StintJoins::union);
         let mut organization_ids: Vec<i64> = keys.iter().map(|key| key.organization_id).collect();
         organization_ids.sort_unstable();
         organization_ids.dedup();
         let mut rows =
-            db::employments::leaders_of(&mut *self.conn().await?, &organization_ids, person)
-                .await?;
+            db::employments::leaders_of(&mut *self.conn().await?, &organization_ids, joins).await?;
         rows.sort_by_key(|row| SuccessionKey {
             started_on: row.stint.started_on,
             is_current: row.stint.is_current,
@@ -734,13 +745,7 @@ impl Loader<LeadersOf> for Db {
         });
         let mut by_organization: HashMap<i64, Vec<Employment>> = HashMap::new();
         for row in rows {
-            let mut stint = Employment::try_from(row.stint)?;
-            if person.is_some() {
-                let read = row.person.0.ok_or_else(|| {
-                    ApiError::internal(format!("stint {} read without its person", stint.id))
-                })?;
-                stint.preloaded_person = Some(read.into());
-            }
+            let stint = joined_stint(row, joins)?;
             by_organization
                 .entry(stint.organization_id)
                 .or_default()

@@ -283,10 +283,9 @@ impl Organization {
         )]
         first: Option<i32>,
     ) -> ApiResult<Vec<Eager<Employment>>> {
-        let people = fields_named(&[ctx.field()], "person");
         let key = LeadersOf {
             organization_id: self.id,
-            person: (!people.is_empty()).then(|| column_set(&people)),
+            joins: super::employment::joins(&[ctx.field()]),
         };
         let stints = ctx.loader()?.load_one(key).await?.unwrap_or_default();
         Ok(filter::take_first(stints, first)?

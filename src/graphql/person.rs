@@ -7,18 +7,17 @@ use super::authorship::{self, Authorship};
 use super::certainty::RequiredCertainty;
 use super::context::ContextExt;
 use super::eager::{Eager, EagerItem};
-use super::employment::Employment;
+use super::employment::{self, Employment};
 use super::error::{ApiError, ApiResult};
 use super::filter::{
     EmploymentFilter, EmploymentOrder, employment_order, sort_stints, stint_filter, stint_holds,
 };
 use super::ids::{self, NodeKind};
 use super::loaders::{
-    AttestationsOf, AuthorshipsOfPerson, EmploymentsOfPerson, PersonId, StintsWithOrganizationsOf,
+    AttestationsOf, AuthorshipsOfPerson, EmploymentsOfPerson, JoinedStintsOf, PersonId,
 };
-use super::projection::{column_set, fields_named};
 use super::scalars::DateScalar;
-use crate::db::employments::AtDay;
+use crate::db::employments::{AtDay, StintJoins};
 use crate::db::people::{PersonRead, PersonRow};
 use crate::domain::point_in_time::{self, Evidence};
 
@@ -143,13 +142,13 @@ impl Person {
         at: Option<AtDay>,
     ) -> ApiResult<Vec<EagerItem<Employment>>> {
         let loader = ctx.loader()?;
-        let organizations = fields_named(&[ctx.field()], "organization");
-        let stints = if organizations.is_empty() {
+        let joins = employment::joins(&[ctx.field()]);
+        let stints = if joins == StintJoins::default() {
             loader.load_one(EmploymentsOfPerson(self.id)).await?
         } else {
-            let key = StintsWithOrganizationsOf {
+            let key = JoinedStintsOf {
                 person_id: self.id,
-                organization: column_set(&organizations),
+                joins,
             };
             loader.load_one(key).await?
         }

@@ -160,11 +160,12 @@ async fn sibling_lookups_of_one_kind_are_one_statement() {
     assert_eq!(with_people_and_orgs, 3);
 }
 
-/// An authorship's person and affiliation, a leader stint's person: to-one
-/// relations read by the statement of the list that holds them, whichever
-/// way the list is reached, so asking for them costs no statement.
+/// An authorship's person and affiliation, a stint's person and
+/// organization (of leaders, of a person's own list): to-one relations read
+/// by the statement of the list that holds them, whichever way the list is
+/// reached, so asking for them costs no statement.
 #[tokio::test]
-async fn to_one_relations_of_authorships_and_leaders_cost_no_statement_of_their_own() {
+async fn to_one_relations_beside_a_list_cost_no_statement_of_their_own() {
     let app = TestApp::spawn_seeded().await;
     app.sql(MORE_PEOPLE).await;
     // One author without an affiliation: the join still lists them.
@@ -211,9 +212,30 @@ async fn to_one_relations_of_authorships_and_leaders_cost_no_statement_of_their_
             r#"{{ organizations(first: 50) {{ nodes {{ name leaders {{ title {fields} }} }} }} }}"#
         )
     };
-    // The organizations; their leader stints, with their people.
+    // The organizations; their leader stints, with their relations.
     assert_eq!(app.statements_for(&leaders("")).await, 2);
     assert_eq!(app.statements_for(&leaders("person { name bio }")).await, 2);
+    assert_eq!(
+        app.statements_for(&leaders("person { name } organization { kind }"))
+            .await,
+        2
+    );
+
+    // A person's own stints: the person, then the stints with whatever
+    // they relate to.
+    let stints = |fields: &str| {
+        format!(
+            r#"{{ person(slug: "extra-1") {{ name employments {{ title {fields} }} currentEmployments {{ title {fields} }} }} }}"#
+        )
+    };
+    assert_eq!(app.statements_for(&stints("")).await, 2);
+    for fields in [
+        "organization { name }",
+        "person { name bio }",
+        "organization { name } person { slug }",
+    ] {
+        assert_eq!(app.statements_for(&stints(fields)).await, 2, "{fields}");
+    }
 }
 
 /// The benchmark's shapes (bench/queries/talentgraph): a relation read

@@ -286,10 +286,11 @@ async fn authorships_answer_their_person_and_affiliation_as_lookups_by_id_do() {
 }
 
 #[tokio::test]
-async fn leader_stints_answer_their_person_as_lookups_by_id_do() {
+async fn leader_stints_answer_their_person_and_organization_as_lookups_by_id_do() {
     let app = TestApp::spawn_seeded().await;
     app.sql(DISTINCT_DETAILS).await;
-    let relations = format!("id title person {{ {PERSON_FIELDS} }}");
+    let relations =
+        format!("id title person {{ {PERSON_FIELDS} }} organization {{ {ORGANIZATION_FIELDS} }}");
     let data = app
         .data(&format!(
             "{{ organizations(first: 50) {{ nodes {{ leaders {{ {relations} }} }} }} }}"
@@ -337,4 +338,29 @@ async fn aliased_author_lists_asking_different_relations_each_get_theirs() {
             .is_some_and(|bio| bio.starts_with("Bio of")),
         "{data:#}"
     );
+}
+
+#[tokio::test]
+async fn a_persons_stints_answer_their_person_and_organization_as_lookups_by_id_do() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(DISTINCT_DETAILS).await;
+    let relations =
+        format!("id title person {{ {PERSON_FIELDS} }} organization {{ {ORGANIZATION_FIELDS} }}");
+    for slug in ["robert-fergus", "hugo-touvron"] {
+        let data = app
+            .data(&format!(
+                r#"{{ person(slug: "{slug}") {{ employments {{ {relations} }} currentEmployments {{ {relations} }} }} }}"#
+            ))
+            .await;
+        for list in ["employments", "currentEmployments"] {
+            let stints = data["person"][list].as_array().expect("stints").clone();
+            assert!(!stints.is_empty(), "{slug}'s {list}");
+            let ids: Vec<&Value> = stints.iter().map(|s| &s["id"]).collect();
+            assert_eq!(
+                stints,
+                nodes_by_id(&app, &ids, "Employment", &relations).await,
+                "{slug}'s {list}"
+            );
+        }
+    }
 }
