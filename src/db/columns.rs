@@ -168,14 +168,16 @@ impl<E> fmt::Debug for ColumnSet<E> {
 
 /// An entity's row read under its prefix beside another table's columns;
 /// `None` when the statement read none of it (its first always-read column,
-/// the probe, is absent).
+/// the probe, is absent) or when a LEFT JOIN found no row for it (the probe,
+/// an id, is NULL: an authorship without an affiliation).
 #[derive(Debug)]
 pub struct Prefixed<E>(pub Option<E>);
 
 impl<E: Entity> QueryableByName<Pg> for Prefixed<E> {
     fn build<'a>(row: &impl NamedRow<'a, Pg>) -> deserialize::Result<Self> {
-        use diesel::row::RowIndex;
-        if RowIndex::<&str>::idx(row, E::PREFIXED[0]).is_none() {
+        use diesel::row::{Field, Row};
+        let probe = Row::get(row, E::PREFIXED[0]);
+        if probe.is_none_or(|field| field.is_null()) {
             return Ok(Prefixed(None));
         }
         E::build_named(row, E::PREFIXED).map(|read| Prefixed(Some(read)))

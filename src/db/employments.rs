@@ -91,49 +91,107 @@ pub async fn of_people(
         .await
 }
 
-/// A stint with the columns of its organization that were asked for.
-#[derive(Debug, QueryableByName)]
-pub struct StintWithOrganizationRow {
-    #[diesel(embed)]
-    pub stint: EmploymentRow,
-    #[diesel(embed)]
-    pub organization: Prefixed<OrganizationRead>,
+/// The to-one relations a list of stints reads in its own statement: each
+/// the columns its readers asked for, `None` when none asked for it.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
+pub struct StintJoins {
+    /// The stint's organization (`Employment.organization`).
+    pub organization: Option<ColumnSet<OrganizationRead>>,
+    /// The stint's person (`Employment.person`).
+    pub person: Option<ColumnSet<PersonRead>>,
 }
 
-/// Every stint of each person in `person_ids` with its organization's
-/// columns `organization`, in one statement (unordered, as [`of_people`]).
-pub async fn of_people_with_organizations(
+impl StintJoins {
+    /// What either reads: one statement for two readers.
+    pub fn union(self, other: Self) -> Self {
+        fn either<T: Copy>(a: Option<T>, b: Option<T>, union: fn(T, T) -> T) -> Option<T> {
+            match (a, b) {
+                (Some(a), Some(b)) => Some(union(a, b)),
+                (a, b) => a.or(b),
+            }
+        }
+        StintJoins {
+            organization: either(self.organization, other.organization, ColumnSet::union),
+            person: either(self.person, other.person, ColumnSet::union),
+        }
+    }
+
+    /// The select list's additions and the joins that read them, for
+    /// stints aliased `e`.
+    fn sql(self) -> (String, String) {
+        let (mut columns, mut joins) = (String::new(), String::new());
+        if let Some(organization) = self.organization {
+            columns = format!("{columns}, {}", organization.select_prefixed("o"));
+            joins.push_str(" JOIN organizations o ON o.id = e.organization_id");
+        }
+        if let Some(person) = self.person {
+            columns = format!("{columns}, {}", person.select_prefixed("p"));
+            joins.push_str(" LEFT JOIN people p ON p.id = e.person_id");
+        }
+        (columns, joins)
+    }
+}
+
+/// A stint with the columns of its organization and person that were asked
+/// for (each `None` when not asked).
+#[derive(Debug, QueryableByName)]
+pub struct JoinedStintRow {
+    #[diesel(embed)]
+    pub stint: EmploymentRow,
+    /// Under the prefix `org_`.
+    #[diesel(embed)]
+    pub organization: Prefixed<OrganizationRead>,
+    /// Under the prefix `listed_`.
+    #[diesel(embed)]
+    pub person: Prefixed<PersonRead>,
+}
+
+/// Every stint of each person in `person_ids` with the relations `joins`
+/// asks for, in one statement (unordered, as [`of_people`]).
+pub async fn of_people_joined(
     conn: &mut AsyncPgConnection,
     person_ids: &[i64],
-    organization: ColumnSet<OrganizationRead>,
-) -> QueryResult<Vec<StintWithOrganizationRow>> {
+    joins: StintJoins,
+) -> QueryResult<Vec<JoinedStintRow>> {
     // One key by `=`: see `people::by_ids`.
     let person = if person_ids.len() == 1 {
         "($1::bigint[])[1]"
     } else {
         "ANY($1)"
     };
+    let (columns, joins) = joins.sql();
     let sql = format!(
-        "SELECT {stint}, {organization}
-        FROM employments e JOIN organizations o ON o.id = e.organization_id
+        "SELECT {stint}{columns}
+        FROM employments e{joins}
         WHERE e.person_id = {person}",
         stint = employment_columns("e"),
-        organization = organization.select_prefixed("o"),
     );
     Prepared(diesel::sql_query(sql).bind::<Array<BigInt>, _>(person_ids))
         .load(conn)
         .await
 }
 
-/// The leadership stints of each organization (`is_leader`), unordered.
+/// The leadership stints of each organization (`is_leader`), unordered,
+/// with the relations `joins` asks for, in one statement.
 pub async fn leaders_of(
     conn: &mut AsyncPgConnection,
     organization_ids: &[i64],
-) -> QueryResult<Vec<EmploymentRow>> {
-    employments::table
-        .filter(employments::organization_id.eq_any(organization_ids))
-        .filter(employments::is_leader.eq(true))
-        .select(EmploymentRow::as_select())
+    joins: StintJoins,
+) -> QueryResult<Vec<JoinedStintRow>> {
+    // One key by `=`: see `people::by_ids`.
+    let organization = if organization_ids.len() == 1 {
+        "($1::bigint[])[1]"
+    } else {
+        "ANY($1)"
+    };
+    let (columns, joins) = joins.sql();
+    let sql = format!(
+        "SELECT {stint}{columns}
+        FROM employments e{joins}
+        WHERE e.organization_id = {organization} AND e.is_leader",
+        stint = employment_columns("e"),
+    );
+    Prepared(diesel::sql_query(sql).bind::<Array<BigInt>, _>(organization_ids))
         .load(conn)
         .await
 }

@@ -3,14 +3,16 @@
 use async_graphql::{Context, ID, Object};
 
 use super::context::ContextExt;
+use super::eager::Lent;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::{OrganizationId, PersonId, PublicationId, SourcesOfAuthorship};
 use super::organization::Organization;
 use super::person::Person;
+use super::projection::{column_set, fields_named};
 use super::publication::Publication;
 use super::source::{Source, sources};
-use crate::db::authorships::AuthorshipRow;
+use crate::db::authorships::{AuthorshipJoins, AuthorshipRow, JoinedAuthorshipRow};
 
 #[derive(Debug, Clone)]
 pub struct Authorship {
@@ -20,6 +22,49 @@ pub struct Authorship {
     pub position: i32,
     pub affiliation_id: Option<i64>,
     pub version: i32,
+    /// The person and affiliation when the statement that read the
+    /// authorship read them too; otherwise they are loaded in a batch when
+    /// asked for.
+    pub preloaded_person: Option<Person>,
+    pub preloaded_affiliation: Option<Organization>,
+}
+
+/// What a selection of authorships (the field `ctx` resolves) asks of
+/// their person and affiliation: the relations the list's statement reads.
+pub fn joins(ctx: &Context<'_>) -> AuthorshipJoins {
+    let authorships = [ctx.field()];
+    let people = fields_named(&authorships, "person");
+    let affiliations = fields_named(&authorships, "affiliation");
+    AuthorshipJoins {
+        person: (!people.is_empty()).then(|| column_set(&people)),
+        affiliation: (!affiliations.is_empty()).then(|| column_set(&affiliations)),
+    }
+}
+
+impl Authorship {
+    /// An authorship read with the relations `joins` asked for.
+    pub fn joined(row: JoinedAuthorshipRow, joins: AuthorshipJoins) -> ApiResult<Self> {
+        let mut authorship = Authorship::from(row.authorship);
+        if joins.person.is_some() {
+            let person = row.person.0.ok_or_else(|| {
+                ApiError::internal(format!(
+                    "authorship {} read without its person",
+                    authorship.id
+                ))
+            })?;
+            authorship.preloaded_person = Some(person.into());
+        }
+        if joins.affiliation.is_some() {
+            authorship.preloaded_affiliation = row.affiliation.0.map(Organization::from);
+            if authorship.affiliation_id.is_some() && authorship.preloaded_affiliation.is_none() {
+                return Err(ApiError::internal(format!(
+                    "authorship {} read without its affiliation",
+                    authorship.id
+                )));
+            }
+        }
+        Ok(authorship)
+    }
 }
 
 impl From<AuthorshipRow> for Authorship {
@@ -31,6 +76,8 @@ impl From<AuthorshipRow> for Authorship {
             position: row.position,
             affiliation_id: row.affiliation_id,
             version: row.version,
+            preloaded_person: None,
+            preloaded_affiliation: None,
         }
     }
 }
@@ -55,9 +102,12 @@ impl Authorship {
     }
 
     /// The author.
-    async fn person(&self, ctx: &Context<'_>) -> ApiResult<Person> {
+    async fn person(&self, ctx: &Context<'_>) -> ApiResult<Lent<'_, Person>> {
+        if let Some(person) = &self.preloaded_person {
+            return Ok(Lent::Borrowed(person));
+        }
         let row = ctx.loader()?.load_one(PersonId(self.person_id)).await?;
-        row.map(Person::from)
+        row.map(|row| Lent::Owned(Person::from(row)))
             .ok_or_else(|| ApiError::internal(format!("authorship {} has no person", self.id)))
     }
 
@@ -72,12 +122,16 @@ impl Authorship {
     }
 
     /// The organization the author gave at the time of the publication.
-    async fn affiliation(&self, ctx: &Context<'_>) -> ApiResult<Option<Organization>> {
+    async fn affiliation(&self, ctx: &Context<'_>) -> ApiResult<Option<Lent<'_, Organization>>> {
         let Some(id) = self.affiliation_id else {
             return Ok(None);
         };
+        if let Some(organization) = &self.preloaded_affiliation {
+            return Ok(Some(Lent::Borrowed(organization)));
+        }
         let row = ctx.loader()?.load_one(OrganizationId(id)).await?;
-        row.map(Organization::try_from).transpose()
+        row.map(|row| Organization::try_from(row).map(Lent::Owned))
+            .transpose()
     }
 
     /// The sources this authorship rests on; never empty.

@@ -1,6 +1,6 @@
 //! `Employment`: one stint of a person at an organization.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, SelectionField};
 
 use super::attestation::Attestation;
 use super::context::ContextExt;
@@ -10,9 +10,10 @@ use super::ids::{self, NodeKind};
 use super::loaders::{AttestationsOf, EmploymentId, OrganizationId, PersonId, SourcesOfEmployment};
 use super::organization::Organization;
 use super::person::{Certainty, Person};
+use super::projection::{column_set, fields_named};
 use super::scalars::{DateScalar, PartialDateScalar};
 use super::source::{Source, sources};
-use crate::db::employments::{EmploymentRead, EmploymentRow};
+use crate::db::employments::{EmploymentRead, EmploymentRow, StintJoins};
 use crate::domain::PartialDate;
 use crate::domain::point_in_time::{Evidence, StintBounds};
 
@@ -62,6 +63,17 @@ impl TryFrom<EmploymentRead> for Employment {
             preloaded_person: None,
             preloaded_organization: None,
         })
+    }
+}
+
+/// What the selections of a list's stints (`stints`) ask of their
+/// organization and person: the relations the list's statement reads.
+pub fn joins(stints: &[SelectionField<'_>]) -> StintJoins {
+    let organizations = fields_named(stints, "organization");
+    let people = fields_named(stints, "person");
+    StintJoins {
+        organization: (!organizations.is_empty()).then(|| column_set(&organizations)),
+        person: (!people.is_empty()).then(|| column_set(&people)),
     }
 }
 

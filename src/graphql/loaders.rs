@@ -10,6 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use async_graphql::dataloader::{CacheFactory, CacheStorage, DataLoader, Loader};
 
+use super::authorship::Authorship;
 use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use chrono::NaiveDate;
@@ -17,10 +18,12 @@ use chrono::NaiveDate;
 use super::person::Person;
 use crate::db::analytics::{CohortMemberRow, FlowEnds, FlowMoveRow, FlowQuery, FlowRow};
 use crate::db::attestations::AttestationRow;
-use crate::db::authorships::AuthorshipRow;
+use crate::db::authorships::{AuthorshipJoins, AuthorshipRow, AuthorshipsBy};
 use crate::db::columns::ColumnSet;
-use crate::db::employments::{EmploymentRow, ListingColumns, ListingCursor, OrganizationScope};
-use crate::db::organizations::{OrganizationRead, OrganizationRow};
+use crate::db::employments::{
+    EmploymentRow, JoinedStintRow, ListingColumns, ListingCursor, OrganizationScope, StintJoins,
+};
+use crate::db::organizations::OrganizationRow;
 use crate::db::people::{PersonRead, PersonRow};
 use crate::db::publications::PublicationRow;
 use crate::db::sources::SourceRow;
@@ -182,10 +185,6 @@ id_key!(/// An organization's direct units, by name.
     UnitsOf);
 id_key!(/// An organization's founders, by name.
     FoundersOf);
-id_key!(/// A publication's authorships, in author order.
-    AuthorshipsOfPublication);
-id_key!(/// A person's authorships.
-    AuthorshipsOfPerson);
 id_key!(/// The sources an employment cites.
     SourcesOfEmployment);
 id_key!(/// The sources an authorship cites.
@@ -193,11 +192,28 @@ id_key!(/// The sources an authorship cites.
 id_key!(/// A stint's attestations, by date.
     AttestationsOf);
 
-/// A person's stints with their organizations, in chronological order.
+/// A person's stints, in chronological order, with the relations its
+/// readers ask for (organization, person) read by the same statement.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub struct StintsWithOrganizationsOf {
+pub struct JoinedStintsOf {
     pub person_id: i64,
-    pub organization: ColumnSet<OrganizationRead>,
+    pub joins: StintJoins,
+}
+
+/// A publication's authorships, in author order, with the relations its
+/// readers ask for read by the same statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AuthorshipsOfPublication {
+    pub publication_id: i64,
+    pub joins: AuthorshipJoins,
+}
+
+/// A person's authorships, by publication, with the relations its readers
+/// ask for read by the same statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct AuthorshipsOfPerson {
+    pub person_id: i64,
+    pub joins: AuthorshipJoins,
 }
 
 /// One page of an organization's stints.
@@ -278,44 +294,52 @@ impl Loader<EmploymentsOfPerson> for Db {
     }
 }
 
-/// One statement for every reader: it reads the union of the organization
+/// One statement for every reader: it reads the union of the relations and
 /// columns they ask for (readers of one list ask for the same ones; aliased
 /// siblings may differ), so exact column sets never cost a statement more.
-impl Loader<StintsWithOrganizationsOf> for Db {
+impl Loader<JoinedStintsOf> for Db {
     type Value = Stints;
     type Error = ApiError;
 
     async fn load(
         &self,
-        keys: &[StintsWithOrganizationsOf],
-    ) -> Result<HashMap<StintsWithOrganizationsOf, Self::Value>, ApiError> {
-        let columns = keys
+        keys: &[JoinedStintsOf],
+    ) -> Result<HashMap<JoinedStintsOf, Self::Value>, ApiError> {
+        let joins = keys
             .iter()
-            .map(|key| key.organization)
-            .fold(ColumnSet::always(), ColumnSet::union);
+            .map(|key| key.joins)
+            .fold(StintJoins::default(), StintJoins::union);
         let mut person_ids: Vec<i64> = keys.iter().map(|key| key.person_id).collect();
         person_ids.sort_unstable();
         person_ids.dedup();
-        let rows = db::employments::of_people_with_organizations(
-            &mut *self.conn().await?,
-            &person_ids,
-            columns,
-        )
-        .await?;
+        let rows =
+            db::employments::of_people_joined(&mut *self.conn().await?, &person_ids, joins).await?;
         let mut by_person: HashMap<i64, Vec<Employment>> = HashMap::new();
         for row in rows {
-            let mut stint = Employment::try_from(row.stint)?;
-            let read = row.organization.0.ok_or_else(|| {
-                ApiError::internal(format!("stint {} read without its organization", stint.id))
-            })?;
-            stint.preloaded_organization = Some(read.into());
+            let stint = joined_stint(row, joins)?;
             by_person.entry(stint.person_id).or_default().push(stint);
         }
-        let readers: Vec<&StintsWithOrganizationsOf> = keys.iter().collect();
+        let readers: Vec<&JoinedStintsOf> = keys.iter().collect();
         let mut groups = HashMap::new();
         hand_out(&readers, |key| key.person_id, by_person, &mut groups);
         Ok(chronological(groups))
     }
+}
+
+/// A stint with the relations `joins` asked for lent to it.
+fn joined_stint(row: JoinedStintRow, joins: StintJoins) -> ApiResult<Employment> {
+    let mut stint = Employment::try_from(row.stint)?;
+    let id = stint.id;
+    let missing = |relation| ApiError::internal(format!("stint {id} read without its {relation}"));
+    if joins.organization.is_some() {
+        let read = row.organization.0.ok_or_else(|| missing("organization"))?;
+        stint.preloaded_organization = Some(read.into());
+    }
+    if joins.person.is_some() {
+        let read = row.person.0.ok_or_else(|| missing("person"))?;
+        stint.preloaded_person = Some(read.into());
+    }
+    Ok(stint)
 }
 
 /// Gives each reader the rows of its parent (`parent(key)`), an empty list
@@ -388,36 +412,77 @@ impl Loader<FoundersOf> for Db {
     }
 }
 
+/// One statement for every reader of a kind (of publications, of people):
+/// it reads the union of the relations they ask for, as
+/// [`JoinedStintsOf`] does.
 impl Loader<AuthorshipsOfPublication> for Db {
-    type Value = Vec<AuthorshipRow>;
+    type Value = Vec<Authorship>;
     type Error = ApiError;
 
     async fn load(
         &self,
         keys: &[AuthorshipsOfPublication],
     ) -> Result<HashMap<AuthorshipsOfPublication, Self::Value>, ApiError> {
-        let rows =
-            db::authorships::of_publications(&mut *self.conn().await?, &ids(keys, |k| k.0)).await?;
-        let pairs = rows.into_iter().map(|row| (row.publication_id, row));
-        Ok(group(keys, AuthorshipsOfPublication, pairs))
+        let readers: Vec<(i64, AuthorshipJoins)> =
+            keys.iter().map(|k| (k.publication_id, k.joins)).collect();
+        let by_parent = self
+            .authorships(AuthorshipsBy::Publication, &readers, |a| a.publication_id)
+            .await?;
+        let readers: Vec<&AuthorshipsOfPublication> = keys.iter().collect();
+        let mut lists = HashMap::new();
+        hand_out(&readers, |key| key.publication_id, by_parent, &mut lists);
+        Ok(lists)
     }
 }
 
 impl Loader<AuthorshipsOfPerson> for Db {
-    type Value = Vec<AuthorshipRow>;
+    type Value = Vec<Authorship>;
     type Error = ApiError;
 
     async fn load(
         &self,
         keys: &[AuthorshipsOfPerson],
     ) -> Result<HashMap<AuthorshipsOfPerson, Self::Value>, ApiError> {
+        let readers: Vec<(i64, AuthorshipJoins)> =
+            keys.iter().map(|k| (k.person_id, k.joins)).collect();
+        let by_parent = self
+            .authorships(AuthorshipsBy::Person, &readers, |a| a.person_id)
+            .await?;
+        let readers: Vec<&AuthorshipsOfPerson> = keys.iter().collect();
+        let mut lists = HashMap::new();
+        hand_out(&readers, |key| key.person_id, by_parent, &mut lists);
+        Ok(lists)
+    }
+}
+
+impl Db {
+    /// The authorships of the parents `readers` name (by `by`), in the
+    /// statement's order, grouped by `parent`, with the union of the
+    /// relations the readers ask for lent to each.
+    async fn authorships(
+        &self,
+        by: AuthorshipsBy,
+        readers: &[(i64, AuthorshipJoins)],
+        parent: fn(&Authorship) -> i64,
+    ) -> Result<HashMap<i64, Vec<Authorship>>, ApiError> {
+        let joins = readers
+            .iter()
+            .map(|(_, joins)| *joins)
+            .fold(AuthorshipJoins::default(), AuthorshipJoins::union);
+        let mut parent_ids: Vec<i64> = readers.iter().map(|(id, _)| *id).collect();
+        parent_ids.sort_unstable();
+        parent_ids.dedup();
         let rows =
-            db::authorships::of_people(&mut *self.conn().await?, &ids(keys, |k| k.0)).await?;
-        Ok(group(
-            keys,
-            AuthorshipsOfPerson,
-            rows.into_iter().map(|row| (row.person_id, row)),
-        ))
+            db::authorships::of_parents(&mut *self.conn().await?, by, &parent_ids, joins).await?;
+        let mut by_parent: HashMap<i64, Vec<Authorship>> = HashMap::new();
+        for row in rows {
+            let authorship = Authorship::joined(row, joins)?;
+            by_parent
+                .entry(parent(&authorship))
+                .or_default()
+                .push(authorship);
+        }
+        Ok(by_parent)
     }
 }
 
@@ -557,8 +622,14 @@ impl Loader<ListingCountKey> for Db {
     }
 }
 
-id_key!(/// An organization's leadership stints, in succession order.
-    LeadersOf);
+/// An organization's leadership stints, in succession order, with the
+/// relations its readers ask for read by the same statement.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct LeadersOf {
+    pub organization_id: i64,
+    pub joins: StintJoins,
+}
+
 id_key!(/// How many alumni an organization has.
     AlumniCount);
 
@@ -651,25 +722,43 @@ impl Loader<OrganizationSlug> for Db {
     }
 }
 
+/// One statement for every reader: it reads the union of the relations
+/// they ask for, as [`JoinedStintsOf`] does.
 impl Loader<LeadersOf> for Db {
-    type Value = Vec<EmploymentRow>;
+    type Value = Vec<Employment>;
     type Error = ApiError;
 
     async fn load(&self, keys: &[LeadersOf]) -> Result<HashMap<LeadersOf, Self::Value>, ApiError> {
-        let rows =
-            db::employments::leaders_of(&mut *self.conn().await?, &ids(keys, |k| k.0)).await?;
-        let mut groups = group(
-            keys,
-            LeadersOf,
-            rows.into_iter().map(|row| (row.organization_id, row)),
-        );
-        for leaders in groups.values_mut() {
-            leaders.sort_by_key(|row| SuccessionKey {
-                started_on: row.started_on,
-                is_current: row.is_current,
-                id: row.id,
-            });
+        let joins = keys
+            .iter()
+            .map(|key| key.joins)
+            .fold(StintJoins::default(), StintJoins::union);
+        let mut organization_ids: Vec<i64> = keys.iter().map(|key| key.organization_id).collect();
+        organization_ids.sort_unstable();
+        organization_ids.dedup();
+        let mut rows =
+            db::employments::leaders_of(&mut *self.conn().await?, &organization_ids, joins).await?;
+        rows.sort_by_key(|row| SuccessionKey {
+            started_on: row.stint.started_on,
+            is_current: row.stint.is_current,
+            id: row.stint.id,
+        });
+        let mut by_organization: HashMap<i64, Vec<Employment>> = HashMap::new();
+        for row in rows {
+            let stint = joined_stint(row, joins)?;
+            by_organization
+                .entry(stint.organization_id)
+                .or_default()
+                .push(stint);
         }
+        let readers: Vec<&LeadersOf> = keys.iter().collect();
+        let mut groups = HashMap::new();
+        hand_out(
+            &readers,
+            |key| key.organization_id,
+            by_organization,
+            &mut groups,
+        );
         Ok(groups)
     }
 }

@@ -282,16 +282,16 @@ impl Organization {
             desc = "Only the first this many (1 to 100), in the list's order; all of them when omitted."
         )]
         first: Option<i32>,
-    ) -> ApiResult<Vec<Employment>> {
-        let rows = ctx
-            .loader()?
-            .load_one(LeadersOf(self.id))
-            .await?
-            .unwrap_or_default();
-        filter::take_first(rows, first)?
+    ) -> ApiResult<Vec<Eager<Employment>>> {
+        let key = LeadersOf {
+            organization_id: self.id,
+            joins: super::employment::joins(&[ctx.field()]),
+        };
+        let stints = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+        Ok(filter::take_first(stints, first)?
             .into_iter()
-            .map(Employment::try_from)
-            .collect()
+            .map(Eager)
+            .collect())
     }
 
     /// People who were inside this organization (or a unit of it) and are no

@@ -3,22 +3,21 @@
 use async_graphql::{Context, Enum, ID, Object};
 
 use super::attestation::Attestation;
-use super::authorship::Authorship;
+use super::authorship::{self, Authorship};
 use super::certainty::RequiredCertainty;
 use super::context::ContextExt;
-use super::eager::EagerItem;
-use super::employment::Employment;
+use super::eager::{Eager, EagerItem};
+use super::employment::{self, Employment};
 use super::error::{ApiError, ApiResult};
 use super::filter::{
     EmploymentFilter, EmploymentOrder, employment_order, sort_stints, stint_filter, stint_holds,
 };
 use super::ids::{self, NodeKind};
 use super::loaders::{
-    AttestationsOf, AuthorshipsOfPerson, EmploymentsOfPerson, PersonId, StintsWithOrganizationsOf,
+    AttestationsOf, AuthorshipsOfPerson, EmploymentsOfPerson, JoinedStintsOf, PersonId,
 };
-use super::projection::{column_set, fields_named};
 use super::scalars::DateScalar;
-use crate::db::employments::AtDay;
+use crate::db::employments::{AtDay, StintJoins};
 use crate::db::people::{PersonRead, PersonRow};
 use crate::domain::point_in_time::{self, Evidence};
 
@@ -143,13 +142,13 @@ impl Person {
         at: Option<AtDay>,
     ) -> ApiResult<Vec<EagerItem<Employment>>> {
         let loader = ctx.loader()?;
-        let organizations = fields_named(&[ctx.field()], "organization");
-        let stints = if organizations.is_empty() {
+        let joins = employment::joins(&[ctx.field()]);
+        let stints = if joins == StintJoins::default() {
             loader.load_one(EmploymentsOfPerson(self.id)).await?
         } else {
-            let key = StintsWithOrganizationsOf {
+            let key = JoinedStintsOf {
                 person_id: self.id,
-                organization: column_set(&organizations),
+                joins,
             };
             loader.load_one(key).await?
         }
@@ -286,12 +285,12 @@ impl Person {
     }
 
     /// The person's places in publications' author lists.
-    async fn authorships(&self, ctx: &Context<'_>) -> ApiResult<Vec<Authorship>> {
-        let rows = ctx
-            .loader()?
-            .load_one(AuthorshipsOfPerson(self.id))
-            .await?
-            .unwrap_or_default();
-        Ok(rows.into_iter().map(Authorship::from).collect())
+    async fn authorships(&self, ctx: &Context<'_>) -> ApiResult<Vec<Eager<Authorship>>> {
+        let key = AuthorshipsOfPerson {
+            person_id: self.id,
+            joins: authorship::joins(ctx),
+        };
+        let authorships = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+        Ok(authorships.into_iter().map(Eager).collect())
     }
 }

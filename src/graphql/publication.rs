@@ -2,8 +2,9 @@
 
 use async_graphql::{Context, ID, Object};
 
-use super::authorship::Authorship;
+use super::authorship::{self, Authorship};
 use super::context::ContextExt;
+use super::eager::Eager;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::{AuthorshipsOfPublication, CohortKey};
@@ -126,15 +127,12 @@ impl Publication {
     }
 
     /// The authors, in author order.
-    async fn authors(&self, ctx: &Context<'_>) -> ApiResult<Vec<Authorship>> {
-        let rows = ctx
-            .loader()?
-            .load_one(AuthorshipsOfPublication(self.id))
-            .await?;
-        Ok(rows
-            .unwrap_or_default()
-            .into_iter()
-            .map(Authorship::from)
-            .collect())
+    async fn authors(&self, ctx: &Context<'_>) -> ApiResult<Vec<Eager<Authorship>>> {
+        let key = AuthorshipsOfPublication {
+            publication_id: self.id,
+            joins: authorship::joins(ctx),
+        };
+        let authorships = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+        Ok(authorships.into_iter().map(Eager).collect())
     }
 }

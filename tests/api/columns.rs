@@ -205,3 +205,162 @@ async fn aliased_siblings_asking_different_columns_each_get_theirs() {
         assert_eq!(got["person"]["bio"], want["person"]["bio"]);
     }
 }
+
+/// Fields of a person and of an organization that a lookup of the whole row
+/// answers; `parent` is a relation of the organization's own.
+const PERSON_FIELDS: &str = "slug name aliases bio version";
+const ORGANIZATION_FIELDS: &str =
+    "slug name kind country website foundedOn version parent { slug }";
+
+/// Each `node(id:)`'s `fields` (on `on`), ten to a request (the root
+/// fields' limit is 20): objects read by id, never beside a list.
+async fn nodes_by_id(app: &TestApp, ids: &[&Value], on: &str, fields: &str) -> Vec<Value> {
+    let mut nodes = Vec::new();
+    for chunk in ids.chunks(10) {
+        let lookups: String = chunk
+            .iter()
+            .enumerate()
+            .map(|(i, id)| format!("n{i}: node(id: {id}) {{ ... on {on} {{ {fields} }} }}\n"))
+            .collect();
+        let data = app.data(&format!("{{ {lookups} }}")).await;
+        nodes.extend((0..chunk.len()).map(|i| data[format!("n{i}")].clone()));
+    }
+    nodes
+}
+
+/// Authorships of the article's paper with an affiliation at a unit (FAIR,
+/// whose parent is Meta) and one with none.
+const VARIED_AFFILIATIONS: &str = "
+    UPDATE authorships SET affiliation_id = NULL WHERE position = 2;
+    UPDATE authorships SET affiliation_id = (SELECT id FROM organizations WHERE slug = 'fair')
+    WHERE position = 3;
+";
+
+#[tokio::test]
+async fn authorships_answer_their_person_and_affiliation_as_lookups_by_id_do() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(DISTINCT_DETAILS).await;
+    app.sql(VARIED_AFFILIATIONS).await;
+    let relations =
+        format!("id person {{ {PERSON_FIELDS} }} affiliation {{ {ORGANIZATION_FIELDS} }}");
+    let data = app
+        .data(&format!(
+            r#"{{ publication(slug: "llama-2023") {{ authors {{ {relations} }} }} }}"#
+        ))
+        .await;
+    let authors = data["publication"]["authors"]
+        .as_array()
+        .expect("authors")
+        .clone();
+    assert!(authors.len() >= 14, "{authors:#?}");
+    assert!(authors.iter().any(|a| a["affiliation"].is_null()));
+    assert!(
+        authors
+            .iter()
+            .any(|a| a["affiliation"]["parent"]["slug"] == "meta")
+    );
+    let ids: Vec<&Value> = authors.iter().map(|a| &a["id"]).collect();
+    let looked_up = nodes_by_id(&app, &ids, "Authorship", &relations).await;
+    assert_eq!(authors, looked_up);
+
+    // The same through each author's own list.
+    for author in &authors {
+        let slug = author["person"]["slug"].as_str().expect("a slug");
+        let data = app
+            .data(&format!(
+                r#"{{ person(slug: "{slug}") {{ authorships {{ {relations} }} }} }}"#
+            ))
+            .await;
+        let authorships = data["person"]["authorships"]
+            .as_array()
+            .expect("authorships")
+            .clone();
+        assert!(authorships.contains(author), "{slug}: {authorships:#?}");
+        let ids: Vec<&Value> = authorships.iter().map(|a| &a["id"]).collect();
+        assert_eq!(
+            authorships,
+            nodes_by_id(&app, &ids, "Authorship", &relations).await,
+            "{slug}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn leader_stints_answer_their_person_and_organization_as_lookups_by_id_do() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(DISTINCT_DETAILS).await;
+    let relations =
+        format!("id title person {{ {PERSON_FIELDS} }} organization {{ {ORGANIZATION_FIELDS} }}");
+    let data = app
+        .data(&format!(
+            "{{ organizations(first: 50) {{ nodes {{ leaders {{ {relations} }} }} }} }}"
+        ))
+        .await;
+    let leaders: Vec<Value> = data["organizations"]["nodes"]
+        .as_array()
+        .expect("organizations")
+        .iter()
+        .flat_map(|o| o["leaders"].as_array().cloned().unwrap_or_default())
+        .collect();
+    assert!(!leaders.is_empty(), "the article names leaders: {data:#}");
+    let ids: Vec<&Value> = leaders.iter().map(|l| &l["id"]).collect();
+    assert_eq!(
+        leaders,
+        nodes_by_id(&app, &ids, "Employment", &relations).await
+    );
+}
+
+/// Readers of one batch asking different relations and columns each get
+/// theirs (the statement reads the union).
+#[tokio::test]
+async fn aliased_author_lists_asking_different_relations_each_get_theirs() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(DISTINCT_DETAILS).await;
+    app.sql(VARIED_AFFILIATIONS).await;
+    let pair = |a: &str, b: &str| {
+        format!(
+            r#"{{ a: publication(slug: "llama-2023") {{ authors {{ id {a} }} }}
+                 b: publication(slug: "llama-2023") {{ authors {{ id {b} }} }} }}"#
+        )
+    };
+    let (a, b) = (
+        "person { bio }",
+        "person { aliases } affiliation { country parent { slug } }",
+    );
+    let data = app.data(&pair(a, b)).await;
+    let alone_a = app.data(&pair(a, "")).await;
+    let alone_b = app.data(&pair("", b)).await;
+    assert_eq!(data["a"], alone_a["a"]);
+    assert_eq!(data["b"], alone_b["b"]);
+    assert!(
+        data["a"]["authors"][0]["person"]["bio"]
+            .as_str()
+            .is_some_and(|bio| bio.starts_with("Bio of")),
+        "{data:#}"
+    );
+}
+
+#[tokio::test]
+async fn a_persons_stints_answer_their_person_and_organization_as_lookups_by_id_do() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(DISTINCT_DETAILS).await;
+    let relations =
+        format!("id title person {{ {PERSON_FIELDS} }} organization {{ {ORGANIZATION_FIELDS} }}");
+    for slug in ["robert-fergus", "hugo-touvron"] {
+        let data = app
+            .data(&format!(
+                r#"{{ person(slug: "{slug}") {{ employments {{ {relations} }} currentEmployments {{ {relations} }} }} }}"#
+            ))
+            .await;
+        for list in ["employments", "currentEmployments"] {
+            let stints = data["person"][list].as_array().expect("stints").clone();
+            assert!(!stints.is_empty(), "{slug}'s {list}");
+            let ids: Vec<&Value> = stints.iter().map(|s| &s["id"]).collect();
+            assert_eq!(
+                stints,
+                nodes_by_id(&app, &ids, "Employment", &relations).await,
+                "{slug}'s {list}"
+            );
+        }
+    }
+}
