@@ -1,6 +1,6 @@
 // 1,000 graphql-ws subscribers on one talentgraph process, one write fanned
 // out to all of them: delivery latency (from the writing transaction's
-// start, `change.changedAt`, to the client receiving the event) and the
+// start, `change.changedTimestamp`, to the client receiving the event) and the
 // server's resident memory. Run by bench/subscriptions.sh.
 //
 //   node subscriptions.mjs WS_URL DATABASE_URL SERVER_PID [SUBSCRIBERS]
@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 const [url, databaseUrl, pid, count = '1000'] = process.argv.slice(2);
 const subscribers = Number(count);
 const query = `subscription { employmentChanged(organization: {slug: "meta"}) {
-  cursor kind change { changedAt } employment { title person { name } organization { name } } } }`;
+  cursor kind change { changedTimestamp } employment { title person { name } organization { name } } } }`;
 
 const rss = () => {
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -45,7 +45,7 @@ const allConnected = new Promise((resolve) => {
         const event = data.employmentChanged;
         const entry = waiting.get(event.employment.title);
         if (!entry) return;
-        entry.latencies.push(now - Date.parse(event.change.changedAt));
+        entry.latencies.push(now - Date.parse(event.change.changedTimestamp));
         if (++entry.received === subscribers) entry.finish();
       },
       error: (e) => { console.error('subscription error', e); process.exit(1); },

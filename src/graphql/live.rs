@@ -25,7 +25,7 @@ use super::organization::Organization;
 use super::pagination::page_size;
 use super::person::{Certainty, Person};
 use super::refs::{self, OrganizationRef, PersonRef};
-use super::scalars::PartialDateScalar;
+use super::scalars::{DateTimeScalar, PartialDateScalar};
 use crate::auth::Role;
 use crate::db;
 use crate::db::changes::FeedPosition;
@@ -200,6 +200,13 @@ impl Change {
     }
 }
 
+/// A feed entry's time: the feed carries it as PostgreSQL wrote it, in RFC 3339.
+fn feed_time(changed_at: &str) -> ApiResult<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(changed_at)
+        .map(|time| time.with_timezone(&chrono::Utc))
+        .map_err(|e| ApiError::internal(format!("audit time {changed_at:?}: {e}")))
+}
+
 /// One change to the data, as the public feed lists it.
 #[Object]
 impl Change {
@@ -209,8 +216,14 @@ impl Change {
     }
 
     /// RFC 3339 timestamp of the transaction that made the change.
+    #[graphql(deprecation = "Use `changedTimestamp`, typed `DateTime`.")]
     async fn changed_at(&self) -> &str {
         &self.0.changed_at
+    }
+
+    /// When the transaction that made the change started (its timestamp).
+    async fn changed_timestamp(&self) -> ApiResult<DateTimeScalar> {
+        feed_time(&self.0.changed_at).map(DateTimeScalar)
     }
 
     /// Whether the row was created, updated or deleted.
@@ -501,11 +514,7 @@ impl AuditEvent {
 
     /// The entry, with who made it.
     async fn entry(&self) -> ApiResult<AuditEntry> {
-        let changed_at = chrono::DateTime::parse_from_rfc3339(&self.entry.changed_at)
-            .map_err(|e| {
-                ApiError::internal(format!("audit time {:?}: {e}", self.entry.changed_at))
-            })?
-            .with_timezone(&chrono::Utc);
+        let changed_at = feed_time(&self.entry.changed_at)?;
         Ok(AuditEntry {
             row: db::audit::AuditRow {
                 id: self.entry.position.id,

@@ -73,6 +73,43 @@ async fn timestamps_come_typed_as_date_time_beside_the_deprecated_strings() {
 }
 
 #[tokio::test]
+async fn the_change_feed_gives_its_time_typed_as_date_time_too() {
+    let app = TestApp::spawn_seeded().await;
+    let data = app
+        .data("{ changes(first: 1) { edges { node { changedAt changedTimestamp } } } }")
+        .await;
+    let change = &data["changes"]["edges"][0]["node"];
+    let typed = chrono::DateTime::parse_from_rfc3339(
+        change["changedTimestamp"].as_str().expect("a DateTime"),
+    )
+    .expect("RFC 3339");
+    let text = chrono::DateTime::parse_from_rfc3339(change["changedAt"].as_str().expect("text"))
+        .expect("RFC 3339");
+    assert_eq!(typed, text, "the same instant: {change:#}");
+
+    let fields = app
+        .data(
+            r#"{ __type(name: "Change") { fields(includeDeprecated: true) {
+                name isDeprecated type { ofType { name } } } } }"#,
+        )
+        .await;
+    let field = |name: &str| {
+        fields["__type"]["fields"]
+            .as_array()
+            .expect("fields")
+            .iter()
+            .find(|f| f["name"] == name)
+            .cloned()
+            .expect("the field")
+    };
+    assert_eq!(field("changedAt")["isDeprecated"], true);
+    assert_eq!(
+        field("changedTimestamp")["type"]["ofType"]["name"],
+        "DateTime"
+    );
+}
+
+#[tokio::test]
 async fn at_certainty_takes_only_what_it_can_mean() {
     let app = TestApp::spawn_seeded().await;
     let refused = app

@@ -220,8 +220,10 @@ async fn template() -> &'static str {
         .await
 }
 
-/// PostgreSQL's NAMEDATALEN - 1: a longer name would be cut, silently.
-const MAX_IDENTIFIER_BYTES: usize = 63;
+/// The longest test database name: PostgreSQL cuts a name past 63 bytes
+/// silently, and tests derive names of their own from it (`seed.rs` adds
+/// `_cli`), which must stay distinct.
+const MAX_NAME_BYTES: usize = 48;
 
 /// A database for one test, dropped (with any connections left) on drop.
 pub struct TestDatabase {
@@ -252,7 +254,7 @@ impl TestDatabase {
             std::process::id(),
             NEXT.fetch_add(1, Ordering::Relaxed),
         );
-        name.truncate(MAX_IDENTIFIER_BYTES);
+        name.truncate(MAX_NAME_BYTES);
         let mut conn = maintenance_conn().await;
         diesel::sql_query(format!("CREATE DATABASE {name} TEMPLATE {template}"))
             .execute(&mut conn)
