@@ -434,6 +434,49 @@ async fn a_move_recorded_through_one_process_reaches_a_subscriber_of_another() {
 }
 
 #[tokio::test]
+async fn a_units_stint_reaches_only_subscribers_that_include_units_and_a_deleted_stint_is_removed()
+{
+    let app = seeded().await;
+    let own_only = "subscription($org: OrganizationRef!) {
+        employmentChanged(organization: $org, includeUnits: false) {
+            kind employment { title organization { slug } } } }";
+    let mut own = Ws::connect(&app.address, json!({})).await;
+    own.subscribe("own", own_only, json!({"org": {"slug": "meta"}}))
+        .await;
+    let mut tree = Ws::connect(&app.address, json!({})).await;
+    tree.subscribe("tree", EMPLOYMENT_CHANGED, json!({"org": {"slug": "meta"}}))
+        .await;
+
+    // A stint in FAIR, a unit of Meta, changes; then one of Meta's own goes.
+    app.sql(
+        "UPDATE employments SET title = 'In the unit' WHERE id = (SELECT e.id FROM employments e
+             JOIN organizations o ON o.id = e.organization_id WHERE o.slug = 'fair' ORDER BY e.id LIMIT 1)",
+    )
+    .await;
+    app.sql(
+        "DELETE FROM employments WHERE id = (SELECT e.id FROM employments e
+             JOIN organizations o ON o.id = e.organization_id WHERE o.slug = 'meta' ORDER BY e.id LIMIT 1)",
+    )
+    .await;
+
+    let first = tree.next("tree").await;
+    let first = &first["data"]["employmentChanged"];
+    assert_eq!(first["kind"], "CHANGED", "{first}");
+    assert_eq!(first["employment"]["organization"]["slug"], "fair");
+    let second = tree.next("tree").await;
+    let second = &second["data"]["employmentChanged"];
+    assert_eq!(second["kind"], "REMOVED", "{second}");
+    assert_eq!(second["employment"]["organization"]["slug"], "meta");
+    assert_eq!(second["change"]["action"], "DELETE");
+
+    // Without units, the unit's change never arrives: the deletion comes first.
+    let heard = own.next("own").await;
+    let heard = &heard["data"]["employmentChanged"];
+    assert_eq!(heard["kind"], "REMOVED", "{heard}");
+    assert_eq!(heard["employment"]["organization"]["slug"], "meta");
+}
+
+#[tokio::test]
 async fn an_import_reaches_an_employment_subscriber() {
     let app = seeded().await;
     let mut ws = Ws::connect(&app.address, json!({})).await;
