@@ -588,6 +588,19 @@ async fn sockets_obey_their_limits() {
         refused["payload"][0]["extensions"]["code"], "QUERY_TOO_DEEP",
         "{refused}"
     );
+    // So is one whose lists could fan out past the cost budget.
+    let costly = "subscription { employmentChanged(organization: {slug: \"x\"}) { employment {
+        organization { employments(first: 100) { nodes {
+            organization { employments(first: 100) { nodes {
+                organization { employments(first: 100) { nodes { person { name } } } } } } } } } } } } }";
+    ws.send(json!({"id": "costly", "type": "subscribe", "payload": {"query": costly}}))
+        .await;
+    let refused = ws.message().await.expect("an answer");
+    assert_eq!(refused["id"], "costly");
+    assert_eq!(
+        refused["payload"][0]["extensions"]["code"], "QUERY_TOO_COMPLEX",
+        "{refused}"
+    );
     // An unknown organization is NOT_FOUND, as a client's mistake.
     ws.send(json!({"id": "nf", "type": "subscribe",
                    "payload": {"query": "subscription { employmentChanged(organization: {slug: \"nope\"}) { cursor } }"}}))
