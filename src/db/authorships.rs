@@ -56,15 +56,9 @@ pub struct AuthorshipJoins {
 impl AuthorshipJoins {
     /// What either reads: one statement for two readers.
     pub fn union(self, other: Self) -> Self {
-        fn either<T: Copy>(a: Option<T>, b: Option<T>, union: fn(T, T) -> T) -> Option<T> {
-            match (a, b) {
-                (Some(a), Some(b)) => Some(union(a, b)),
-                (a, b) => a.or(b),
-            }
-        }
         AuthorshipJoins {
-            person: either(self.person, other.person, ColumnSet::union),
-            affiliation: either(self.affiliation, other.affiliation, ColumnSet::union),
+            person: ColumnSet::union_of(self.person, other.person),
+            affiliation: ColumnSet::union_of(self.affiliation, other.affiliation),
         }
     }
 }
@@ -116,8 +110,7 @@ fn of_parents_sql(by: AuthorshipsBy, one: bool, joins: AuthorshipJoins) -> Strin
         AuthorshipsBy::Publication => ("a.publication_id", "a.publication_id, a.position"),
         AuthorshipsBy::Person => ("a.person_id", "a.person_id, a.publication_id"),
     };
-    // One key by `=`: see `people::by_ids`.
-    let any = if one { "($1::bigint[])[1]" } else { "ANY($1)" };
+    let any = super::ids_param(one);
     let mut columns = ColumnSet::<AuthorshipRead>::all().select("a");
     let mut from = String::from("authorships a");
     // LEFT JOINs: an authorship is listed whatever its relations hold (an

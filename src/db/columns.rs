@@ -117,6 +117,15 @@ impl<E: Entity> ColumnSet<E> {
         Self::of(self.bits | other.bits)
     }
 
+    /// The columns of either of two optional sets: `None` only when neither
+    /// reader asks for the relation at all.
+    pub fn union_of(a: Option<Self>, b: Option<Self>) -> Option<Self> {
+        match (a, b) {
+            (Some(a), Some(b)) => Some(a.union(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     fn columns(self) -> impl Iterator<Item = (usize, &'static Column)> {
         E::COLUMNS
             .iter()

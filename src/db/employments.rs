@@ -104,15 +104,9 @@ pub struct StintJoins {
 impl StintJoins {
     /// What either reads: one statement for two readers.
     pub fn union(self, other: Self) -> Self {
-        fn either<T: Copy>(a: Option<T>, b: Option<T>, union: fn(T, T) -> T) -> Option<T> {
-            match (a, b) {
-                (Some(a), Some(b)) => Some(union(a, b)),
-                (a, b) => a.or(b),
-            }
-        }
         StintJoins {
-            organization: either(self.organization, other.organization, ColumnSet::union),
-            person: either(self.person, other.person, ColumnSet::union),
+            organization: ColumnSet::union_of(self.organization, other.organization),
+            person: ColumnSet::union_of(self.person, other.person),
         }
     }
 
@@ -153,12 +147,7 @@ pub async fn of_people_joined(
     person_ids: &[i64],
     joins: StintJoins,
 ) -> QueryResult<Vec<JoinedStintRow>> {
-    // One key by `=`: see `people::by_ids`.
-    let person = if person_ids.len() == 1 {
-        "($1::bigint[])[1]"
-    } else {
-        "ANY($1)"
-    };
+    let person = super::ids_param(person_ids.len() == 1);
     let (columns, joins) = joins.sql();
     let sql = format!(
         "SELECT {stint}{columns}
@@ -178,12 +167,7 @@ pub async fn leaders_of(
     organization_ids: &[i64],
     joins: StintJoins,
 ) -> QueryResult<Vec<JoinedStintRow>> {
-    // One key by `=`: see `people::by_ids`.
-    let organization = if organization_ids.len() == 1 {
-        "($1::bigint[])[1]"
-    } else {
-        "ANY($1)"
-    };
+    let organization = super::ids_param(organization_ids.len() == 1);
     let (columns, joins) = joins.sql();
     let sql = format!(
         "SELECT {stint}{columns}
@@ -237,10 +221,7 @@ impl ListingColumns {
     pub fn union(self, other: Self) -> Self {
         ListingColumns {
             stint: self.stint.union(other.stint),
-            person: match (self.person, other.person) {
-                (Some(a), Some(b)) => Some(a.union(b)),
-                (a, b) => a.or(b),
-            },
+            person: ColumnSet::union_of(self.person, other.person),
         }
     }
 }

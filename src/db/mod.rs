@@ -319,6 +319,14 @@ fn session_settings(timeouts: &DbTimeouts) -> String {
 /// `statement_timeout` (57014 query_canceled, which a cancel request also
 /// gives), `lock_timeout` (55P03 lock_not_available), or
 /// `idle_in_transaction_session_timeout` (25P03).
+/// The right side of `id = ...` for the ids bound as `$1` (a bigint
+/// array), `one` when it holds exactly one: then its element, compared by
+/// `=`, as `people::by_ids` does and says why (a prepared `= ANY($1)` is
+/// re-planned at every call with one key).
+pub(crate) fn ids_param(one: bool) -> &'static str {
+    if one { "($1::bigint[])[1]" } else { "ANY($1)" }
+}
+
 pub fn is_timeout(error: &diesel::result::Error) -> bool {
     sqlstate::sqlstate(error).is_some_and(|code| {
         code == SqlState::QUERY_CANCELED
