@@ -50,11 +50,16 @@ async fn timestamps_come_typed_as_date_time_beside_the_deprecated_strings() {
     );
     assert_eq!(token["revokedTimestamp"], Value::Null);
 
+    assert_replaced_by_a_date_time(&app, "ApiToken", "createdAt", "createdTimestamp").await;
+}
+
+/// `old` is deprecated on `type_name`, and `new` beside it is a `DateTime!`.
+async fn assert_replaced_by_a_date_time(app: &TestApp, type_name: &str, old: &str, new: &str) {
     let fields = app
-        .data(
-            r#"{ __type(name: "ApiToken") { fields(includeDeprecated: true) {
-                name isDeprecated type { name ofType { name } } } } }"#,
-        )
+        .data(&format!(
+            r#"{{ __type(name: "{type_name}") {{ fields(includeDeprecated: true) {{
+                name isDeprecated type {{ kind ofType {{ name }} }} }} }} }}"#
+        ))
         .await;
     let field = |name: &str| {
         fields["__type"]["fields"]
@@ -63,13 +68,11 @@ async fn timestamps_come_typed_as_date_time_beside_the_deprecated_strings() {
             .iter()
             .find(|f| f["name"] == name)
             .cloned()
-            .expect("the field")
+            .unwrap_or_else(|| panic!("{type_name}.{name}"))
     };
-    assert_eq!(field("createdAt")["isDeprecated"], true);
-    assert_eq!(
-        field("createdTimestamp")["type"]["ofType"]["name"],
-        "DateTime"
-    );
+    assert_eq!(field(old)["isDeprecated"], true, "{type_name}.{old}");
+    assert_eq!(field(new)["type"]["kind"], "NON_NULL", "{type_name}.{new}");
+    assert_eq!(field(new)["type"]["ofType"]["name"], "DateTime");
 }
 
 #[tokio::test]
@@ -87,26 +90,7 @@ async fn the_change_feed_gives_its_time_typed_as_date_time_too() {
         .expect("RFC 3339");
     assert_eq!(typed, text, "the same instant: {change:#}");
 
-    let fields = app
-        .data(
-            r#"{ __type(name: "Change") { fields(includeDeprecated: true) {
-                name isDeprecated type { ofType { name } } } } }"#,
-        )
-        .await;
-    let field = |name: &str| {
-        fields["__type"]["fields"]
-            .as_array()
-            .expect("fields")
-            .iter()
-            .find(|f| f["name"] == name)
-            .cloned()
-            .expect("the field")
-    };
-    assert_eq!(field("changedAt")["isDeprecated"], true);
-    assert_eq!(
-        field("changedTimestamp")["type"]["ofType"]["name"],
-        "DateTime"
-    );
+    assert_replaced_by_a_date_time(&app, "Change", "changedAt", "changedTimestamp").await;
 }
 
 #[tokio::test]
