@@ -272,6 +272,9 @@ pub(crate) const SCOPE_FILTER: &str = "
             e.is_current, e.attested_from, e.attested_until, e.ended_by, $4::date)
         IN ('certainly', CASE WHEN $5 THEN 'certainly' ELSE 'possibly' END))";
 
+/// A scope filter that keeps every stint.
+const NO_FILTER: &str = "TRUE";
+
 /// The point-in-time rule applied to a stint aliased `alias` on the day
 /// `day` (an SQL expression): `'certainly'`, `'possibly'` or `'no'`.
 pub fn in_progress_sql(alias: &str, day: &str) -> String {
@@ -288,18 +291,40 @@ fn employment_columns(alias: &str) -> String {
 }
 
 /// The first stints of the organization `organization_id` (an SQL
-/// expression) on a first page, or on one after an undated stint (`$7`):
-/// straight from the index on (organization_id, started_on, id), whose order
+/// expression) on a first page, or on one after an undated stint (`$7`), in
+/// the order of the index on (organization_id, started_on, id), which
 /// (unknown starts are NULL, last) is the listing's.
-fn first_page_scan(organization_id: &str, filter: &str, columns: &str) -> String {
-    format!(
-        "SELECT {columns} FROM employments e
-        WHERE e.organization_id = {organization_id}
-          AND {filter}
-          AND ($7::bigint IS NULL OR (e.started_on IS NULL AND e.id > $7::bigint))
-        ORDER BY e.started_on, e.id
-        LIMIT $8"
-    )
+///
+/// Unfiltered, the scan reads the page's rows straight from the table.
+/// Filtered, it first takes the page's ids from the index alone, whose
+/// included columns are all the filters read, and only then their rows:
+/// read whole, PostgreSQL (guessing an organization's stints at its average,
+/// about 60) fetched and sorted every current stint of a large unit, 1,050
+/// rows for 11 in 7 ms, where the index-only scan takes 0.3 ms.
+fn first_page_scan(
+    organization_id: &str,
+    filter: &str,
+    columns: ColumnSet<EmploymentRead>,
+) -> String {
+    let page = |selected: &str| {
+        format!(
+            "SELECT {selected} FROM employments e
+            WHERE e.organization_id = {organization_id}
+              AND {filter}
+              AND ($7::bigint IS NULL OR (e.started_on IS NULL AND e.id > $7::bigint))
+            ORDER BY e.started_on, e.id
+            LIMIT $8"
+        )
+    };
+    if filter == NO_FILTER {
+        page(&columns.select("e"))
+    } else {
+        format!(
+            "SELECT {} FROM ({}) page JOIN employments e ON e.id = page.id",
+            columns.select("e"),
+            page("e.id")
+        )
+    }
 }
 
 /// The person columns of a listing row (`listed_*`) and the join that
@@ -332,7 +357,6 @@ pub async fn listing_pages(
 ) -> QueryResult<Vec<ScopedEmploymentRow>> {
     let dated_cursor = cursor.is_some_and(|c| c.started_on.is_some());
     let stint = columns.stint.select("stint");
-    let first_columns = columns.stint.select("e");
     // The people too when the query asks for them: one statement for the
     // whole page instead of a second one by id.
     let (person, join_person) = listed_person(columns.person);
@@ -341,7 +365,7 @@ pub async fn listing_pages(
     let filter = if scope.is_current.is_some() || scope.at.is_some() {
         SCOPE_FILTER
     } else {
-        "TRUE"
+        NO_FILTER
     };
     let sql = if dated_cursor {
         format!(
@@ -375,7 +399,7 @@ pub async fn listing_pages(
         {join_person}"
         )
     } else if scope.include_units {
-        let first_of_unit = first_page_scan("u.organization_id", filter, &first_columns);
+        let first_of_unit = first_page_scan("u.organization_id", filter, columns.stint);
         format!(
             "{SCOPE_CTE}
         SELECT roots.root_id, stint.*{person}
@@ -392,7 +416,7 @@ pub async fn listing_pages(
     } else {
         // Each organization alone: no tree to walk and no pages to merge, a
         // statement with less to plan.
-        let first_of_root = first_page_scan("roots.root_id", filter, &first_columns);
+        let first_of_root = first_page_scan("roots.root_id", filter, columns.stint);
         format!(
             "SELECT roots.root_id, stint.*{person}
         FROM unnest($1::bigint[]) AS roots(root_id)

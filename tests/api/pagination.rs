@@ -241,6 +241,82 @@ async fn dated_and_undated_stints_page_in_listing_order_at_any_page_size() {
     }
 }
 
+/// A filtered listing (by status, or in progress on a day) pages like the
+/// whole one: the stints of the whole listing, read at once and kept by each
+/// stint's own `isCurrent` or `inProgressOn`, in the same order, at any page
+/// size, with and without units. The filtered first page is read by another
+/// statement than the whole listing (the page's ids from the index first).
+#[tokio::test]
+async fn filtered_listings_page_as_the_whole_listing_filtered() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(DATED_STINTS).await;
+    app.sql(
+        "UPDATE employments SET is_current = true WHERE person_id IN
+         (SELECT id FROM people WHERE slug IN ('dated-2', 'dated-4', 'dated-5', 'dated-7', 'dated-8'))",
+    )
+    .await;
+    const DAY: &str = "2011-06-01";
+    type Keep = fn(&Value) -> bool;
+    let filters: [(&str, Keep); 4] = [
+        ("status: CURRENT", |n| n["isCurrent"] == true),
+        ("status: FORMER", |n| n["isCurrent"] == false),
+        ("at: \"2011-06-01\", atCertainty: POSSIBLY", |n| {
+            n["inProgressOn"] != "NO"
+        }),
+        ("at: \"2011-06-01\", atCertainty: CERTAINLY", |n| {
+            n["inProgressOn"] == "CERTAINLY"
+        }),
+    ];
+    for include_units in [false, true] {
+        let whole = app
+            .data(&format!(
+                "{{ organization(slug: \"meta\") {{ employments(first: 100, includeUnits: {include_units}) {{
+                    nodes {{ id isCurrent inProgressOn(date: \"{DAY}\") }} }} }} }}"
+            ))
+            .await;
+        let whole = whole["organization"]["employments"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .clone();
+        for (filter, keep) in filters {
+            let expected: Vec<String> = whole
+                .iter()
+                .filter(|n| keep(n))
+                .map(|n| n["id"].as_str().expect("an id").to_owned())
+                .collect();
+            assert!(
+                !expected.is_empty() && expected.len() < whole.len(),
+                "{filter} keeps some stints, not all: {} of {}",
+                expected.len(),
+                whole.len()
+            );
+            for page_size in [1, 2, 3, 100] {
+                let mut seen = Vec::new();
+                let mut after = String::from("null");
+                loop {
+                    let data = app
+                        .data(&format!(
+                            "{{ organization(slug: \"meta\") {{ employments(first: {page_size}, after: {after}, {filter}, includeUnits: {include_units}) {{
+                                totalCount nodes {{ id }} pageInfo {{ hasNextPage endCursor }} }} }} }}"
+                        ))
+                        .await;
+                    let page = &data["organization"]["employments"];
+                    assert_eq!(page["totalCount"], expected.len(), "{filter}");
+                    seen.extend(strings(&page["nodes"], |n| &n["id"]));
+                    if page["pageInfo"]["hasNextPage"] != true {
+                        break;
+                    }
+                    after = format!("{}", page["pageInfo"]["endCursor"]);
+                }
+                assert_eq!(
+                    seen, expected,
+                    "{filter}, page size {page_size}, units {include_units}"
+                );
+            }
+        }
+    }
+}
+
 /// A page and its `totalCount` do not depend on each other, so the count is
 /// not sent after the page has come back: with `people` locked, both of the
 /// request's statements wait on the lock at the same time. The answer is the
