@@ -117,11 +117,11 @@ fn of_parents_sql(by: AuthorshipsBy, one: bool, joins: AuthorshipJoins) -> Strin
     // affiliation may be NULL; then its columns read as NULL).
     if let Some(person) = joins.person {
         columns = format!("{columns}, {}", person.select_prefixed("p"));
-        from.push_str(" LEFT JOIN people p ON p.id = a.person_id");
+        from.push_str(&super::join_by_id("people", "p", "a.person_id"));
     }
     if let Some(affiliation) = joins.affiliation {
         columns = format!("{columns}, {}", affiliation.select_prefixed("o"));
-        from.push_str(" LEFT JOIN organizations o ON o.id = a.affiliation_id");
+        from.push_str(&super::join_by_id("organizations", "o", "a.affiliation_id"));
     }
     format!("SELECT {columns} FROM {from} WHERE {parent} = {any} ORDER BY {order}")
 }
@@ -150,7 +150,7 @@ mod tests {
             with_person.contains(&person.select_prefixed("p")),
             "{with_person}"
         );
-        assert!(with_person.contains("LEFT JOIN people p"), "{with_person}");
+        assert!(with_person.contains("FROM people p"), "{with_person}");
         assert!(!with_person.contains("organizations"), "{with_person}");
         assert!(!with_person.contains("aliases"), "{with_person}");
 

@@ -116,11 +116,15 @@ impl StintJoins {
         let (mut columns, mut joins) = (String::new(), String::new());
         if let Some(organization) = self.organization {
             columns = format!("{columns}, {}", organization.select_prefixed("o"));
-            joins.push_str(" JOIN organizations o ON o.id = e.organization_id");
+            joins.push_str(&super::join_by_id(
+                "organizations",
+                "o",
+                "e.organization_id",
+            ));
         }
         if let Some(person) = self.person {
             columns = format!("{columns}, {}", person.select_prefixed("p"));
-            joins.push_str(" LEFT JOIN people p ON p.id = e.person_id");
+            joins.push_str(&super::join_by_id("people", "p", "e.person_id"));
         }
         (columns, joins)
     }

@@ -315,10 +315,6 @@ fn session_settings(timeouts: &DbTimeouts) -> String {
     )
 }
 
-/// Whether PostgreSQL ended the statement for running or waiting too long:
-/// `statement_timeout` (57014 query_canceled, which a cancel request also
-/// gives), `lock_timeout` (55P03 lock_not_available), or
-/// `idle_in_transaction_session_timeout` (25P03).
 /// The right side of `id = ...` for the ids bound as `$1` (a bigint
 /// array), `one` when it holds exactly one: then its element, compared by
 /// `=`, as `people::by_ids` does and says why (a prepared `= ANY($1)` is
@@ -327,6 +323,28 @@ pub(crate) fn ids_param(one: bool) -> &'static str {
     if one { "($1::bigint[])[1]" } else { "ANY($1)" }
 }
 
+/// A join to the row of `table` whose id is `key` (an SQL expression over
+/// the other tables), under `alias`; its columns read as NULL when there is
+/// none.
+///
+/// Written as a plain join, PostgreSQL prices each probe of the primary key
+/// as a random page read and, past a hundred rows or so, hashes the whole
+/// table instead: all 5,011 organizations of 100,000 people read for the 150
+/// stints of 50 people (1.5 ms, where 126 probes take 0.5 ms), and ten times
+/// as many at ten times the size. The `LIMIT` keeps the subquery from being
+/// pulled up into that join, so each row probes the index. It changes no
+/// answer: ids are unique.
+pub(crate) fn join_by_id(table: &str, alias: &str, key: &str) -> String {
+    format!(
+        " LEFT JOIN LATERAL (SELECT {alias}.* FROM {table} {alias} \
+         WHERE {alias}.id = {key} LIMIT 1) {alias} ON TRUE"
+    )
+}
+
+/// Whether PostgreSQL ended the statement for running or waiting too long:
+/// `statement_timeout` (57014 query_canceled, which a cancel request also
+/// gives), `lock_timeout` (55P03 lock_not_available), or
+/// `idle_in_transaction_session_timeout` (25P03).
 pub fn is_timeout(error: &diesel::result::Error) -> bool {
     sqlstate::sqlstate(error).is_some_and(|code| {
         code == SqlState::QUERY_CANCELED
