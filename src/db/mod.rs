@@ -23,6 +23,7 @@ pub mod probe;
 pub mod publications;
 pub mod refs;
 pub mod replicas;
+pub mod row_counts;
 pub mod schema;
 pub mod search;
 pub mod source_pages;

@@ -131,9 +131,14 @@ pub async fn page(
 }
 
 pub async fn count(conn: &mut AsyncPgConnection, kind: Option<&str>) -> QueryResult<i64> {
-    let mut query = organizations::table.count().into_boxed();
-    if let Some(kind) = kind {
-        query = query.filter(organizations::kind.eq(kind));
+    match kind {
+        None => super::row_counts::of(conn, super::row_counts::Counted::Organizations).await,
+        Some(kind) => {
+            organizations::table
+                .filter(organizations::kind.eq(kind))
+                .count()
+                .get_result(conn)
+                .await
+        }
     }
-    query.get_result(conn).await
 }

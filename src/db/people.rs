@@ -81,7 +81,7 @@ pub async fn page(
 }
 
 pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    people::table.count().get_result(conn).await
+    super::row_counts::of(conn, super::row_counts::Counted::People).await
 }
 
 /// The founders of each organization in `organization_ids` (people with a

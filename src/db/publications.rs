@@ -82,5 +82,5 @@ pub async fn page(
 }
 
 pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {
-    publications::table.count().get_result(conn).await
+    super::row_counts::of(conn, super::row_counts::Counted::Publications).await
 }

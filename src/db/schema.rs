@@ -171,3 +171,10 @@ diesel::table! {
 }
 
 diesel::joinable!(employment_attestations -> sources (source_id));
+
+diesel::table! {
+    row_counts (table_name) {
+        table_name -> Text,
+        row_count -> Int8,
+    }
+}

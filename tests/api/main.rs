@@ -15,6 +15,7 @@ mod columns;
 mod conformance;
 mod connecting;
 mod contract;
+mod counts;
 mod dates;
 mod differential;
 mod eager;

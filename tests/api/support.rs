@@ -360,7 +360,6 @@ impl TestApp {
         response.json().await.expect("the response is JSON")
     }
 
-    /// POSTs a query that must succeed and returns its `data`.
     /// A fresh bearer token with `role` (`editor` or `admin`), as
     /// `talentgraph token create` makes one.
     pub async fn token(&self, role: &str) -> String {
@@ -437,6 +436,7 @@ impl TestApp {
         socket
     }
 
+    /// POSTs a query that must succeed and returns its `data`.
     pub async fn data(&self, query: &str) -> Value {
         let response = self.graphql(query).await;
         assert!(
