@@ -318,17 +318,18 @@ async fn filtered_listings_page_as_the_whole_listing_filtered() {
 }
 
 /// A page and its `totalCount` do not depend on each other, so the count is
-/// not sent after the page has come back: with `people` locked, both of the
-/// request's statements wait on the lock at the same time. The answer is the
-/// one read without the lock, for a plain list, a filtered one and a nested
-/// one counted through the loader.
+/// not sent after the page has come back: with the tables they read locked
+/// (an unfiltered count reads `row_counts`), both of the request's statements
+/// wait on a lock at the same time. The answer is the one read without the
+/// lock, for a plain list, a filtered one and a nested one counted through
+/// the loader.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_page_and_its_total_count_are_read_at_the_same_time() {
     let app = TestApp::spawn_seeded().await;
     for (query, table) in [
         (
             "{ people(first: 2) { totalCount nodes { slug } } }",
-            "people",
+            "people, row_counts",
         ),
         (
             r#"{ people(first: 2, where: {currentlyAt: {slug: "mistral"}}) { totalCount nodes { slug } } }"#,
