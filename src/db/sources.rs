@@ -2,10 +2,12 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
+use diesel::sql_types::{Array, BigInt};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::columns;
-use super::schema::{authorship_sources, employment_sources, sources};
+use super::Prepared;
+use super::columns::{self, ColumnSet};
+use super::schema::sources;
 
 columns::entity! {
     /// A whole `sources` row. Every read takes all of it.
@@ -47,13 +49,7 @@ pub async fn cited_by_employments(
     conn: &mut AsyncPgConnection,
     employment_ids: &[i64],
 ) -> QueryResult<Vec<(i64, SourceRow)>> {
-    employment_sources::table
-        .inner_join(sources::table)
-        .filter(employment_sources::employment_id.eq_any(employment_ids))
-        .order((employment_sources::employment_id, sources::id))
-        .select((employment_sources::employment_id, SourceRow::as_select()))
-        .load(conn)
-        .await
+    cited_through(conn, "employment_sources", "employment_id", employment_ids).await
 }
 
 /// The sources each authorship cites, as (authorship id, source), by source id.
@@ -61,11 +57,36 @@ pub async fn cited_by_authorships(
     conn: &mut AsyncPgConnection,
     authorship_ids: &[i64],
 ) -> QueryResult<Vec<(i64, SourceRow)>> {
-    authorship_sources::table
-        .inner_join(sources::table)
-        .filter(authorship_sources::authorship_id.eq_any(authorship_ids))
-        .order((authorship_sources::authorship_id, sources::id))
-        .select((authorship_sources::authorship_id, SourceRow::as_select()))
+    cited_through(conn, "authorship_sources", "authorship_id", authorship_ids).await
+}
+
+#[derive(QueryableByName)]
+struct CitedRow {
+    #[diesel(sql_type = BigInt)]
+    owner_id: i64,
+    #[diesel(embed)]
+    source: SourceRow,
+}
+
+/// The sources cited through `link`, a table of (`owner`, source_id) rows,
+/// by each owner in `owner_ids`: in the link's key order, each source read by
+/// its id (`join_by_id`: as a plain join, PostgreSQL hashed every source to
+/// answer ten citations).
+async fn cited_through(
+    conn: &mut AsyncPgConnection,
+    link: &str,
+    owner: &str,
+    owner_ids: &[i64],
+) -> QueryResult<Vec<(i64, SourceRow)>> {
+    let sql = format!(
+        "SELECT l.{owner} AS owner_id, {columns} FROM {link} l{source}
+        WHERE l.{owner} = {any} ORDER BY l.{owner}, l.source_id",
+        columns = ColumnSet::<SourceRead>::all().select("s"),
+        source = super::join_by_id("sources", "s", "l.source_id"),
+        any = super::ids_param(owner_ids.len() == 1),
+    );
+    let rows: Vec<CitedRow> = Prepared(diesel::sql_query(sql).bind::<Array<BigInt>, _>(owner_ids))
         .load(conn)
-        .await
+        .await?;
+    Ok(rows.into_iter().map(|r| (r.owner_id, r.source)).collect())
 }
