@@ -93,7 +93,11 @@ pub async fn founders_of(
     employments::table
         .inner_join(people::table)
         .filter(employments::organization_id.eq_any(organization_ids))
-        .filter(employments::is_founder.eq(true))
+        // The column itself, not `= $2` with `true` bound: only then can a
+        // prepared statement's generic plan use the partial index on
+        // founders; without it PostgreSQL planned the statement anew at every
+        // call (0.17 ms, twice its running time).
+        .filter(employments::is_founder)
         .select((employments::organization_id, PersonRow::as_select()))
         .distinct_on((employments::organization_id, people::name, people::id))
         .order((employments::organization_id, people::name, people::id))
