@@ -421,9 +421,18 @@ pub async fn listing_pages(
         // Each organization alone: no tree to walk and no pages to merge, a
         // statement with less to plan.
         let first_of_root = first_page_scan("roots.root_id", filter, columns.stint);
+        // One root as one row, not an array of one: PostgreSQL plans
+        // `unnest($1)` generically for ten roots, finds the plan for one
+        // cheaper, and so planned (m)'s statement anew at every call (0.16
+        // ms), as `people::by_ids` says of `= ANY($1)`.
+        let roots = if root_ids.len() == 1 {
+            "(VALUES (($1::bigint[])[1])) AS roots(root_id)"
+        } else {
+            "unnest($1::bigint[]) AS roots(root_id)"
+        };
         format!(
             "SELECT roots.root_id, stint.*{person}
-        FROM unnest($1::bigint[]) AS roots(root_id)
+        FROM {roots}
         CROSS JOIN LATERAL ({first_of_root}) stint
         {join_person}"
         )

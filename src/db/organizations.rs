@@ -95,6 +95,15 @@ pub async fn units_of(
     conn: &mut AsyncPgConnection,
     parent_ids: &[i64],
 ) -> QueryResult<Vec<OrganizationRow>> {
+    // One parent by `=`, as `people::by_ids` says why.
+    if let [parent_id] = parent_ids {
+        return organizations::table
+            .filter(organizations::parent_id.eq(parent_id))
+            .order((organizations::name, organizations::id))
+            .select(OrganizationRow::as_select())
+            .load(conn)
+            .await;
+    }
     organizations::table
         .filter(organizations::parent_id.eq_any(parent_ids))
         .order((organizations::name, organizations::id))
