@@ -30,7 +30,7 @@ use async_graphql::indexmap::IndexMap;
 use async_graphql::parser::types::{Field, Selection, SelectionSet};
 use async_graphql::registry::Registry;
 use async_graphql::resolver_utils::{ContainerType, null_or_propagate, resolve_container};
-use futures_util::future::BoxFuture;
+use futures_util::future::{BoxFuture, Either, ready};
 
 use async_graphql::extensions::ResolveInfo;
 use async_graphql::{
@@ -166,15 +166,23 @@ fn resolve_eagerly<'a, T: ContainerType + Sync>(
             .iter()
             .map(|(_, field)| ctx.with_field(field))
             .collect();
+        // Each field's future is built in place in one vector, sized for the
+        // largest: the resolver's own future, not an async block around it
+        // that would also hold the extensions' path (a third more bytes to
+        // copy per field, 9,000 fields on (b)'s page). That path, taken only
+        // when the schema has extensions, is boxed.
         let outcomes = futures_util::future::join_all(plan.fields.iter().zip(&contexts).map(
             |((_, field), ctx_field)| {
-                let type_name = &type_name;
-                async move {
-                    if field.node.name.node == "__typename" {
-                        let name = object.introspection_type_name().into_owned();
-                        return Ok(Some(Value::String(name)));
-                    }
-                    resolve_field(object, type_name, field, ctx_field).await
+                if field.node.name.node == "__typename" {
+                    let name = object.introspection_type_name().into_owned();
+                    return Either::Left(Either::Left(ready(Ok(Some(Value::String(name))))));
+                }
+                if ctx_field.query_env.extensions.is_empty() {
+                    Either::Left(Either::Right(object.resolve_field(ctx_field)))
+                } else {
+                    Either::Right(Box::pin(resolve_through_extensions(
+                        object, &type_name, field, ctx_field,
+                    )))
                 }
             },
         ))
@@ -207,19 +215,16 @@ fn resolve_eagerly<'a, T: ContainerType + Sync>(
     })
 }
 
-/// One field of `object`, through the schema's extensions when it has any,
-/// as async-graphql's executor runs it: an extension (or a guard, which the
-/// field's own resolver runs) sees every field, whichever path resolves it.
-async fn resolve_field<T: ContainerType>(
+/// One field of `object` through the schema's extensions, as async-graphql's
+/// executor runs it: an extension (or a guard, which the field's own resolver
+/// runs) sees every field, whichever path resolves it.
+async fn resolve_through_extensions<T: ContainerType>(
     object: &T,
     type_name: &str,
     field: &Positioned<Field>,
     ctx_field: &Context<'_>,
 ) -> ServerResult<Option<Value>> {
     let extensions = &ctx_field.query_env.extensions;
-    if extensions.is_empty() {
-        return object.resolve_field(ctx_field).await;
-    }
     let name = field.node.name.node.as_str();
     let return_type = ctx_field
         .schema_env

@@ -312,42 +312,48 @@ impl Organization {
             String,
         >,
     ) -> ApiResult<PersonConnection> {
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
-        if !args.is_forward_only() {
-            let total = TotalCount::Alumni(AlumniCount(self.id));
-            return filter::alumni(ctx, self.id, &args, total).await;
-        }
-        let PageArgs { first, after, .. } = args;
-        let limit = page_size(first)?;
-        let list = List::Alumni {
-            organization: self.id,
-        };
-        let after: Option<(String, i64)> = Cursor::decode(list, after.as_deref())?;
-        let key = AlumniPageKey {
-            organization_id: self.id,
-            after: after.clone(),
-            limit: limit + 1,
-            columns: column_set(&connection_nodes(ctx.field())),
-        };
-        let (people, total) = TotalCount::Alumni(AlumniCount(self.id))
-            .beside(ctx, async {
-                Ok(ctx.loader()?.load_one(key).await?.unwrap_or_default())
-            })
-            .await?;
-        keyset_page(
-            list,
-            people,
-            limit,
-            after.is_some(),
-            total,
-            |person| (person.name.clone(), person.id),
-            |person| Ok(Eager(person)),
-        )
+        // Boxed: the future of the type's field dispatch is as large as its
+        // largest field's, and every field of every object of this type pays
+        // for it in the executor's copies.
+        Box::pin(async move {
+            let args = PageArgs {
+                first,
+                after,
+                last,
+                before,
+            };
+            if !args.is_forward_only() {
+                let total = TotalCount::Alumni(AlumniCount(self.id));
+                return filter::alumni(ctx, self.id, &args, total).await;
+            }
+            let PageArgs { first, after, .. } = args;
+            let limit = page_size(first)?;
+            let list = List::Alumni {
+                organization: self.id,
+            };
+            let after: Option<(String, i64)> = Cursor::decode(list, after.as_deref())?;
+            let key = AlumniPageKey {
+                organization_id: self.id,
+                after: after.clone(),
+                limit: limit + 1,
+                columns: column_set(&connection_nodes(ctx.field())),
+            };
+            let (people, total) = TotalCount::Alumni(AlumniCount(self.id))
+                .beside(ctx, async {
+                    Ok(ctx.loader()?.load_one(key).await?.unwrap_or_default())
+                })
+                .await?;
+            keyset_page(
+                list,
+                people,
+                limit,
+                after.is_some(),
+                total,
+                |person| (person.name.clone(), person.id),
+                |person| Ok(Eager(person)),
+            )
+        })
+        .await
     }
 
     /// Moves out of (OUTBOUND) or into (INBOUND) this organization, its units
@@ -372,31 +378,37 @@ impl Organization {
         until: Option<DateScalar>,
         #[graphql(desc = "Only the largest flows (at most 100); all of them when omitted.")] first: Option<i32>,
     ) -> ApiResult<Vec<TalentFlow>> {
-        let (since, until) = date_range(since, until)?;
-        let key = FlowsKey {
-            organization_id: self.id,
-            outbound: direction == FlowDirection::Outbound,
-            since,
-            until,
-            first: flow_limit(first)?,
-            with_people: wants_people(ctx),
-        };
-        // Ranked by the database.
-        let rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
-        rows.into_iter()
-            .map(|row| {
-                TalentFlow::from_row(
-                    row,
-                    key.with_people,
-                    FlowEnds {
-                        from_tree: key.outbound,
-                        to_tree: !key.outbound,
-                        since,
-                        until,
-                    },
-                )
-            })
-            .collect()
+        // Boxed: the future of the type's field dispatch is as large as its
+        // largest field's, and every field of every object of this type pays
+        // for it in the executor's copies.
+        Box::pin(async move {
+            let (since, until) = date_range(since, until)?;
+            let key = FlowsKey {
+                organization_id: self.id,
+                outbound: direction == FlowDirection::Outbound,
+                since,
+                until,
+                first: flow_limit(first)?,
+                with_people: wants_people(ctx),
+            };
+            // Ranked by the database.
+            let rows = ctx.loader()?.load_one(key).await?.unwrap_or_default();
+            rows.into_iter()
+                .map(|row| {
+                    TalentFlow::from_row(
+                        row,
+                        key.with_people,
+                        FlowEnds {
+                            from_tree: key.outbound,
+                            to_tree: !key.outbound,
+                            since,
+                            until,
+                        },
+                    )
+                })
+                .collect()
+        })
+        .await
     }
 
     /// How many people were inside this organization (its units included) on each day from
@@ -465,68 +477,74 @@ impl Organization {
         )]
         order_by: Option<Vec<EmploymentOrder>>,
     ) -> ApiResult<EmploymentConnection> {
-        let at = at_day(at, super::certainty::asked(certainty, at_certainty)?)?;
-        let args = PageArgs {
-            first,
-            after,
-            last,
-            before,
-        };
-        if filter.is_some() || order_by.is_some() || !args.is_forward_only() {
-            let scope = status
-                .is_current()
-                .map(StintLeaf::IsCurrent)
-                .into_iter()
-                .chain(at.map(StintLeaf::InProgressOn))
-                .collect();
-            return filter::organization_stints(
-                ctx,
-                self.id,
+        // Boxed: the future of the type's field dispatch is as large as its
+        // largest field's, and every field of every object of this type pays
+        // for it in the executor's copies.
+        Box::pin(async move {
+            let at = at_day(at, super::certainty::asked(certainty, at_certainty)?)?;
+            let args = PageArgs {
+                first,
+                after,
+                last,
+                before,
+            };
+            if filter.is_some() || order_by.is_some() || !args.is_forward_only() {
+                let scope = status
+                    .is_current()
+                    .map(StintLeaf::IsCurrent)
+                    .into_iter()
+                    .chain(at.map(StintLeaf::InProgressOn))
+                    .collect();
+                return filter::organization_stints(
+                    ctx,
+                    self.id,
+                    include_units,
+                    scope,
+                    filter.as_ref(),
+                    order_by,
+                    &args,
+                )
+                .await;
+            }
+            let PageArgs { first, after, .. } = args;
+            let limit = page_size(first)?;
+            let list = List::Employments {
+                organization: self.id,
+            };
+            let cursor = parse_listing_cursor(list, after.as_deref())?;
+            let scope = OrganizationScope {
                 include_units,
+                is_current: status.is_current(),
+                at,
+            };
+            let key = ListingPageKey {
+                organization_id: self.id,
                 scope,
-                filter.as_ref(),
-                order_by,
-                &args,
-            )
-            .await;
-        }
-        let PageArgs { first, after, .. } = args;
-        let limit = page_size(first)?;
-        let list = List::Employments {
-            organization: self.id,
-        };
-        let cursor = parse_listing_cursor(list, after.as_deref())?;
-        let scope = OrganizationScope {
-            include_units,
-            is_current: status.is_current(),
-            at,
-        };
-        let key = ListingPageKey {
-            organization_id: self.id,
-            scope,
-            cursor,
-            // One more row than asked tells whether there is a next page.
-            limit: limit + 1,
-            columns: listing_columns(ctx),
-        };
-        let (page, total) = TotalCount::OrganizationEmployments(ListingCountKey {
-            organization_id: self.id,
-            scope,
+                cursor,
+                // One more row than asked tells whether there is a next page.
+                limit: limit + 1,
+                columns: listing_columns(ctx),
+            };
+            let (page, total) = TotalCount::OrganizationEmployments(ListingCountKey {
+                organization_id: self.id,
+                scope,
+            })
+            .beside(ctx, async {
+                Ok(ctx.loader()?.load_one(key).await?.unwrap_or_default())
+            })
+            .await?;
+            let has_next_page = page.len() as i64 > limit;
+            let shown = page.len().min(usize::try_from(limit).unwrap_or(usize::MAX));
+            let mut connection =
+                Connection::with_additional_fields(cursor.is_some(), has_next_page, total);
+            for stint in EagerItem::of(&page, 0..shown) {
+                connection
+                    .edges
+                    .push(Edge::new(listing_cursor(list, &stint), stint));
+            }
+            Ok(connection)
         })
-        .beside(ctx, async {
-            Ok(ctx.loader()?.load_one(key).await?.unwrap_or_default())
-        })
-        .await?;
-        let has_next_page = page.len() as i64 > limit;
-        let shown = page.len().min(usize::try_from(limit).unwrap_or(usize::MAX));
-        let mut connection =
-            Connection::with_additional_fields(cursor.is_some(), has_next_page, total);
-        for stint in EagerItem::of(&page, 0..shown) {
-            connection
-                .edges
-                .push(Edge::new(listing_cursor(list, &stint), stint));
-        }
-        Ok(connection)
+        .await
     }
 }
 

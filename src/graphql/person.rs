@@ -141,50 +141,57 @@ impl Person {
         status: EmploymentStatus,
         at: Option<AtDay>,
     ) -> ApiResult<Vec<EagerItem<Employment>>> {
-        let loader = ctx.loader()?;
-        let joins = employment::joins(&[ctx.field()]);
-        let stints = if joins == StintJoins::default() {
-            loader.load_one(EmploymentsOfPerson(self.id)).await?
-        } else {
-            let key = JoinedStintsOf {
-                person_id: self.id,
-                joins,
-            };
-            loader.load_one(key).await?
-        }
-        .unwrap_or_default();
-        // Attestations are read only for a point-in-time question: one
-        // batched statement for every stint (and person) asking.
-        let evidence = match at {
-            None => vec![Evidence::default(); stints.len()],
-            Some(_) => {
-                let keys: Vec<AttestationsOf> =
-                    stints.iter().map(|s| AttestationsOf(s.id)).collect();
-                let loaded = loader.load_many(keys).await?;
-                stints
-                    .iter()
-                    .map(|stint| {
-                        let attestations = loaded.get(&AttestationsOf(stint.id));
-                        attestations
-                            .into_iter()
-                            .flatten()
-                            .map(|(row, source)| {
-                                Attestation::try_from((row.clone(), source.clone()))
-                            })
-                            .collect::<ApiResult<Vec<_>>>()
-                            .map(|list| Evidence::of(list.iter().map(|a| (a.claim, &a.on))))
-                    })
-                    .collect::<ApiResult<Vec<_>>>()?
+        // Boxed: the future of the type's field dispatch is as large as its
+        // largest field's, and every field of every object of this type pays
+        // for it in the executor's copies.
+        Box::pin(async move {
+            let loader = ctx.loader()?;
+            let joins = employment::joins(&[ctx.field()]);
+            let stints = if joins == StintJoins::default() {
+                loader.load_one(EmploymentsOfPerson(self.id)).await?
+            } else {
+                let key = JoinedStintsOf {
+                    person_id: self.id,
+                    joins,
+                };
+                loader.load_one(key).await?
             }
-        };
-        let kept = stints
-            .iter()
-            .zip(&evidence)
-            .enumerate()
-            .filter(|(_, (stint, evidence))| {
-                admits_status(status, stint) && at.is_none_or(|at| admits(at, stint, **evidence))
-            });
-        Ok(EagerItem::of(&stints, kept.map(|(index, _)| index)))
+            .unwrap_or_default();
+            // Attestations are read only for a point-in-time question: one
+            // batched statement for every stint (and person) asking.
+            let evidence = match at {
+                None => vec![Evidence::default(); stints.len()],
+                Some(_) => {
+                    let keys: Vec<AttestationsOf> =
+                        stints.iter().map(|s| AttestationsOf(s.id)).collect();
+                    let loaded = loader.load_many(keys).await?;
+                    stints
+                        .iter()
+                        .map(|stint| {
+                            let attestations = loaded.get(&AttestationsOf(stint.id));
+                            attestations
+                                .into_iter()
+                                .flatten()
+                                .map(|(row, source)| {
+                                    Attestation::try_from((row.clone(), source.clone()))
+                                })
+                                .collect::<ApiResult<Vec<_>>>()
+                                .map(|list| Evidence::of(list.iter().map(|a| (a.claim, &a.on))))
+                        })
+                        .collect::<ApiResult<Vec<_>>>()?
+                }
+            };
+            let kept = stints
+                .iter()
+                .zip(&evidence)
+                .enumerate()
+                .filter(|(_, (stint, evidence))| {
+                    admits_status(status, stint)
+                        && at.is_none_or(|at| admits(at, stint, **evidence))
+                });
+            Ok(EagerItem::of(&stints, kept.map(|(index, _)| index)))
+        })
+        .await
     }
 }
 
@@ -257,23 +264,32 @@ impl Person {
         )]
         order_by: Option<Vec<EmploymentOrder>>,
     ) -> ApiResult<Vec<EagerItem<Employment>>> {
-        let at = at_day(at, super::certainty::asked(certainty, at_certainty)?)?;
-        let order = order_by.map(|o| employment_order(Some(o))).transpose()?;
-        let filter = filter.as_ref().map(|f| stint_filter(Some(f))).transpose()?;
-        let mut stints = self.stints(ctx, status, at).await?;
-        if let Some(filter) = filter {
-            // What the stints' attestations prove, for `inProgressOn`: one
-            // batched statement for all of them.
-            let evidence =
-                futures_util::future::try_join_all(stints.iter().map(|stint| stint.evidence(ctx)))
-                    .await?;
-            let mut evidence = evidence.into_iter();
-            stints.retain(|stint| stint_holds(&filter, stint, evidence.next().unwrap_or_default()));
-        }
-        if let Some(order) = order {
-            sort_stints(&order, &mut stints);
-        }
-        Ok(stints)
+        // Boxed: the future of the type's field dispatch is as large as its
+        // largest field's, and every field of every object of this type pays
+        // for it in the executor's copies.
+        Box::pin(async move {
+            let at = at_day(at, super::certainty::asked(certainty, at_certainty)?)?;
+            let order = order_by.map(|o| employment_order(Some(o))).transpose()?;
+            let filter = filter.as_ref().map(|f| stint_filter(Some(f))).transpose()?;
+            let mut stints = self.stints(ctx, status, at).await?;
+            if let Some(filter) = filter {
+                // What the stints' attestations prove, for `inProgressOn`: one
+                // batched statement for all of them.
+                let evidence = futures_util::future::try_join_all(
+                    stints.iter().map(|stint| stint.evidence(ctx)),
+                )
+                .await?;
+                let mut evidence = evidence.into_iter();
+                stints.retain(|stint| {
+                    stint_holds(&filter, stint, evidence.next().unwrap_or_default())
+                });
+            }
+            if let Some(order) = order {
+                sort_stints(&order, &mut stints);
+            }
+            Ok(stints)
+        })
+        .await
     }
 
     /// The stints going on now, in chronological order.
