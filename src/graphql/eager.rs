@@ -21,6 +21,13 @@
 //! the two.
 //!
 //! The GraphQL type is the wrapped type's: the schema does not change.
+//!
+//! Every field's future is as large as the largest resolver's of its type
+//! (the derived dispatch is one future for all of them), and this path moves
+//! each into place once: 8,000 of them for a page of 50 organizations with
+//! their stints and people. Resolvers that hold much across their awaits
+//! (pages, filters, analytics) therefore box their bodies, which brought an
+//! Organization field's future from 6,568 bytes to 656.
 
 use std::borrow::Cow;
 use std::ops::Deref;

@@ -312,9 +312,7 @@ impl Organization {
             String,
         >,
     ) -> ApiResult<PersonConnection> {
-        // Boxed: the future of the type's field dispatch is as large as its
-        // largest field's, and every field of every object of this type pays
-        // for it in the executor's copies.
+        // Boxed, as the type's large resolvers are (`graphql::eager`).
         Box::pin(async move {
             let args = PageArgs {
                 first,
@@ -378,9 +376,7 @@ impl Organization {
         until: Option<DateScalar>,
         #[graphql(desc = "Only the largest flows (at most 100); all of them when omitted.")] first: Option<i32>,
     ) -> ApiResult<Vec<TalentFlow>> {
-        // Boxed: the future of the type's field dispatch is as large as its
-        // largest field's, and every field of every object of this type pays
-        // for it in the executor's copies.
+        // Boxed, as the type's large resolvers are (`graphql::eager`).
         Box::pin(async move {
             let (since, until) = date_range(since, until)?;
             let key = FlowsKey {
@@ -477,9 +473,7 @@ impl Organization {
         )]
         order_by: Option<Vec<EmploymentOrder>>,
     ) -> ApiResult<EmploymentConnection> {
-        // Boxed: the future of the type's field dispatch is as large as its
-        // largest field's, and every field of every object of this type pays
-        // for it in the executor's copies.
+        // Boxed, as the type's large resolvers are (`graphql::eager`).
         Box::pin(async move {
             let at = at_day(at, super::certainty::asked(certainty, at_certainty)?)?;
             let args = PageArgs {

@@ -141,9 +141,7 @@ impl Person {
         status: EmploymentStatus,
         at: Option<AtDay>,
     ) -> ApiResult<Vec<EagerItem<Employment>>> {
-        // Boxed: the future of the type's field dispatch is as large as its
-        // largest field's, and every field of every object of this type pays
-        // for it in the executor's copies.
+        // Boxed, as the type's large resolvers are (`graphql::eager`).
         Box::pin(async move {
             let loader = ctx.loader()?;
             let joins = employment::joins(&[ctx.field()]);
@@ -264,9 +262,7 @@ impl Person {
         )]
         order_by: Option<Vec<EmploymentOrder>>,
     ) -> ApiResult<Vec<EagerItem<Employment>>> {
-        // Boxed: the future of the type's field dispatch is as large as its
-        // largest field's, and every field of every object of this type pays
-        // for it in the executor's copies.
+        // Boxed, as the type's large resolvers are (`graphql::eager`).
         Box::pin(async move {
             let at = at_day(at, super::certainty::asked(certainty, at_certainty)?)?;
             let order = order_by.map(|o| employment_order(Some(o))).transpose()?;
