@@ -20,17 +20,9 @@ async fn counts(app: &TestApp) -> Vec<(i64, i64)> {
         .await;
     let mut pairs = Vec::new();
     for table in TABLES {
-        #[derive(QueryableByName)]
-        struct Row {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        let counted: Row = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-            .get_result(&mut app.conn().await)
-            .await
-            .expect("count(*)");
+        let counted = app.rows_in(table).await;
         let total = data[table]["totalCount"].as_i64().expect("a totalCount");
-        pairs.push((total, counted.n));
+        pairs.push((total, counted));
     }
     pairs
 }

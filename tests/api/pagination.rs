@@ -158,6 +158,29 @@ async fn every_list_taking_first_refuses_out_of_range_values() {
     }
 }
 
+/// Every page of Meta's stint listing with `arguments` (a page size, filters),
+/// following `endCursor`: each page's connection with `totalCount` and the
+/// `nodes` selecting `node_fields`.
+async fn meta_stint_pages(app: &TestApp, arguments: &str, node_fields: &str) -> Vec<Value> {
+    let mut pages = Vec::new();
+    let mut after = String::from("null");
+    loop {
+        let data = app
+            .data(&format!(
+                "{{ organization(slug: \"meta\") {{ employments({arguments}, after: {after}) {{
+                    totalCount nodes {{ {node_fields} }} pageInfo {{ hasNextPage endCursor }} }} }} }}"
+            ))
+            .await;
+        let page = data["organization"]["employments"].clone();
+        let more = page["pageInfo"]["hasNextPage"] == true;
+        after = format!("{}", page["pageInfo"]["endCursor"]);
+        pages.push(page);
+        if !more {
+            return pages;
+        }
+    }
+}
+
 /// Stints at Meta and its units with start dates (some equal) and without:
 /// the listing order is start (unknown last) then id.
 const DATED_STINTS: &str = "
@@ -210,15 +233,8 @@ async fn dated_and_undated_stints_page_in_listing_order_at_any_page_size() {
         assert!(expected.iter().any(|s| !s.ends_with(":-")));
         for page_size in [1, 2, 3, 5, 100] {
             let mut seen = Vec::new();
-            let mut after = String::from("null");
-            loop {
-                let data = app
-                    .data(&format!(
-                        "{{ organization(slug: \"meta\") {{ employments(first: {page_size}, after: {after}, includeUnits: {include_units}) {{
-                            nodes {{ startedOn person {{ slug }} }} pageInfo {{ hasNextPage endCursor }} }} }} }}"
-                    ))
-                    .await;
-                let page = &data["organization"]["employments"];
+            let arguments = format!("first: {page_size}, includeUnits: {include_units}");
+            for page in meta_stint_pages(&app, &arguments, "startedOn person { slug }").await {
                 for node in page["nodes"].as_array().expect("nodes") {
                     let started = node["startedOn"]
                         .as_str()
@@ -228,10 +244,6 @@ async fn dated_and_undated_stints_page_in_listing_order_at_any_page_size() {
                         node["person"]["slug"].as_str().unwrap_or("?")
                     ));
                 }
-                if page["pageInfo"]["hasNextPage"] != true {
-                    break;
-                }
-                after = format!("{}", page["pageInfo"]["endCursor"]);
             }
             assert_eq!(
                 seen, expected,
@@ -291,22 +303,12 @@ async fn filtered_listings_page_as_the_whole_listing_filtered() {
                 whole.len()
             );
             for page_size in [1, 2, 3, 100] {
+                let arguments =
+                    format!("first: {page_size}, {filter}, includeUnits: {include_units}");
                 let mut seen = Vec::new();
-                let mut after = String::from("null");
-                loop {
-                    let data = app
-                        .data(&format!(
-                            "{{ organization(slug: \"meta\") {{ employments(first: {page_size}, after: {after}, {filter}, includeUnits: {include_units}) {{
-                                totalCount nodes {{ id }} pageInfo {{ hasNextPage endCursor }} }} }} }}"
-                        ))
-                        .await;
-                    let page = &data["organization"]["employments"];
+                for page in meta_stint_pages(&app, &arguments, "id").await {
                     assert_eq!(page["totalCount"], expected.len(), "{filter}");
                     seen.extend(strings(&page["nodes"], |n| &n["id"]));
-                    if page["pageInfo"]["hasNextPage"] != true {
-                        break;
-                    }
-                    after = format!("{}", page["pageInfo"]["endCursor"]);
                 }
                 assert_eq!(
                     seen, expected,

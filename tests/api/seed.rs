@@ -1,20 +1,11 @@
 //! `talentgraph seed`: the article's data set, loaded idempotently.
 
-use diesel::QueryableByName;
-use diesel::sql_types::BigInt;
 use diesel_async::RunQueryDsl;
 use talentgraph::seed::{SeedReport, seed};
 
 use crate::support::TestApp;
 
-#[derive(QueryableByName, Debug, PartialEq, Eq)]
-struct Count {
-    #[diesel(sql_type = BigInt)]
-    n: i64,
-}
-
 async fn table_sizes(app: &TestApp) -> Vec<i64> {
-    let mut conn = app.conn().await;
     let mut sizes = Vec::new();
     for table in [
         "organizations",
@@ -26,11 +17,7 @@ async fn table_sizes(app: &TestApp) -> Vec<i64> {
         "employment_sources",
         "authorship_sources",
     ] {
-        let count: Count = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-            .get_result(&mut conn)
-            .await
-            .expect("count rows");
-        sizes.push(count.n);
+        sizes.push(app.rows_in(table).await);
     }
     sizes
 }

@@ -330,6 +330,21 @@ impl TestApp {
             .expect("connect to the test database")
     }
 
+    /// How many rows `table` holds, by `count(*)`.
+    pub async fn rows_in(&self, table: &str) -> i64 {
+        use diesel_async::RunQueryDsl;
+        #[derive(diesel::QueryableByName)]
+        struct Rows {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        let rows: Rows = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
+            .get_result(&mut self.conn().await)
+            .await
+            .unwrap_or_else(|e| panic!("count the rows of {table}: {e}"));
+        rows.n
+    }
+
     /// Runs a SQL script on the test database (fixtures).
     pub async fn sql(&self, script: &str) {
         use diesel_async::SimpleAsyncConnection;

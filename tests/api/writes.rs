@@ -27,18 +27,7 @@ fn error_fields(response: &Value) -> Vec<String> {
 }
 
 async fn count(app: &TestApp, table: &str) -> i64 {
-    use diesel::QueryableByName;
-    use diesel_async::RunQueryDsl;
-    #[derive(QueryableByName)]
-    struct N {
-        #[diesel(sql_type = diesel::sql_types::BigInt)]
-        n: i64,
-    }
-    let row: N = diesel::sql_query(format!("SELECT count(*) AS n FROM {table}"))
-        .get_result(&mut app.conn().await)
-        .await
-        .expect("count");
-    row.n
+    app.rows_in(table).await
 }
 
 const CREATE_PERSON: &str = "mutation($input: CreatePersonInput!) {
