@@ -279,6 +279,26 @@ pub(crate) const SCOPE_FILTER: &str = "
 /// A scope filter that keeps every stint.
 const NO_FILTER: &str = "TRUE";
 
+/// The scope's filter when it asks for a status and no day: a plain
+/// equality, so that the index on (organization_id, is_current, started_on,
+/// id) finds a page of current stints directly. Behind `$3 IS NULL OR`, the
+/// status was a filter on the listing index instead, which walks past every
+/// ended stint that starts before the first current one: ten times as many
+/// at 1,000,000 people as at 100,000.
+const STATUS_FILTER: &str = "e.is_current = $3";
+
+/// The least filter that keeps the stints `scope` keeps: a statement text
+/// of its own for each kind of scope, so that each gets its own plan.
+fn scope_filter(scope: OrganizationScope) -> &'static str {
+    if scope.at.is_some() {
+        SCOPE_FILTER
+    } else if scope.is_current.is_some() {
+        STATUS_FILTER
+    } else {
+        NO_FILTER
+    }
+}
+
 /// The point-in-time rule applied to a stint aliased `alias` on the day
 /// `day` (an SQL expression): `'certainly'`, `'possibly'` or `'no'`.
 pub fn in_progress_sql(alias: &str, day: &str) -> String {
@@ -364,13 +384,7 @@ pub async fn listing_pages(
     // The people too when the query asks for them: one statement for the
     // whole page instead of a second one by id.
     let (person, join_person) = listed_person(columns.person);
-    // Without a status or a day the filter is void: left out, it costs the
-    // planner nothing.
-    let filter = if scope.is_current.is_some() || scope.at.is_some() {
-        SCOPE_FILTER
-    } else {
-        NO_FILTER
-    };
+    let filter = scope_filter(scope);
     let sql = if dated_cursor {
         format!(
             "{SCOPE_CTE}
@@ -477,8 +491,9 @@ pub async fn listing_counts(
         FROM roots CROSS JOIN LATERAL (
             SELECT count(*) AS count FROM employments e
             WHERE e.organization_id = ANY(roots.organization_ids)
-              AND {SCOPE_FILTER}
-        ) counted"
+              AND {filter}
+        ) counted",
+        filter = scope_filter(scope),
     );
     Prepared(
         diesel::sql_query(sql)

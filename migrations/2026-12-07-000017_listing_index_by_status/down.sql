@@ -1,0 +1,1 @@
+DROP INDEX employments_organization_status_started_on_idx;
