@@ -2,7 +2,7 @@
 
 use chrono::NaiveDate;
 use diesel::prelude::*;
-use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable};
+use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::Prepared;
@@ -160,6 +160,51 @@ pub async fn of_people_joined(
         stint = employment_columns("e"),
     );
     Prepared(diesel::sql_query(sql).bind::<Array<BigInt>, _>(person_ids))
+        .load(conn)
+        .await
+}
+
+/// A person with one of their stints and, when asked, the stint's
+/// organization: a row of [`person_by_slug_with_stints`]. A person without
+/// stints is one row whose stint is `None`.
+#[derive(Debug, QueryableByName)]
+pub struct PersonStintRow {
+    /// Under the prefix `listed_`.
+    #[diesel(embed)]
+    pub person: Prefixed<PersonRead>,
+    /// Under the prefix `stint_`.
+    #[diesel(embed)]
+    pub stint: Prefixed<EmploymentRead>,
+    /// Under the prefix `org_`.
+    #[diesel(embed)]
+    pub organization: Prefixed<OrganizationRead>,
+}
+
+/// The person `slug` (whole) and every stint of theirs (whole, unordered),
+/// each with the columns `organization` of its organization: one statement
+/// where a lookup and its stint list took two, one after the other.
+pub async fn person_by_slug_with_stints(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    organization: Option<ColumnSet<OrganizationRead>>,
+) -> QueryResult<Vec<PersonStintRow>> {
+    let (columns, joins) = StintJoins {
+        organization,
+        person: None,
+    }
+    .sql();
+    let sql = format!(
+        "SELECT {person}, s.*
+        FROM people pp
+        LEFT JOIN LATERAL (
+            SELECT {stint}{columns} FROM employments e{joins}
+            WHERE e.person_id = pp.id
+        ) s ON true
+        WHERE pp.slug = $1",
+        person = ColumnSet::<PersonRead>::all().select_prefixed("pp"),
+        stint = ColumnSet::<EmploymentRead>::all().select_prefixed("e"),
+    );
+    Prepared(diesel::sql_query(sql).bind::<Text, _>(slug))
         .load(conn)
         .await
 }

@@ -19,11 +19,12 @@ use super::person::Person;
 use crate::db::analytics::{CohortMemberRow, FlowEnds, FlowMoveRow, FlowQuery, FlowRow};
 use crate::db::attestations::AttestationRow;
 use crate::db::authorships::{AuthorshipJoins, AuthorshipRow, AuthorshipsBy};
-use crate::db::columns::ColumnSet;
+use crate::db::columns::{ColumnSet, Prefixed};
 use crate::db::employments::{
-    EmploymentRow, JoinedStintRow, ListingColumns, ListingCursor, OrganizationScope, StintJoins,
+    EmploymentRead, EmploymentRow, JoinedStintRow, ListingColumns, ListingCursor,
+    OrganizationScope, StintJoins,
 };
-use crate::db::organizations::OrganizationRow;
+use crate::db::organizations::{OrganizationRead, OrganizationRow};
 use crate::db::people::{PersonRead, PersonRow};
 use crate::db::publications::PublicationRow;
 use crate::db::sources::SourceRow;
@@ -326,17 +327,52 @@ impl Loader<JoinedStintsOf> for Db {
     }
 }
 
+/// Hands the loader every stint of `person_id`, read by another statement
+/// with the relations `joins` asks for, in the order and under the key its
+/// own read would give them: the person's stint lists then cost no
+/// statement.
+pub async fn feed_stints_of(
+    loader: &DbLoader,
+    person_id: i64,
+    joins: StintJoins,
+    stints: Vec<Employment>,
+) {
+    let stints = chronological(HashMap::from([(person_id, stints)]))
+        .remove(&person_id)
+        .unwrap_or_default();
+    if joins == StintJoins::default() {
+        loader
+            .feed_one(EmploymentsOfPerson(person_id), stints)
+            .await;
+    } else {
+        loader
+            .feed_one(JoinedStintsOf { person_id, joins }, stints)
+            .await;
+    }
+}
+
 /// A stint with the relations `joins` asked for lent to it.
 fn joined_stint(row: JoinedStintRow, joins: StintJoins) -> ApiResult<Employment> {
-    let mut stint = Employment::try_from(row.stint)?;
+    lend_relations(row.stint.into(), row.organization, row.person, joins)
+}
+
+/// The stint `read`, with the organization and person its statement read
+/// beside it lent to it, as `joins` asked.
+pub fn lend_relations(
+    read: EmploymentRead,
+    organization: Prefixed<OrganizationRead>,
+    person: Prefixed<PersonRead>,
+    joins: StintJoins,
+) -> ApiResult<Employment> {
+    let mut stint = Employment::try_from(read)?;
     let id = stint.id;
     let missing = |relation| ApiError::internal(format!("stint {id} read without its {relation}"));
     if joins.organization.is_some() {
-        let read = row.organization.0.ok_or_else(|| missing("organization"))?;
+        let read = organization.0.ok_or_else(|| missing("organization"))?;
         stint.preloaded_organization = Some(read.into());
     }
     if joins.person.is_some() {
-        let read = row.person.0.ok_or_else(|| missing("person"))?;
+        let read = person.0.ok_or_else(|| missing("person"))?;
         stint.preloaded_person = Some(read.into());
     }
     Ok(stint)

@@ -14,9 +14,10 @@ use super::filter::{
 };
 use super::ids::{self, NodeKind};
 use super::loaders::{
-    AttestationsOf, AuthorshipsOfPerson, EmploymentsOfPerson, JoinedStintsOf, PersonId,
+    self, AttestationsOf, AuthorshipsOfPerson, EmploymentsOfPerson, JoinedStintsOf, PersonId,
 };
 use super::scalars::DateScalar;
+use crate::db::columns::Prefixed;
 use crate::db::employments::{AtDay, StintJoins};
 use crate::db::people::{PersonRead, PersonRow};
 use crate::domain::point_in_time::{self, Evidence};
@@ -45,6 +46,50 @@ impl From<PersonRow> for Person {
     fn from(row: PersonRow) -> Self {
         Person(row.into())
     }
+}
+
+/// The person `slug`, read with every stint of theirs when the selection
+/// (the resolver's field, `ctx.field()`) lists them: one statement, and the
+/// stint lists then read the stints from the loader. Lists that ask for
+/// different relations, or for each stint's person, leave the stints to
+/// their own statement.
+pub async fn by_slug_with_stints(ctx: &Context<'_>, slug: &str) -> ApiResult<Option<Person>> {
+    let lists: Vec<_> = ctx
+        .field()
+        .selection_set()
+        .filter(|field| matches!(field.name(), "employments" | "currentEmployments"))
+        .collect();
+    let mut asked = lists.iter().map(|list| employment::joins(&[*list]));
+    let joins = asked
+        .next()
+        .filter(|first| first.person.is_none() && asked.all(|other| other == *first));
+    let mut conn = ctx.pool()?.get().await?;
+    let Some(joins) = joins else {
+        let row = crate::db::people::by_slug(&mut conn, slug).await?;
+        return Ok(row.map(Person::from));
+    };
+    let rows =
+        crate::db::employments::person_by_slug_with_stints(&mut conn, slug, joins.organization)
+            .await?;
+    drop(conn);
+    let mut person = None;
+    let mut stints = Vec::with_capacity(rows.len());
+    for row in rows {
+        person = person.or(row.person.0);
+        if let Some(read) = row.stint.0 {
+            stints.push(loaders::lend_relations(
+                read,
+                row.organization,
+                Prefixed(None),
+                joins,
+            )?);
+        }
+    }
+    let Some(person) = person else {
+        return Ok(None);
+    };
+    loaders::feed_stints_of(ctx.loader()?, person.id, joins, stints).await;
+    Ok(Some(Person(person)))
 }
 
 impl Person {

@@ -114,13 +114,11 @@ impl Query {
         >,
     ) -> ApiResult<Option<Eager<Person>>> {
         let row = match refs::either("slug", slug, "ref", reference, PersonRef::Slug)? {
-            // The common lookup keeps its single-key statement.
-            PersonRef::Slug(slug) => {
-                db::people::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?
-            }
-            reference => refs::find(ctx, "ref", &reference).await?,
+            // The common lookup reads the person's stints beside them.
+            PersonRef::Slug(slug) => super::person::by_slug_with_stints(ctx, &slug).await?,
+            reference => refs::find(ctx, "ref", &reference).await?.map(Person::from),
         };
-        Ok(row.map(|row| Eager(Person::from(row))))
+        Ok(row.map(Eager))
     }
 
     /// Everyone, by name; or, with `search`, the people whose name or an

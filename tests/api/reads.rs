@@ -313,3 +313,65 @@ async fn every_stint_and_authorship_cites_a_source() {
         }
     }
 }
+
+/// `person(slug:)` reads the person's stints in its own statement and hands
+/// them to the stint lists; `person(ref: {id:})` leaves them to the lists'
+/// own statement. Every person of the article, asked the same questions
+/// both ways, gets the same answer: lists, filters, days, orders and the
+/// organizations beside them.
+#[tokio::test]
+async fn a_person_by_slug_answers_as_the_same_person_by_id() {
+    let app = TestApp::spawn_seeded().await;
+    let lists = r#"
+        id slug name aliases bio
+        employments { ...Stint }
+        currentEmployments { ...Stint }
+        former: employments(status: FORMER) { ...Stint }
+        founded: employments(where: {isFounder: true}) { ...Stint }
+        latestFirst: employments(orderBy: [{field: STARTED_ON, direction: DESC}]) { ...Stint }
+        in2022: employments(at: "2022-06-01") { ...Stint }
+        surely: employments(at: "2022-06-01", atCertainty: CERTAINLY) { ...Stint }
+    "#;
+    let fragment = "fragment Stint on Employment { id title startedOn endedOn isCurrent \
+                    organization { id slug name kind parent { slug } } }";
+    let ask =
+        |lookup: String, lists: &str| format!("{{ person({lookup}) {{ {lists} }} }} {fragment}");
+    let people = app
+        .data("{ people(first: 100) { nodes { id slug } } }")
+        .await;
+    let people = people["people"]["nodes"]
+        .as_array()
+        .expect("people")
+        .clone();
+    assert!(people.len() > 10, "{people:?}");
+    let mut stints_seen = 0;
+    for person in &people {
+        let by_slug = format!("slug: {}", person["slug"]);
+        let by_id = format!("ref: {{id: {}}}", person["id"]);
+        let slug_answer = app.data(&ask(by_slug.clone(), lists)).await;
+        assert_eq!(
+            slug_answer,
+            app.data(&ask(by_id.clone(), lists)).await,
+            "{by_slug}"
+        );
+        // The person and their lists, organizations included, in one
+        // statement where the lookup by id takes two.
+        let counted = |lookup: &str| {
+            format!(
+                "{{ person({lookup}) {{ name employments {{ title organization {{ name }} }} \
+                 former: employments(status: FORMER) {{ title organization {{ name }} }} }} }}"
+            )
+        };
+        assert_eq!(app.statements_for(&counted(&by_slug)).await, 1, "{by_slug}");
+        assert_eq!(app.statements_for(&counted(&by_id)).await, 2, "{by_slug}");
+        stints_seen += slug_answer["person"]["employments"]
+            .as_array()
+            .map_or(0, Vec::len);
+    }
+    assert!(stints_seen > 20, "{stints_seen}");
+    // Someone unknown is null either way, and reads nothing more.
+    let unknown = app
+        .data(&ask(r#"slug: "nobody-at-all""#.to_owned(), lists))
+        .await;
+    assert_eq!(unknown, json!({"person": null}));
+}
