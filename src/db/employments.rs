@@ -165,7 +165,7 @@ pub async fn of_people_joined(
 }
 
 /// A person with one of their stints and, when asked, the stint's
-/// organization: a row of [`person_by_slug_with_stints`]. A person without
+/// organization: a row of [`people_with_stints`]. A person without
 /// stints is one row whose stint is `None`.
 #[derive(Debug, QueryableByName)]
 pub struct PersonStintRow {
@@ -180,12 +180,20 @@ pub struct PersonStintRow {
     pub organization: Prefixed<OrganizationRead>,
 }
 
-/// The person `slug` (whole) and every stint of theirs (whole, unordered),
-/// each with the columns `organization` of its organization: one statement
-/// where a lookup and its stint list took two, one after the other.
-pub async fn person_by_slug_with_stints(
+/// How [`people_with_stints`] finds its people.
+#[derive(Debug, Clone, Copy)]
+pub enum PeopleLookup<'a> {
+    Slug(&'a str),
+    Ids(&'a [i64]),
+}
+
+/// The people `lookup` finds (whole) and every stint of theirs (whole,
+/// unordered), each with the columns `organization` of its organization:
+/// one statement where a lookup and its stint list took two, one after the
+/// other.
+pub async fn people_with_stints(
     conn: &mut AsyncPgConnection,
-    slug: &str,
+    lookup: PeopleLookup<'_>,
     organization: Option<ColumnSet<OrganizationRead>>,
 ) -> QueryResult<Vec<PersonStintRow>> {
     let (columns, joins) = StintJoins {
@@ -193,20 +201,32 @@ pub async fn person_by_slug_with_stints(
         person: None,
     }
     .sql();
-    let sql = format!(
-        "SELECT {person}, s.*
-        FROM people pp
-        LEFT JOIN LATERAL (
-            SELECT {stint}{columns} FROM employments e{joins}
-            WHERE e.person_id = pp.id
-        ) s ON true
-        WHERE pp.slug = $1",
-        person = ColumnSet::<PersonRead>::all().select_prefixed("pp"),
-        stint = ColumnSet::<EmploymentRead>::all().select_prefixed("e"),
-    );
-    Prepared(diesel::sql_query(sql).bind::<Text, _>(slug))
-        .load(conn)
-        .await
+    let sql = |condition: &str| {
+        format!(
+            "SELECT {person}, s.*
+            FROM people pp
+            LEFT JOIN LATERAL (
+                SELECT {stint}{columns} FROM employments e{joins}
+                WHERE e.person_id = pp.id
+            ) s ON true
+            WHERE {condition}",
+            person = ColumnSet::<PersonRead>::all().select_prefixed("pp"),
+            stint = ColumnSet::<EmploymentRead>::all().select_prefixed("e"),
+        )
+    };
+    match lookup {
+        PeopleLookup::Slug(slug) => {
+            Prepared(diesel::sql_query(sql("pp.slug = $1")).bind::<Text, _>(slug))
+                .load(conn)
+                .await
+        }
+        PeopleLookup::Ids(ids) => {
+            let condition = format!("pp.id = {}", super::ids_param(ids.len() == 1));
+            Prepared(diesel::sql_query(sql(&condition)).bind::<Array<BigInt>, _>(ids))
+                .load(conn)
+                .await
+        }
+    }
 }
 
 /// The leadership stints of each organization (`is_leader`), unordered,

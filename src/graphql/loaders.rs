@@ -22,7 +22,7 @@ use crate::db::authorships::{AuthorshipJoins, AuthorshipRow, AuthorshipsBy};
 use crate::db::columns::{ColumnSet, Prefixed};
 use crate::db::employments::{
     EmploymentRead, EmploymentRow, JoinedStintRow, ListingColumns, ListingCursor,
-    OrganizationScope, StintJoins,
+    OrganizationScope, PeopleLookup, PersonStintRow, StintJoins,
 };
 use crate::db::organizations::{OrganizationRead, OrganizationRow};
 use crate::db::people::{PersonRead, PersonRow};
@@ -325,6 +325,85 @@ impl Loader<JoinedStintsOf> for Db {
         hand_out(&readers, |key| key.person_id, by_person, &mut groups);
         Ok(chronological(groups))
     }
+}
+
+/// A person by id read with every stint of theirs, and each stint's
+/// organization's columns `organization` (see
+/// [`crate::graphql::person::with_stints`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct PersonWithStints {
+    pub person_id: i64,
+    pub organization: Option<ColumnSet<OrganizationRead>>,
+}
+
+/// A person and their stints, unordered, as [`PersonWithStints`] reads them.
+pub type PersonAndStints = (PersonRead, Vec<Employment>);
+
+/// One statement per set of organization columns asked for (readers of one
+/// query ask for one).
+impl Loader<PersonWithStints> for Db {
+    type Value = PersonAndStints;
+    type Error = ApiError;
+
+    async fn load(
+        &self,
+        keys: &[PersonWithStints],
+    ) -> Result<HashMap<PersonWithStints, Self::Value>, ApiError> {
+        let mut by_columns: HashMap<_, Vec<i64>> = HashMap::new();
+        for key in keys {
+            by_columns
+                .entry(key.organization)
+                .or_default()
+                .push(key.person_id);
+        }
+        let mut loaded = HashMap::new();
+        for (organization, mut person_ids) in by_columns {
+            person_ids.sort_unstable();
+            person_ids.dedup();
+            let rows = db::employments::people_with_stints(
+                &mut *self.conn().await?,
+                PeopleLookup::Ids(&person_ids),
+                organization,
+            )
+            .await?;
+            for (person, stints) in people_and_stints(rows, organization)? {
+                let key = PersonWithStints {
+                    person_id: person.id,
+                    organization,
+                };
+                loaded.insert(key, (person, stints));
+            }
+        }
+        Ok(loaded)
+    }
+}
+
+/// The rows of [`db::employments::people_with_stints`] as people, each with
+/// their stints and, when `organization` asked, each stint's organization.
+pub fn people_and_stints(
+    rows: Vec<PersonStintRow>,
+    organization: Option<ColumnSet<OrganizationRead>>,
+) -> ApiResult<Vec<PersonAndStints>> {
+    let joins = StintJoins {
+        organization,
+        person: None,
+    };
+    let mut people: Vec<PersonAndStints> = Vec::new();
+    let mut at: HashMap<i64, usize> = HashMap::new();
+    for row in rows {
+        let Some(person) = row.person.0 else {
+            continue;
+        };
+        let index = *at.entry(person.id).or_insert_with(|| {
+            people.push((person, Vec::new()));
+            people.len() - 1
+        });
+        if let Some(read) = row.stint.0 {
+            let stint = lend_relations(read, row.organization, Prefixed(None), joins)?;
+            people[index].1.push(stint);
+        }
+    }
+    Ok(people)
 }
 
 /// Hands the loader every stint of `person_id`, read by another statement

@@ -15,10 +15,10 @@ use super::filter::{
 use super::ids::{self, NodeKind};
 use super::loaders::{
     self, AttestationsOf, AuthorshipsOfPerson, EmploymentsOfPerson, JoinedStintsOf, PersonId,
+    PersonWithStints,
 };
 use super::scalars::DateScalar;
-use crate::db::columns::Prefixed;
-use crate::db::employments::{AtDay, StintJoins};
+use crate::db::employments::{AtDay, PeopleLookup, StintJoins};
 use crate::db::people::{PersonRead, PersonRow};
 use crate::domain::point_in_time::{self, Evidence};
 
@@ -48,12 +48,20 @@ impl From<PersonRow> for Person {
     }
 }
 
-/// The person `slug`, read with every stint of theirs when the selection
-/// (the resolver's field, `ctx.field()`) lists them: one statement, and the
-/// stint lists then read the stints from the loader. Lists that ask for
-/// different relations, or for each stint's person, leave the stints to
-/// their own statement.
-pub async fn by_slug_with_stints(ctx: &Context<'_>, slug: &str) -> ApiResult<Option<Person>> {
+/// How a root field names the person it reads.
+#[derive(Debug, Clone, Copy)]
+pub enum Lookup<'a> {
+    Slug(&'a str),
+    Id(i64),
+}
+
+/// The person `lookup` names, read with every stint of theirs when the
+/// selection (the resolver's field, `ctx.field()`) lists them: one
+/// statement, and the stint lists then find the stints in the loader.
+/// Lists that ask for different relations, or for each stint's person,
+/// leave the stints to their own statement. By id it goes through the
+/// loader, so sibling lookups (`a: node(…) b: node(…)`) share a statement.
+pub async fn with_stints(ctx: &Context<'_>, lookup: Lookup<'_>) -> ApiResult<Option<Person>> {
     let lists: Vec<_> = ctx
         .field()
         .selection_set()
@@ -63,32 +71,38 @@ pub async fn by_slug_with_stints(ctx: &Context<'_>, slug: &str) -> ApiResult<Opt
     let joins = asked
         .next()
         .filter(|first| first.person.is_none() && asked.all(|other| other == *first));
-    let mut conn = ctx.pool()?.get().await?;
+    let loader = ctx.loader()?;
     let Some(joins) = joins else {
-        let row = crate::db::people::by_slug(&mut conn, slug).await?;
+        let row = match lookup {
+            Lookup::Slug(slug) => {
+                crate::db::people::by_slug(&mut *ctx.pool()?.get().await?, slug).await?
+            }
+            Lookup::Id(id) => loader.load_one(PersonId(id)).await?,
+        };
         return Ok(row.map(Person::from));
     };
-    let rows =
-        crate::db::employments::person_by_slug_with_stints(&mut conn, slug, joins.organization)
+    let found = match lookup {
+        Lookup::Slug(slug) => {
+            let rows = crate::db::employments::people_with_stints(
+                &mut *ctx.pool()?.get().await?,
+                PeopleLookup::Slug(slug),
+                joins.organization,
+            )
             .await?;
-    drop(conn);
-    let mut person = None;
-    let mut stints = Vec::with_capacity(rows.len());
-    for row in rows {
-        person = person.or(row.person.0);
-        if let Some(read) = row.stint.0 {
-            stints.push(loaders::lend_relations(
-                read,
-                row.organization,
-                Prefixed(None),
-                joins,
-            )?);
+            loaders::people_and_stints(rows, joins.organization)?.pop()
         }
-    }
-    let Some(person) = person else {
+        Lookup::Id(person_id) => {
+            let key = PersonWithStints {
+                person_id,
+                organization: joins.organization,
+            };
+            loader.load_one(key).await?
+        }
+    };
+    let Some((person, stints)) = found else {
         return Ok(None);
     };
-    loaders::feed_stints_of(ctx.loader()?, person.id, joins, stints).await;
+    loaders::feed_stints_of(loader, person.id, joins, stints).await;
     Ok(Some(Person(person)))
 }
 

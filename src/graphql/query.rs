@@ -19,9 +19,9 @@ use super::loaders::{
 use super::organization::{Organization, OrganizationKind};
 use super::organization::{date_range, flow_limit};
 use super::pagination::{Cursor, List, TotalCount, keyset_page, page_size};
-use super::person::Person;
+use super::person::{self, Person};
 use super::publication::Publication;
-use super::refs::{self, OrganizationRef, PersonRef, PublicationRef};
+use super::refs::{self, EntityRef, OrganizationRef, PersonRef, PublicationRef};
 use super::scalars::DateScalar;
 use super::search::{DEFAULT_RESULTS, MAX_RESULTS, SearchResult};
 use super::source::Source;
@@ -68,10 +68,9 @@ impl Query {
         let (kind, id) = ids::decode(&id)?;
         let loader = ctx.loader()?;
         Ok(match kind {
-            NodeKind::Person => loader
-                .load_one(PersonId(id))
+            NodeKind::Person => person::with_stints(ctx, person::Lookup::Id(id))
                 .await?
-                .map(|r| Node::Person(r.into())),
+                .map(Node::Person),
             NodeKind::Organization => loader
                 .load_one(OrganizationId(id))
                 .await?
@@ -113,12 +112,14 @@ impl Query {
             PersonRef,
         >,
     ) -> ApiResult<Option<Eager<Person>>> {
-        let row = match refs::either("slug", slug, "ref", reference, PersonRef::Slug)? {
-            // The common lookup reads the person's stints beside them.
-            PersonRef::Slug(slug) => super::person::by_slug_with_stints(ctx, &slug).await?,
-            reference => refs::find(ctx, "ref", &reference).await?.map(Person::from),
+        let reference = refs::either("slug", slug, "ref", reference, PersonRef::Slug)?;
+        let person = match reference.lookup("ref")? {
+            refs::Lookup::Id(id) => person::with_stints(ctx, person::Lookup::Id(id)).await?,
+            refs::Lookup::Key(slug) => {
+                person::with_stints(ctx, person::Lookup::Slug(&slug)).await?
+            }
         };
-        Ok(row.map(Eager))
+        Ok(person.map(Eager))
     }
 
     /// Everyone, by name; or, with `search`, the people whose name or an

@@ -314,13 +314,13 @@ async fn every_stint_and_authorship_cites_a_source() {
     }
 }
 
-/// `person(slug:)` reads the person's stints in its own statement and hands
-/// them to the stint lists; `person(ref: {id:})` leaves them to the lists'
-/// own statement. Every person of the article, asked the same questions
-/// both ways, gets the same answer: lists, filters, days, orders and the
-/// organizations beside them.
+/// `person(slug:)`, `person(ref:)` and `node(id:)` read the person's stints
+/// in their own statement and hand them to the stint lists; a page of
+/// `people` leaves them to the lists' own statement. Every person of the
+/// article, asked the same questions each way, gets the same answer: lists,
+/// filters, days, orders and the organizations beside them.
 #[tokio::test]
-async fn a_person_by_slug_answers_as_the_same_person_by_id() {
+async fn a_person_looked_up_answers_as_the_same_person_in_a_list() {
     let app = TestApp::spawn_seeded().await;
     let lists = r#"
         id slug name aliases bio
@@ -334,44 +334,44 @@ async fn a_person_by_slug_answers_as_the_same_person_by_id() {
     "#;
     let fragment = "fragment Stint on Employment { id title startedOn endedOn isCurrent \
                     organization { id slug name kind parent { slug } } }";
-    let ask =
-        |lookup: String, lists: &str| format!("{{ person({lookup}) {{ {lists} }} }} {fragment}");
-    let people = app
-        .data("{ people(first: 100) { nodes { id slug } } }")
+    let listed = app
+        .data(&format!(
+            "{{ people(first: 100) {{ nodes {{ {lists} }} }} }} {fragment}"
+        ))
         .await;
-    let people = people["people"]["nodes"]
+    let listed = listed["people"]["nodes"]
         .as_array()
         .expect("people")
         .clone();
-    assert!(people.len() > 10, "{people:?}");
-    let mut stints_seen = 0;
-    for person in &people {
-        let by_slug = format!("slug: {}", person["slug"]);
-        let by_id = format!("ref: {{id: {}}}", person["id"]);
-        let slug_answer = app.data(&ask(by_slug.clone(), lists)).await;
-        assert_eq!(
-            slug_answer,
-            app.data(&ask(by_id.clone(), lists)).await,
-            "{by_slug}"
-        );
-        // The person and their lists, organizations included, in one
-        // statement where the lookup by id takes two.
-        let counted = |lookup: &str| {
-            format!(
-                "{{ person({lookup}) {{ name employments {{ title organization {{ name }} }} \
-                 former: employments(status: FORMER) {{ title organization {{ name }} }} }} }}"
-            )
-        };
-        assert_eq!(app.statements_for(&counted(&by_slug)).await, 1, "{by_slug}");
-        assert_eq!(app.statements_for(&counted(&by_id)).await, 2, "{by_slug}");
-        stints_seen += slug_answer["person"]["employments"]
-            .as_array()
-            .map_or(0, Vec::len);
+    assert!(listed.len() > 10, "{listed:?}");
+    let stints: usize = listed
+        .iter()
+        .map(|person| person["employments"].as_array().map_or(0, Vec::len))
+        .sum();
+    assert!(stints > 20, "{stints}");
+    let counted = "name employments { title organization { name } } \
+                   former: employments(status: FORMER) { title organization { name } }";
+    for person in &listed {
+        let lookups = [
+            format!("person(slug: {})", person["slug"]),
+            format!("person(ref: {{id: {}}})", person["id"]),
+            format!("node(id: {})", person["id"]),
+        ];
+        for lookup in &lookups {
+            let ask =
+                |fields: &str| format!("{{ found: {lookup} {{ ... on Person {{ {fields} }} }} }}");
+            let answer = app.data(&format!("{} {fragment}", ask(lists))).await;
+            assert_eq!(answer["found"], *person, "{lookup}");
+            // The person and their lists, organizations included, in one
+            // statement (a page of people takes two).
+            assert_eq!(app.statements_for(&ask(counted)).await, 1, "{lookup}");
+        }
     }
-    assert!(stints_seen > 20, "{stints_seen}");
-    // Someone unknown is null either way, and reads nothing more.
+    // Someone unknown is null, and reads nothing more.
     let unknown = app
-        .data(&ask(r#"slug: "nobody-at-all""#.to_owned(), lists))
+        .data(&format!(
+            r#"{{ person(slug: "nobody-at-all") {{ {lists} }} }} {fragment}"#
+        ))
         .await;
     assert_eq!(unknown, json!({"person": null}));
 }
