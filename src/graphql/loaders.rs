@@ -238,6 +238,20 @@ fn ids<K: Copy>(keys: &[K], id: impl Fn(K) -> i64) -> Vec<i64> {
     keys.iter().map(|k| id(*k)).collect()
 }
 
+/// The keys' ids grouped by what else the keys carry (`split` gives both):
+/// one statement per group, for keys that share everything but the id.
+fn batches<'k, K, G: Eq + Hash>(
+    keys: &'k [K],
+    split: impl Fn(&'k K) -> (G, i64),
+) -> HashMap<G, Vec<i64>> {
+    let mut batches: HashMap<G, Vec<i64>> = HashMap::new();
+    for key in keys {
+        let (group, id) = split(key);
+        batches.entry(group).or_default().push(id);
+    }
+    batches
+}
+
 /// Groups `(parent id, child)` pairs by parent, keeping their order, and gives
 /// every asked-for parent an entry (empty when it has no children).
 fn group<K: Copy + Eq + Hash, V>(
@@ -349,17 +363,8 @@ impl Loader<PersonWithStints> for Db {
         &self,
         keys: &[PersonWithStints],
     ) -> Result<HashMap<PersonWithStints, Self::Value>, ApiError> {
-        let mut by_columns: HashMap<_, Vec<i64>> = HashMap::new();
-        for key in keys {
-            by_columns
-                .entry(key.organization)
-                .or_default()
-                .push(key.person_id);
-        }
         let mut loaded = HashMap::new();
-        for (organization, mut person_ids) in by_columns {
-            person_ids.sort_unstable();
-            person_ids.dedup();
+        for (organization, person_ids) in batches(keys, |key| (key.organization, key.person_id)) {
             let rows = db::employments::people_with_stints(
                 &mut *self.conn().await?,
                 PeopleLookup::Ids(&person_ids),
@@ -437,7 +442,7 @@ fn joined_stint(row: JoinedStintRow, joins: StintJoins) -> ApiResult<Employment>
 
 /// The stint `read`, with the organization and person its statement read
 /// beside it lent to it, as `joins` asked.
-pub fn lend_relations(
+fn lend_relations(
     read: EmploymentRead,
     organization: Prefixed<OrganizationRead>,
     person: Prefixed<PersonRead>,
@@ -716,15 +721,8 @@ impl Loader<ListingCountKey> for Db {
         keys: &[ListingCountKey],
     ) -> Result<HashMap<ListingCountKey, i64>, ApiError> {
         let mut conn = self.conn().await?;
-        let mut batches: HashMap<OrganizationScope, Vec<i64>> = HashMap::new();
-        for key in keys {
-            batches
-                .entry(key.scope)
-                .or_default()
-                .push(key.organization_id);
-        }
         let mut counts = HashMap::new();
-        for (scope, roots) in batches {
+        for (scope, roots) in batches(keys, |key| (key.scope, key.organization_id)) {
             for row in db::employments::listing_counts(&mut conn, &roots, scope).await? {
                 let key = ListingCountKey {
                     organization_id: row.root_id,
@@ -792,15 +790,8 @@ impl Loader<HeadcountKey> for Db {
         keys: &[HeadcountKey],
     ) -> Result<HashMap<HeadcountKey, Self::Value>, ApiError> {
         let mut conn = self.conn().await?;
-        let mut batches: HashMap<&[NaiveDate], Vec<i64>> = HashMap::new();
-        for key in keys {
-            batches
-                .entry(&key.days)
-                .or_default()
-                .push(key.organization_id);
-        }
         let mut counts: HashMap<HeadcountKey, Self::Value> = HashMap::new();
-        for (days, roots) in batches {
+        for (days, roots) in batches(keys, |key| (&key.days[..], key.organization_id)) {
             for row in db::headcount::headcounts(&mut conn, &roots, days).await? {
                 let key = HeadcountKey {
                     organization_id: row.root_id,
@@ -947,17 +938,16 @@ impl Loader<FlowsKey> for Db {
     async fn load(&self, keys: &[FlowsKey]) -> Result<HashMap<FlowsKey, Self::Value>, ApiError> {
         let mut conn = self.conn().await?;
         // Keys that differ only in their organization share a statement.
-        let mut batches: HashMap<FlowsKey, Vec<i64>> = HashMap::new();
-        for key in keys {
+        let mut flows: HashMap<FlowsKey, Self::Value> =
+            keys.iter().map(|k| (*k, Vec::new())).collect();
+        let shared = |key: &FlowsKey| {
             let shared = FlowsKey {
                 organization_id: 0,
                 ..*key
             };
-            batches.entry(shared).or_default().push(key.organization_id);
-        }
-        let mut flows: HashMap<FlowsKey, Self::Value> =
-            keys.iter().map(|k| (*k, Vec::new())).collect();
-        for (shared, roots) in batches {
+            (shared, key.organization_id)
+        };
+        for (shared, roots) in batches(keys, shared) {
             let query = FlowQuery {
                 from: shared.outbound.then(|| roots.clone()),
                 to: (!shared.outbound).then(|| roots.clone()),
