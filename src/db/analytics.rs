@@ -2,13 +2,16 @@
 //! number of organizations, so nested use stays batched.
 
 use chrono::NaiveDate;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Array, BigInt, Date, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::Prepared;
 use super::columns::ColumnSet;
-use super::organizations::OrganizationRow;
+use super::employments::{ListedStintRow, WithStints};
+use super::organizations::{OrganizationRead, OrganizationRow};
 use super::people::PersonRead;
 
 /// `inside_$1 (root, org_id)`: each organization in the trees of the roots
@@ -49,9 +52,36 @@ pub async fn alumni_pages(
     limit: i64,
     columns: ColumnSet<PersonRead>,
 ) -> QueryResult<Vec<AlumnusRow>> {
-    Prepared(
-        diesel::sql_query(format!(
-            "SELECT r.root_id, {person}
+    Prepared(alumni_query(root_ids, after, limit, columns))
+        .load(conn)
+        .await
+}
+
+/// [`alumni_pages`] with every stint of each alumnus, and each stint's
+/// columns `organization` of its organization: one statement for the pages
+/// and their people's stint lists.
+pub async fn alumni_pages_with_stints(
+    conn: &mut AsyncPgConnection,
+    root_ids: &[i64],
+    after: Option<(&str, i64)>,
+    limit: i64,
+    columns: ColumnSet<PersonRead>,
+    organization: Option<ColumnSet<OrganizationRead>>,
+) -> QueryResult<Vec<ListedStintRow<AlumnusRow>>> {
+    let listed = alumni_query(root_ids, after, limit, columns);
+    Prepared(WithStints::of(listed, organization))
+        .load(conn)
+        .await
+}
+
+fn alumni_query<'a>(
+    root_ids: &'a [i64],
+    after: Option<(&'a str, i64)>,
+    limit: i64,
+    columns: ColumnSet<PersonRead>,
+) -> BoxedSqlQuery<'a, Pg, SqlQuery> {
+    diesel::sql_query(format!(
+        "SELECT r.root_id, {person}
         FROM unnest($1::bigint[]) AS r(root_id) CROSS JOIN LATERAL (
             SELECT m.person_id FROM tree_members m
             WHERE m.tree_id = r.root_id AND NOT m.is_current
@@ -60,15 +90,13 @@ pub async fn alumni_pages(
             LIMIT $4
         ) m JOIN people p ON p.id = m.person_id
         ORDER BY r.root_id, p.name, p.id",
-            person = columns.select("p"),
-        ))
-        .bind::<Array<BigInt>, _>(root_ids)
-        .bind::<Nullable<Text>, _>(after.map(|a| a.0))
-        .bind::<Nullable<BigInt>, _>(after.map(|a| a.1))
-        .bind::<BigInt, _>(limit),
-    )
-    .load(conn)
-    .await
+        person = columns.select("p"),
+    ))
+    .into_boxed()
+    .bind::<Array<BigInt>, _>(root_ids)
+    .bind::<Nullable<Text>, _>(after.map(|a| a.0))
+    .bind::<Nullable<BigInt>, _>(after.map(|a| a.1))
+    .bind::<BigInt, _>(limit)
 }
 
 pub async fn alumni_counts(

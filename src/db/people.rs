@@ -1,9 +1,14 @@
 //! `people`: the persons whose careers are tracked.
 
+use diesel::dsl::{AsSelect, IntoBoxed, Select};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::columns;
+use super::Prepared;
+use super::columns::{self, ColumnSet};
+use super::employments::{ListedStintRow, WithStints};
+use super::organizations::OrganizationRead;
 use super::schema::{employments, people};
 
 columns::entity! {
@@ -65,6 +70,54 @@ pub async fn page(
     after: Option<(&str, i64)>,
     limit: i64,
 ) -> QueryResult<Vec<PersonRow>> {
+    in_order(after).limit(limit).load(conn).await
+}
+
+/// [`page`] with every stint of each person, and each stint's columns
+/// `organization` of its organization: one statement for the page and its
+/// people's stint lists.
+pub async fn page_with_stints(
+    conn: &mut AsyncPgConnection,
+    after: Option<(&str, i64)>,
+    limit: i64,
+    organization: Option<ColumnSet<OrganizationRead>>,
+) -> QueryResult<Vec<ListedStintRow<PersonRow>>> {
+    Prepared(WithStints::of(in_order(after), organization).at_most(limit))
+        .load(conn)
+        .await
+}
+
+/// How [`with_stints`] finds its people.
+#[derive(Debug, Clone, Copy)]
+pub enum PeopleLookup<'a> {
+    Slug(&'a str),
+    Ids(&'a [i64]),
+}
+
+/// The people `lookup` finds, each with every stint of theirs and each
+/// stint's columns `organization` of its organization: one statement where
+/// a lookup and its stint lists took two, one after the other.
+pub async fn with_stints(
+    conn: &mut AsyncPgConnection,
+    lookup: PeopleLookup<'_>,
+    organization: Option<ColumnSet<OrganizationRead>>,
+) -> QueryResult<Vec<ListedStintRow<PersonRow>>> {
+    let people = people::table.select(PersonRow::as_select()).into_boxed();
+    let people = match lookup {
+        PeopleLookup::Slug(slug) => people.filter(people::slug.eq(slug)),
+        // One key with `=`, as in `by_ids`.
+        PeopleLookup::Ids([id]) => people.filter(people::id.eq(id)),
+        PeopleLookup::Ids(ids) => people.filter(people::id.eq_any(ids)),
+    };
+    Prepared(WithStints::of(people, organization))
+        .load(conn)
+        .await
+}
+
+type PeopleQuery<'a> = IntoBoxed<'a, Select<people::table, AsSelect<PersonRow, Pg>>, Pg>;
+
+/// Every person after the keyset `after`, ordered by (name, id).
+fn in_order(after: Option<(&str, i64)>) -> PeopleQuery<'_> {
     let mut query = people::table.select(PersonRow::as_select()).into_boxed();
     if let Some((name, id)) = after {
         query = query.filter(
@@ -73,11 +126,7 @@ pub async fn page(
                 .or(people::name.eq(name).and(people::id.gt(id))),
         );
     }
-    query
-        .order((people::name, people::id))
-        .limit(limit)
-        .load(conn)
-        .await
+    query.order((people::name, people::id))
 }
 
 pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {

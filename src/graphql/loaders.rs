@@ -21,11 +21,11 @@ use crate::db::attestations::AttestationRow;
 use crate::db::authorships::{AuthorshipJoins, AuthorshipRow, AuthorshipsBy};
 use crate::db::columns::{ColumnSet, Prefixed};
 use crate::db::employments::{
-    EmploymentRead, EmploymentRow, JoinedStintRow, ListingColumns, ListingCursor,
-    OrganizationScope, PeopleLookup, PersonStintRow, StintJoins,
+    EmploymentRead, EmploymentRow, JoinedStintRow, ListedStintRow, ListingColumns, ListingCursor,
+    OrganizationScope, StintJoins,
 };
 use crate::db::organizations::{OrganizationRead, OrganizationRow};
-use crate::db::people::{PersonRead, PersonRow};
+use crate::db::people::{PeopleLookup, PersonRead, PersonRow};
 use crate::db::publications::PublicationRow;
 use crate::db::sources::SourceRow;
 use crate::db::{self, DbPool};
@@ -365,50 +365,26 @@ impl Loader<PersonWithStints> for Db {
     ) -> Result<HashMap<PersonWithStints, Self::Value>, ApiError> {
         let mut loaded = HashMap::new();
         for (organization, person_ids) in batches(keys, |key| (key.organization, key.person_id)) {
-            let rows = db::employments::people_with_stints(
+            let rows = db::people::with_stints(
                 &mut *self.conn().await?,
                 PeopleLookup::Ids(&person_ids),
                 organization,
             )
             .await?;
-            for (person, stints) in people_and_stints(rows, organization)? {
+            let joins = StintJoins {
+                organization,
+                person: None,
+            };
+            for (person, stints) in listed_with_stints(rows, joins)? {
                 let key = PersonWithStints {
                     person_id: person.id,
                     organization,
                 };
-                loaded.insert(key, (person, stints));
+                loaded.insert(key, (person.into(), stints));
             }
         }
         Ok(loaded)
     }
-}
-
-/// The rows of [`db::employments::people_with_stints`] as people, each with
-/// their stints and, when `organization` asked, each stint's organization.
-pub fn people_and_stints(
-    rows: Vec<PersonStintRow>,
-    organization: Option<ColumnSet<OrganizationRead>>,
-) -> ApiResult<Vec<PersonAndStints>> {
-    let joins = StintJoins {
-        organization,
-        person: None,
-    };
-    let mut people: Vec<PersonAndStints> = Vec::new();
-    let mut at: HashMap<i64, usize> = HashMap::new();
-    for row in rows {
-        let Some(person) = row.person.0 else {
-            continue;
-        };
-        let index = *at.entry(person.id).or_insert_with(|| {
-            people.push((person, Vec::new()));
-            people.len() - 1
-        });
-        if let Some(read) = row.stint.0 {
-            let stint = lend_relations(read, row.organization, Prefixed(None), joins)?;
-            people[index].1.push(stint);
-        }
-    }
-    Ok(people)
 }
 
 /// Hands the loader every stint of `person_id`, read by another statement
@@ -760,6 +736,9 @@ pub struct AlumniPageKey {
     pub after: Option<NameKeyset>,
     pub limit: i64,
     pub columns: ColumnSet<PersonRead>,
+    /// Read each alumnus's stints too, with these relations
+    /// ([`super::person::stints_ahead`]); `None`: the people alone.
+    pub stints: Option<StintJoins>,
 }
 
 /// An organization's talent flows in one direction, between two dates.
@@ -869,8 +848,10 @@ impl Loader<LeadersOf> for Db {
     }
 }
 
+/// Each alumnus with their stints (unordered) when the key asks for them,
+/// with none otherwise.
 impl Loader<AlumniPageKey> for Db {
-    type Value = Vec<Person>;
+    type Value = Vec<PersonAndStints>;
     type Error = ApiError;
 
     async fn load(
@@ -878,18 +859,18 @@ impl Loader<AlumniPageKey> for Db {
         keys: &[AlumniPageKey],
     ) -> Result<HashMap<AlumniPageKey, Self::Value>, ApiError> {
         let mut conn = self.conn().await?;
-        // One statement per (after, limit), reading the union of the
+        // One statement per (after, limit, stints), reading the union of the
         // columns its readers ask for.
-        type Batch = (Option<NameKeyset>, i64);
+        type Batch = (Option<NameKeyset>, i64, Option<StintJoins>);
         let mut batches: HashMap<Batch, Vec<&AlumniPageKey>> = HashMap::new();
         for key in keys {
             batches
-                .entry((key.after.clone(), key.limit))
+                .entry((key.after.clone(), key.limit, key.stints))
                 .or_default()
                 .push(key);
         }
         let mut pages: HashMap<AlumniPageKey, Self::Value> = HashMap::new();
-        for ((after, limit), readers) in batches {
+        for ((after, limit, stints), readers) in batches {
             let columns = readers
                 .iter()
                 .map(|key| key.columns)
@@ -898,19 +879,67 @@ impl Loader<AlumniPageKey> for Db {
             roots.sort_unstable();
             roots.dedup();
             let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
-            let rows =
-                db::analytics::alumni_pages(&mut conn, &roots, keyset, limit, columns).await?;
-            let mut by_root: HashMap<i64, Vec<Person>> = HashMap::new();
-            for row in rows {
-                by_root
-                    .entry(row.root_id)
-                    .or_default()
-                    .push(Person::from(row.person));
+            let mut by_root: HashMap<i64, Self::Value> = HashMap::new();
+            match stints {
+                None => {
+                    let rows =
+                        db::analytics::alumni_pages(&mut conn, &roots, keyset, limit, columns)
+                            .await?;
+                    for row in rows {
+                        by_root
+                            .entry(row.root_id)
+                            .or_default()
+                            .push((row.person, Vec::new()));
+                    }
+                }
+                Some(joins) => {
+                    let rows = db::analytics::alumni_pages_with_stints(
+                        &mut conn,
+                        &roots,
+                        keyset,
+                        limit,
+                        columns,
+                        joins.organization,
+                    )
+                    .await?;
+                    for (row, stints) in listed_with_stints(rows, joins)? {
+                        by_root
+                            .entry(row.root_id)
+                            .or_default()
+                            .push((row.person, stints));
+                    }
+                }
             }
             hand_out(&readers, |key| key.organization_id, by_root, &mut pages);
         }
         Ok(pages)
     }
+}
+
+/// The rows of a [`db::employments::WithStints`] statement as its listed
+/// rows, in order, each with its person's stints (with the relations
+/// `joins` asked for).
+pub fn listed_with_stints<R>(
+    rows: Vec<ListedStintRow<R>>,
+    joins: StintJoins,
+) -> ApiResult<Vec<(R, Vec<Employment>)>> {
+    let mut listed: Vec<(R, Vec<Employment>)> = Vec::new();
+    let mut ordinal = None;
+    for row in rows {
+        if ordinal != Some(row.listed_ordinal) {
+            ordinal = Some(row.listed_ordinal);
+            listed.push((row.listed, Vec::new()));
+        }
+        if let (Some(read), Some((_, stints))) = (row.stint.0, listed.last_mut()) {
+            stints.push(lend_relations(
+                read,
+                row.organization,
+                Prefixed(None),
+                joins,
+            )?);
+        }
+    }
+    Ok(listed)
 }
 
 impl Loader<AlumniCount> for Db {

@@ -13,11 +13,11 @@ use super::filter::{self, EmploymentFilter, EmploymentOrder, PageArgs};
 use super::headcount::{HeadcountInterval, HeadcountPoint, headcount_days};
 use super::ids::{self, NodeKind};
 use super::loaders::{
-    AlumniCount, AlumniPageKey, FlowsKey, FoundersOf, HeadcountKey, LeadersOf, ListingCountKey,
-    ListingPageKey, OrganizationId, UnitsOf,
+    self, AlumniCount, AlumniPageKey, FlowsKey, FoundersOf, HeadcountKey, LeadersOf,
+    ListingCountKey, ListingPageKey, OrganizationId, UnitsOf,
 };
 use super::pagination::{Cursor, List, MAX_PAGE_SIZE, TotalCount, keyset_page, page_size};
-use super::person::{Certainty, EmploymentStatus, Person, at_day};
+use super::person::{self, Certainty, EmploymentStatus, Person, at_day};
 use super::projection::{column_set, connection_nodes, fields_named};
 use super::query::PersonConnection;
 use super::scalars::{DateScalar, PartialDateScalar};
@@ -330,17 +330,28 @@ impl Organization {
                 organization: self.id,
             };
             let after: Option<(String, i64)> = Cursor::decode(list, after.as_deref())?;
+            let nodes = connection_nodes(ctx.field());
+            let stints = person::stints_ahead(&nodes);
             let key = AlumniPageKey {
                 organization_id: self.id,
                 after: after.clone(),
                 limit: limit + 1,
-                columns: column_set(&connection_nodes(ctx.field())),
+                columns: column_set(&nodes),
+                stints,
             };
-            let (people, total) = TotalCount::Alumni(AlumniCount(self.id))
+            let loader = ctx.loader()?;
+            let (listed, total) = TotalCount::Alumni(AlumniCount(self.id))
                 .beside(ctx, async {
-                    Ok(ctx.loader()?.load_one(key).await?.unwrap_or_default())
+                    Ok(loader.load_one(key).await?.unwrap_or_default())
                 })
                 .await?;
+            let mut people = Vec::with_capacity(listed.len());
+            for (read, stints_of) in listed {
+                if let Some(joins) = stints {
+                    loaders::feed_stints_of(loader, read.id, joins, stints_of).await;
+                }
+                people.push(Person::from(read));
+            }
             keyset_page(
                 list,
                 people,

@@ -1,6 +1,6 @@
 //! `Person`: someone whose career is tracked.
 
-use async_graphql::{Context, Enum, ID, Object};
+use async_graphql::{Context, Enum, ID, Object, SelectionField};
 
 use super::attestation::Attestation;
 use super::authorship::{self, Authorship};
@@ -18,8 +18,8 @@ use super::loaders::{
     PersonWithStints,
 };
 use super::scalars::DateScalar;
-use crate::db::employments::{AtDay, PeopleLookup, StintJoins};
-use crate::db::people::{PersonRead, PersonRow};
+use crate::db::employments::{AtDay, StintJoins};
+use crate::db::people::{PeopleLookup, PersonRead, PersonRow};
 use crate::domain::point_in_time::{self, Evidence};
 
 /// A person as read: the columns its statement selected (see
@@ -48,6 +48,22 @@ impl From<PersonRow> for Person {
     }
 }
 
+/// The relations to read with the stints of `people` (selections of
+/// `Person`) when their statement can read the stints too: when their stint
+/// lists (`employments`, `currentEmployments`, any alias) all ask for the
+/// same relations, and not for each stint's person, which would join the
+/// people again. `None` leaves the lists to their own statement.
+pub fn stints_ahead(people: &[SelectionField<'_>]) -> Option<StintJoins> {
+    let mut asked = people
+        .iter()
+        .flat_map(|person| person.selection_set())
+        .filter(|field| matches!(field.name(), "employments" | "currentEmployments"))
+        .map(|list| employment::joins(&[list]));
+    asked
+        .next()
+        .filter(|first| first.person.is_none() && asked.all(|other| other == *first))
+}
+
 /// How a root field names the person it reads.
 #[derive(Debug, Clone, Copy)]
 pub enum Lookup<'a> {
@@ -62,15 +78,7 @@ pub enum Lookup<'a> {
 /// leave the stints to their own statement. By id it goes through the
 /// loader, so sibling lookups (`a: node(…) b: node(…)`) share a statement.
 pub async fn with_stints(ctx: &Context<'_>, lookup: Lookup<'_>) -> ApiResult<Option<Person>> {
-    let lists: Vec<_> = ctx
-        .field()
-        .selection_set()
-        .filter(|field| matches!(field.name(), "employments" | "currentEmployments"))
-        .collect();
-    let mut asked = lists.iter().map(|list| employment::joins(&[*list]));
-    let joins = asked
-        .next()
-        .filter(|first| first.person.is_none() && asked.all(|other| other == *first));
+    let joins = stints_ahead(&[ctx.field()]);
     let loader = ctx.loader()?;
     let Some(joins) = joins else {
         let row = match lookup {
@@ -83,13 +91,14 @@ pub async fn with_stints(ctx: &Context<'_>, lookup: Lookup<'_>) -> ApiResult<Opt
     };
     let found = match lookup {
         Lookup::Slug(slug) => {
-            let rows = crate::db::employments::people_with_stints(
+            let rows = crate::db::people::with_stints(
                 &mut *ctx.pool()?.get().await?,
                 PeopleLookup::Slug(slug),
                 joins.organization,
             )
             .await?;
-            loaders::people_and_stints(rows, joins.organization)?.pop()
+            let found = loaders::listed_with_stints(rows, joins)?.pop();
+            found.map(|(person, stints)| (person.into(), stints))
         }
         Lookup::Id(person_id) => {
             let key = PersonWithStints {

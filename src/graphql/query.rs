@@ -14,12 +14,13 @@ use super::filter::{
 };
 use super::ids::{self, NodeKind};
 use super::loaders::{
-    AuthorshipId, EmploymentId, OrganizationId, PersonId, PublicationId, SourceId,
+    self, AuthorshipId, EmploymentId, OrganizationId, PersonId, PublicationId, SourceId,
 };
 use super::organization::{Organization, OrganizationKind};
 use super::organization::{date_range, flow_limit};
 use super::pagination::{Cursor, List, TotalCount, keyset_page, page_size};
 use super::person::{self, Person};
+use super::projection::connection_nodes;
 use super::publication::Publication;
 use super::refs::{self, EntityRef, OrganizationRef, PersonRef, PublicationRef};
 use super::scalars::DateScalar;
@@ -190,9 +191,22 @@ impl Query {
         }
         let after: Option<NameCursor> = Cursor::decode(List::People, after.as_deref())?;
         let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
+        let stints = person::stints_ahead(&connection_nodes(ctx.field()));
         let (rows, total) = TotalCount::People
             .beside(ctx, async {
-                Ok(db::people::page(&mut conn, keyset, limit + 1).await?)
+                let Some(joins) = stints else {
+                    return Ok(db::people::page(&mut conn, keyset, limit + 1).await?);
+                };
+                let rows =
+                    db::people::page_with_stints(&mut conn, keyset, limit + 1, joins.organization)
+                        .await?;
+                let loader = ctx.loader()?;
+                let mut people = Vec::with_capacity(rows.len());
+                for (row, stints_of) in loaders::listed_with_stints(rows, joins)? {
+                    loaders::feed_stints_of(loader, row.id, joins, stints_of).await;
+                    people.push(row);
+                }
+                Ok(people)
             })
             .await?;
         keyset_page(

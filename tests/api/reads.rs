@@ -314,11 +314,86 @@ async fn every_stint_and_authorship_cites_a_source() {
     }
 }
 
+/// A page of people or of alumni reads its people's stints in its own
+/// statement when their stint lists all ask for the same relations, and
+/// hands them to the lists. A list that also asks for each stint's person
+/// leaves every list to its own statement: the same page asked both ways,
+/// whole or in small pages, for one organization or for every organization
+/// at once (people repeat across them), gets the same answers.
+#[tokio::test]
+async fn people_read_with_their_stints_answer_as_people_read_alone() {
+    let app = TestApp::spawn_seeded().await;
+    let lists = r#"
+        id slug name
+        employments { ...Stint }
+        currentEmployments { ...Stint }
+        former: employments(status: FORMER) { ...Stint }
+        in2022: employments(at: "2022-06-01") { ...Stint }
+        latestFirst: employments(orderBy: [{field: STARTED_ON, direction: DESC}]) { ...Stint }
+    "#;
+    let fragment = "fragment Stint on Employment { id title startedOn endedOn isCurrent \
+                    organization { id slug name parent { slug } } }";
+    // The same lists, and one more that asks for each stint's person.
+    let alone = format!("{lists} withPerson: employments {{ id person {{ slug }} }}");
+    let without_person = |mut data: Value| {
+        strip(&mut data, "withPerson");
+        data
+    };
+    let pages = [
+        r#"organization(slug: "meta") { alumni(first: 100) { totalCount nodes { LISTS } } }"#,
+        r#"organization(slug: "meta") { alumni(first: 3, after: "CURSOR") { nodes { LISTS } } }"#,
+        r#"organizations(first: 30) { nodes { slug alumni(first: 3) { nodes { LISTS } } } }"#,
+        r#"people(first: 100) { totalCount nodes { LISTS } }"#,
+        r#"people(first: 3) { pageInfo { hasNextPage } nodes { LISTS } }"#,
+    ];
+    let first_page = app
+        .data(r#"{ organization(slug: "meta") { alumni(first: 2) { pageInfo { endCursor } } } }"#)
+        .await;
+    let cursor = first_page["organization"]["alumni"]["pageInfo"]["endCursor"]
+        .as_str()
+        .expect("a cursor")
+        .to_owned();
+    for page in pages {
+        let page = page.replace("CURSOR", &cursor);
+        let ask = |fields: &str| format!("{{ {} }} {fragment}", page.replace("LISTS", fields));
+        let ahead = app.data(&ask(lists)).await;
+        let expected = without_person(app.data(&ask(&alone)).await);
+        assert_eq!(ahead, expected, "{page}");
+        let stints = ahead.to_string().matches("\"startedOn\"").count();
+        assert!(stints > 10, "{page}: {ahead}");
+        // One statement fewer: the people's stints came with them. (Counted
+        // without `at:`, whose attestations a page reads in one statement or
+        // two depending on when its lists are polled.)
+        let counted = "id employments { ...Stint } currentEmployments { ...Stint }";
+        assert_eq!(
+            app.statements_for(&ask(counted)).await + 1,
+            app.statements_for(&ask(&format!(
+                "{counted} withPerson: employments {{ id person {{ slug }} }}"
+            )))
+            .await,
+            "{page}"
+        );
+    }
+}
+
+/// `value` without the object key `key`, at any depth.
+fn strip(value: &mut Value, key: &str) {
+    match value {
+        Value::Object(map) => {
+            map.remove(key);
+            map.values_mut().for_each(|v| strip(v, key));
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| strip(v, key)),
+        _ => {}
+    }
+}
+
 /// `person(slug:)`, `person(ref:)` and `node(id:)` read the person's stints
 /// in their own statement and hand them to the stint lists; a page of
-/// `people` leaves them to the lists' own statement. Every person of the
-/// article, asked the same questions each way, gets the same answer: lists,
-/// filters, days, orders and the organizations beside them.
+/// `people` in an explicit order leaves them to the lists' own statement.
+/// Every person of the article, asked the same questions each way, gets the
+/// same answer: lists, filters, days, orders and the organizations beside
+/// them.
 #[tokio::test]
 async fn a_person_looked_up_answers_as_the_same_person_in_a_list() {
     let app = TestApp::spawn_seeded().await;
@@ -334,9 +409,10 @@ async fn a_person_looked_up_answers_as_the_same_person_in_a_list() {
     "#;
     let fragment = "fragment Stint on Employment { id title startedOn endedOn isCurrent \
                     organization { id slug name kind parent { slug } } }";
+    // Ordered explicitly, a page of people reads no stints ahead.
     let listed = app
         .data(&format!(
-            "{{ people(first: 100) {{ nodes {{ {lists} }} }} }} {fragment}"
+            "{{ people(first: 100, orderBy: [{{field: NAME}}]) {{ nodes {{ {lists} }} }} }} {fragment}"
         ))
         .await;
     let listed = listed["people"]["nodes"]
@@ -363,7 +439,7 @@ async fn a_person_looked_up_answers_as_the_same_person_in_a_list() {
             let answer = app.data(&format!("{} {fragment}", ask(lists))).await;
             assert_eq!(answer["found"], *person, "{lookup}");
             // The person and their lists, organizations included, in one
-            // statement (a page of people takes two).
+            // statement (a page of people in an explicit order takes two).
             assert_eq!(app.statements_for(&ask(counted)).await, 1, "{lookup}");
         }
     }
