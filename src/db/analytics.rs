@@ -9,8 +9,8 @@ use diesel::sql_types::{Array, BigInt, Date, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::Prepared;
+use super::ahead::{ListedStintRow, WithChildren};
 use super::columns::ColumnSet;
-use super::employments::{ListedStintRow, WithStints};
 use super::organizations::{OrganizationRead, OrganizationRow};
 use super::people::PersonRead;
 
@@ -69,7 +69,7 @@ pub async fn alumni_pages_with_stints(
     organization: Option<ColumnSet<OrganizationRead>>,
 ) -> QueryResult<Vec<ListedStintRow<AlumnusRow>>> {
     let listed = alumni_query(root_ids, after, limit, columns);
-    Prepared(WithStints::of(listed, organization))
+    Prepared(WithChildren::stints(listed, organization))
         .load(conn)
         .await
 }

@@ -248,6 +248,18 @@ macro_rules! entity {
             }
         }
 
+        impl $read {
+            /// The whole row, when the statement read every column.
+            // Not every entity's reads need it.
+            #[allow(dead_code)]
+            pub fn whole(self) -> Option<$row> {
+                Some($row {
+                    $( $key: self.$key, )*
+                    $( $col: self.$col?, )*
+                })
+            }
+        }
+
         impl $crate::db::columns::Entity for $read {
             const COLUMNS: &'static [$crate::db::columns::Column] = &[
                 $( $crate::db::columns::Column {

@@ -112,7 +112,7 @@ impl StintJoins {
 
     /// The select list's additions and the joins that read them, for
     /// stints aliased `e`.
-    fn sql(self) -> (String, String) {
+    pub(super) fn sql(self) -> (String, String) {
         let (mut columns, mut joins) = (String::new(), String::new());
         if let Some(organization) = self.organization {
             columns = format!("{columns}, {}", organization.select_prefixed("o"));
@@ -162,108 +162,6 @@ pub async fn of_people_joined(
     Prepared(diesel::sql_query(sql).bind::<Array<BigInt>, _>(person_ids))
         .load(conn)
         .await
-}
-
-/// A statement that lists people, read with every stint of each listed
-/// person (whole, unordered) and each stint's columns `organization` of its
-/// organization: one statement where a list and its people's stint lists
-/// took two, one after the other. The listed rows keep their statement's
-/// order and columns; each person's `id` must be among them, under that name.
-pub struct WithStints<Q> {
-    listed: Q,
-    organization: Option<ColumnSet<OrganizationRead>>,
-    at_most: Option<i64>,
-}
-
-impl<Q> WithStints<Q> {
-    pub fn of(listed: Q, organization: Option<ColumnSet<OrganizationRead>>) -> Self {
-        WithStints {
-            listed,
-            organization,
-            at_most: None,
-        }
-    }
-
-    /// Only the first `limit` listed rows, for a statement that lists in
-    /// order and has no limit of its own.
-    ///
-    /// A page's `LIMIT $1` inside the join made PostgreSQL plan the
-    /// statement anew at every call (0.36 ms, for 0.5 ms of work): a generic
-    /// plan assumes a tenth of the table. Here the listing is cut at a fixed
-    /// bound, the limit rounded up to a power of two (a few statement texts),
-    /// and the rows past `limit` stop the row numbering early (a run
-    /// condition), so that the generic plan costs what a custom one does.
-    pub fn at_most(self, limit: i64) -> Self {
-        WithStints {
-            at_most: Some(limit),
-            ..self
-        }
-    }
-}
-
-/// A row of [`WithStints`]: a listed row `R` (repeated for each of its
-/// person's stints) with one stint, or `None` for a person without stints.
-#[derive(Debug, QueryableByName)]
-pub struct ListedStintRow<R> {
-    /// The listed row's place in its statement's order, from 1.
-    #[diesel(sql_type = BigInt)]
-    pub listed_ordinal: i64,
-    #[diesel(embed)]
-    pub listed: R,
-    /// Under the prefix `stint_`.
-    #[diesel(embed)]
-    pub stint: Prefixed<EmploymentRead>,
-    /// Under the prefix `org_`.
-    #[diesel(embed)]
-    pub organization: Prefixed<OrganizationRead>,
-}
-
-impl<Q: diesel::query_builder::QueryFragment<diesel::pg::Pg>>
-    diesel::query_builder::QueryFragment<diesel::pg::Pg> for WithStints<Q>
-{
-    fn walk_ast<'b>(
-        &'b self,
-        mut out: diesel::query_builder::AstPass<'_, 'b, diesel::pg::Pg>,
-    ) -> QueryResult<()> {
-        let (columns, joins) = StintJoins {
-            organization: self.organization,
-            person: None,
-        }
-        .sql();
-        // `row_number() OVER ()` numbers the rows as the listing statement
-        // returns them, so that its order survives the join.
-        out.push_sql(
-            "SELECT listed.*, s.* FROM (SELECT row_number() OVER () AS listed_ordinal, l.* FROM (",
-        );
-        self.listed.walk_ast(out.reborrow())?;
-        if let Some(limit) = self.at_most {
-            let bound = u64::try_from(limit).unwrap_or(0).next_power_of_two();
-            out.push_sql(&format!(" LIMIT {bound}"));
-        }
-        out.push_sql(&format!(
-            ") l) listed
-            LEFT JOIN LATERAL (
-                SELECT {stint}{columns} FROM employments e{joins}
-                WHERE e.person_id = listed.id
-            ) s ON true",
-            stint = ColumnSet::<EmploymentRead>::all().select_prefixed("e"),
-        ));
-        if let Some(limit) = &self.at_most {
-            out.push_sql(" WHERE listed.listed_ordinal <= ");
-            out.push_bind_param::<BigInt, _>(limit)?;
-        }
-        out.push_sql(" ORDER BY listed.listed_ordinal");
-        Ok(())
-    }
-}
-
-impl<Q> diesel::query_builder::QueryId for WithStints<Q> {
-    type QueryId = ();
-    const HAS_STATIC_QUERY_ID: bool = false;
-}
-
-impl<Q> diesel::query_builder::Query for WithStints<Q> {
-    type SqlType = diesel::sql_types::Untyped;
 }
 
 /// The leadership stints of each organization (`is_leader`), unordered,

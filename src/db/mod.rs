@@ -7,6 +7,7 @@
 //! [`StatementCounter`]): tests use the count to prove that nested GraphQL
 //! fields load in batches.
 
+pub mod ahead;
 pub mod analytics;
 pub mod attestations;
 pub mod audit;

@@ -4,6 +4,8 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::Prepared;
+use super::ahead::{ListedUnitRow, WithChildren};
 use super::columns;
 use super::schema::organizations;
 
@@ -77,6 +79,19 @@ pub async fn by_slug(
         .first(conn)
         .await
         .optional()
+}
+
+/// The organization `slug` names with its direct units, whole, by name
+/// ([`WithChildren::units`]): one statement where a lookup and its units took
+/// two.
+pub async fn with_units(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+) -> QueryResult<Vec<ListedUnitRow<OrganizationRow>>> {
+    let organization = organizations::table
+        .filter(organizations::slug.eq(slug))
+        .select(OrganizationRow::as_select());
+    Prepared(WithChildren::units(organization)).load(conn).await
 }
 
 pub async fn by_slugs(

@@ -6,8 +6,8 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::Prepared;
+use super::ahead::{ListedStintRow, WithChildren};
 use super::columns::{self, ColumnSet};
-use super::employments::{ListedStintRow, WithStints};
 use super::organizations::OrganizationRead;
 use super::schema::{employments, people};
 
@@ -82,7 +82,7 @@ pub async fn page_with_stints(
     limit: i64,
     organization: Option<ColumnSet<OrganizationRead>>,
 ) -> QueryResult<Vec<ListedStintRow<PersonRow>>> {
-    Prepared(WithStints::of(in_order(after), organization).at_most(limit))
+    Prepared(WithChildren::stints(in_order(after), organization).at_most(limit))
         .load(conn)
         .await
 }
@@ -109,7 +109,7 @@ pub async fn with_stints(
         PeopleLookup::Ids([id]) => people.filter(people::id.eq(id)),
         PeopleLookup::Ids(ids) => people.filter(people::id.eq_any(ids)),
     };
-    Prepared(WithStints::of(people, organization))
+    Prepared(WithChildren::stints(people, organization))
         .load(conn)
         .await
 }

@@ -16,12 +16,13 @@ use super::error::{ApiError, ApiResult};
 use chrono::NaiveDate;
 
 use super::person::Person;
+use crate::db::ahead::ListedStintRow;
 use crate::db::analytics::{CohortMemberRow, FlowEnds, FlowMoveRow, FlowQuery, FlowRow};
 use crate::db::attestations::AttestationRow;
 use crate::db::authorships::{AuthorshipJoins, AuthorshipRow, AuthorshipsBy};
 use crate::db::columns::{ColumnSet, Prefixed};
 use crate::db::employments::{
-    EmploymentRead, EmploymentRow, JoinedStintRow, ListedStintRow, ListingColumns, ListingCursor,
+    EmploymentRead, EmploymentRow, JoinedStintRow, ListingColumns, ListingCursor,
     OrganizationScope, StintJoins,
 };
 use crate::db::organizations::{OrganizationRead, OrganizationRow};
@@ -916,7 +917,7 @@ impl Loader<AlumniPageKey> for Db {
     }
 }
 
-/// The rows of a [`db::employments::WithStints`] statement as its listed
+/// The rows of a [`db::ahead::WithChildren::stints`] statement as its listed
 /// rows, in order, each with its person's stints (with the relations
 /// `joins` asked for).
 pub fn listed_with_stints<R>(

@@ -22,6 +22,7 @@ use super::projection::{column_set, connection_nodes, fields_named};
 use super::query::PersonConnection;
 use super::scalars::{DateScalar, PartialDateScalar};
 use super::talent_flow::{FlowDirection, TalentFlow, wants_people};
+use crate::db;
 use crate::db::analytics::FlowEnds;
 use crate::db::employments::{ListingColumns, ListingCursor, OrganizationScope};
 use crate::db::filter::StintLeaf;
@@ -102,6 +103,38 @@ impl TryFrom<OrganizationRow> for Organization {
     fn try_from(row: OrganizationRow) -> ApiResult<Self> {
         Ok(Organization(row.into()))
     }
+}
+
+/// The organization `slug` names, read with its units when the selection
+/// (the resolver's field, `ctx.field()`) lists them: one statement, and
+/// `units` then finds them in the loader.
+pub async fn by_slug(ctx: &Context<'_>, slug: &str) -> ApiResult<Option<OrganizationRow>> {
+    let mut conn = ctx.pool()?.get().await?;
+    if !ctx
+        .field()
+        .selection_set()
+        .any(|field| field.name() == "units")
+    {
+        return Ok(db::organizations::by_slug(&mut conn, slug).await?);
+    }
+    let rows = db::organizations::with_units(&mut conn, slug).await?;
+    drop(conn);
+    let mut found = None;
+    let mut units = Vec::new();
+    for row in rows {
+        found.get_or_insert(row.listed);
+        if let Some(unit) = row.unit.0 {
+            let id = unit.id;
+            let whole = unit.whole();
+            units.push(whole.ok_or_else(|| ApiError::internal(format!("unit {id} read in part")))?);
+        }
+    }
+    if let Some(organization) = &found {
+        ctx.loader()?
+            .feed_one(UnitsOf(organization.id), units)
+            .await;
+    }
+    Ok(found)
 }
 
 impl Organization {

