@@ -12,9 +12,11 @@ use diesel::prelude::*;
 use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Untyped};
 
+use super::authorships::{AuthorshipJoins, AuthorshipRead};
 use super::columns::{ColumnSet, Prefixed};
 use super::employments::{EmploymentRead, StintJoins};
 use super::organizations::OrganizationRead;
+use super::people::PersonRead;
 
 /// A listing statement `Q` read with each listed row's children. The listed
 /// rows keep their statement's columns; each row's `id` must be among them,
@@ -66,6 +68,23 @@ impl<Q> WithChildren<Q> {
         }
     }
 
+    /// Each listed publication with its authorships in author order, and
+    /// each authorship's relations `joins` asks for: rows
+    /// [`ListedAuthorshipRow`].
+    pub fn authorships(listed: Q, joins: AuthorshipJoins) -> Self {
+        let (columns, joined) = joins.sql();
+        let children = format!(
+            "SELECT {authorship}{columns} FROM authorships a{joined} WHERE a.publication_id = listed.id",
+            authorship = ColumnSet::<AuthorshipRead>::all().select_prefixed("a"),
+        );
+        WithChildren {
+            listed,
+            children,
+            order: ", s.authorship_position",
+            at_most: None,
+        }
+    }
+
     /// Only the first `limit` listed rows, for a statement that lists in
     /// order and has no limit of its own.
     ///
@@ -113,6 +132,27 @@ pub struct ListedUnitRow<R> {
     /// Under the prefix `org_`.
     #[diesel(embed)]
     pub unit: Prefixed<OrganizationRead>,
+}
+
+/// A row of [`WithChildren::authorships`]: a listed row `R` (repeated for
+/// each of its authorships) with one authorship, or `None` for a
+/// publication without authors.
+#[derive(Debug, QueryableByName)]
+pub struct ListedAuthorshipRow<R> {
+    /// The listed row's place in its statement's order, from 1.
+    #[diesel(sql_type = BigInt)]
+    pub listed_ordinal: i64,
+    #[diesel(embed)]
+    pub listed: R,
+    /// Under the prefix `authorship_`.
+    #[diesel(embed)]
+    pub authorship: Prefixed<AuthorshipRead>,
+    /// Under the prefix `listed_`.
+    #[diesel(embed)]
+    pub person: Prefixed<PersonRead>,
+    /// Under the prefix `org_`.
+    #[diesel(embed)]
+    pub affiliation: Prefixed<OrganizationRead>,
 }
 
 impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for WithChildren<Q> {

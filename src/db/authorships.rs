@@ -54,6 +54,23 @@ pub struct AuthorshipJoins {
 }
 
 impl AuthorshipJoins {
+    /// The select list's additions and the joins that read them, for
+    /// authorships aliased `a`. LEFT JOINs: an authorship is listed whatever
+    /// its relations hold (an affiliation may be NULL; then its columns read
+    /// as NULL).
+    pub(super) fn sql(self) -> (String, String) {
+        let (mut columns, mut joins) = (String::new(), String::new());
+        if let Some(person) = self.person {
+            columns = format!("{columns}, {}", person.select_prefixed("p"));
+            joins.push_str(&super::join_by_id("people", "p", "a.person_id"));
+        }
+        if let Some(affiliation) = self.affiliation {
+            columns = format!("{columns}, {}", affiliation.select_prefixed("o"));
+            joins.push_str(&super::join_by_id("organizations", "o", "a.affiliation_id"));
+        }
+        (columns, joins)
+    }
+
     /// What either reads: one statement for two readers.
     pub fn union(self, other: Self) -> Self {
         AuthorshipJoins {
@@ -111,19 +128,11 @@ fn of_parents_sql(by: AuthorshipsBy, one: bool, joins: AuthorshipJoins) -> Strin
         AuthorshipsBy::Person => ("a.person_id", "a.person_id, a.publication_id"),
     };
     let any = super::ids_param(one);
-    let mut columns = ColumnSet::<AuthorshipRead>::all().select("a");
-    let mut from = String::from("authorships a");
-    // LEFT JOINs: an authorship is listed whatever its relations hold (an
-    // affiliation may be NULL; then its columns read as NULL).
-    if let Some(person) = joins.person {
-        columns = format!("{columns}, {}", person.select_prefixed("p"));
-        from.push_str(&super::join_by_id("people", "p", "a.person_id"));
-    }
-    if let Some(affiliation) = joins.affiliation {
-        columns = format!("{columns}, {}", affiliation.select_prefixed("o"));
-        from.push_str(&super::join_by_id("organizations", "o", "a.affiliation_id"));
-    }
-    format!("SELECT {columns} FROM {from} WHERE {parent} = {any} ORDER BY {order}")
+    let (columns, joined) = joins.sql();
+    format!(
+        "SELECT {}{columns} FROM authorships a{joined} WHERE {parent} = {any} ORDER BY {order}",
+        ColumnSet::<AuthorshipRead>::all().select("a"),
+    )
 }
 
 #[cfg(test)]

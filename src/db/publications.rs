@@ -4,6 +4,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::Prepared;
+use super::ahead::{ListedAuthorshipRow, WithChildren};
+use super::authorships::AuthorshipJoins;
 use super::columns;
 use super::schema::publications;
 
@@ -56,6 +59,23 @@ pub async fn by_slug(
         .first(conn)
         .await
         .optional()
+}
+
+/// The publication `slug` names with its authorships in author order, and
+/// each authorship's relations `joins` asks for
+/// ([`WithChildren::authorships`]): one statement where a lookup and its
+/// author list took two.
+pub async fn with_authorships(
+    conn: &mut AsyncPgConnection,
+    slug: &str,
+    joins: AuthorshipJoins,
+) -> QueryResult<Vec<ListedAuthorshipRow<PublicationRow>>> {
+    let publication = publications::table
+        .filter(publications::slug.eq(slug))
+        .select(PublicationRow::as_select());
+    Prepared(WithChildren::authorships(publication, joins))
+        .load(conn)
+        .await
 }
 
 /// A page of publications ordered by (title, id), after the keyset `after`.

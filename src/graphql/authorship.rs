@@ -1,6 +1,6 @@
 //! `Authorship`: a person's place in a publication's author list.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, SelectionField};
 
 use super::context::ContextExt;
 use super::eager::Lent;
@@ -32,7 +32,12 @@ pub struct Authorship {
 /// What a selection of authorships (the field `ctx` resolves) asks of
 /// their person and affiliation: the relations the list's statement reads.
 pub fn joins(ctx: &Context<'_>) -> AuthorshipJoins {
-    let authorships = [ctx.field()];
+    joins_of(ctx.field())
+}
+
+/// The relations the authorship list `list` (a selection) asks for.
+pub fn joins_of(list: SelectionField<'_>) -> AuthorshipJoins {
+    let authorships = [list];
     let people = fields_named(&authorships, "person");
     let affiliations = fields_named(&authorships, "affiliation");
     AuthorshipJoins {

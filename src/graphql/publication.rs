@@ -12,6 +12,8 @@ use super::organization::Organization;
 use super::refs::{self, OrganizationRef};
 use super::retention::CohortRetention;
 use super::scalars::PartialDateScalar;
+use crate::db;
+use crate::db::authorships::JoinedAuthorshipRow;
 use crate::db::publications::PublicationRow;
 use crate::domain::PartialDate;
 
@@ -24,6 +26,52 @@ pub struct Publication {
     pub venue: Option<String>,
     pub url: Option<String>,
     pub version: i32,
+}
+
+/// The publication `slug` names, read with its authorships when the
+/// selection (the resolver's field, `ctx.field()`) lists them and every
+/// list (`authors`, any alias) asks for the same relations: one statement,
+/// and the lists then find the authorships in the loader.
+pub async fn by_slug(ctx: &Context<'_>, slug: &str) -> ApiResult<Option<PublicationRow>> {
+    let selected = ctx.field();
+    let mut asked = selected
+        .selection_set()
+        .filter(|field| field.name() == "authors")
+        .map(authorship::joins_of);
+    let joins = asked
+        .next()
+        .filter(|first| asked.all(|other| other == *first));
+    let mut conn = ctx.pool()?.get().await?;
+    let Some(joins) = joins else {
+        return Ok(db::publications::by_slug(&mut conn, slug).await?);
+    };
+    let rows = db::publications::with_authorships(&mut conn, slug, joins).await?;
+    drop(conn);
+    let mut found = None;
+    let mut authorships = Vec::new();
+    for row in rows {
+        found.get_or_insert(row.listed);
+        if let Some(read) = row.authorship.0 {
+            let id = read.id;
+            let authorship = read
+                .whole()
+                .ok_or_else(|| ApiError::internal(format!("authorship {id} read in part")))?;
+            let joined = JoinedAuthorshipRow {
+                authorship,
+                person: row.person,
+                affiliation: row.affiliation,
+            };
+            authorships.push(Authorship::joined(joined, joins)?);
+        }
+    }
+    if let Some(publication) = &found {
+        let key = AuthorshipsOfPublication {
+            publication_id: publication.id,
+            joins,
+        };
+        ctx.loader()?.feed_one(key, authorships).await;
+    }
+    Ok(found)
 }
 
 impl TryFrom<PublicationRow> for Publication {

@@ -21,7 +21,7 @@ use super::organization::{date_range, flow_limit};
 use super::pagination::{Cursor, List, TotalCount, keyset_page, page_size};
 use super::person::{self, Person};
 use super::projection::connection_nodes;
-use super::publication::Publication;
+use super::publication::{self, Publication};
 use super::refs::{self, EntityRef, OrganizationRef, PersonRef, PublicationRef};
 use super::scalars::DateScalar;
 use super::search::{DEFAULT_RESULTS, MAX_RESULTS, SearchResult};
@@ -347,9 +347,7 @@ impl Query {
         reference: Option<PublicationRef>,
     ) -> ApiResult<Option<Publication>> {
         let row = match refs::either("slug", slug, "ref", reference, PublicationRef::Slug)? {
-            PublicationRef::Slug(slug) => {
-                db::publications::by_slug(&mut *ctx.pool()?.get().await?, &slug).await?
-            }
+            PublicationRef::Slug(slug) => publication::by_slug(ctx, &slug).await?,
             reference => refs::find(ctx, "ref", &reference).await?,
         };
         row.map(Publication::try_from).transpose()

@@ -387,6 +387,75 @@ async fn an_organization_looked_up_by_slug_answers_as_by_id() {
     );
 }
 
+/// `publication(slug:)` reads the publication's authorships in its own
+/// statement when its author lists all ask for the same relations, and
+/// hands them to `authors`; by id it leaves them to `authors`' own
+/// statement. Every publication gets the same answer either way.
+#[tokio::test]
+async fn a_publication_looked_up_by_slug_answers_as_by_id() {
+    let app = TestApp::spawn_seeded().await;
+    // Authors inserted last to first, some without an affiliation, and a
+    // publication without authors.
+    app.sql(
+        "BEGIN;
+         INSERT INTO publications (slug, title) VALUES ('reversed', 'Reversed'), ('unsigned', 'Unsigned');
+         INSERT INTO authorships (publication_id, person_id, position, affiliation_id)
+         SELECT (SELECT id FROM publications WHERE slug = 'reversed'), p.id, 100 - row_number() OVER (ORDER BY p.id),
+                CASE WHEN p.id % 2 = 0 THEN (SELECT id FROM organizations WHERE slug = 'meta') END
+         FROM people p;
+         INSERT INTO authorship_sources (authorship_id, source_id)
+         SELECT a.id, (SELECT min(id) FROM sources) FROM authorships a
+         WHERE a.publication_id = (SELECT id FROM publications WHERE slug = 'reversed');
+         COMMIT;",
+    )
+    .await;
+    let fields = "id slug title publishedOn venue \
+                  authors { id position person { id slug name } affiliation { id slug name kind } \
+                            sources { url } } \
+                  again: authors { position person { id slug name } affiliation { id slug name kind } }";
+    let listed = app
+        .data("{ publications(first: 100) { nodes { id slug } } }")
+        .await;
+    let listed = listed["publications"]["nodes"]
+        .as_array()
+        .expect("publications")
+        .clone();
+    assert!(!listed.is_empty(), "{listed:?}");
+    let mut authors = 0;
+    for publication in &listed {
+        let by_slug = format!(
+            "{{ p: publication(slug: {}) {{ {fields} }} }}",
+            publication["slug"]
+        );
+        let by_id = format!(
+            "{{ p: publication(ref: {{id: {}}}) {{ {fields} }} }}",
+            publication["id"]
+        );
+        let answer = app.data(&by_slug).await;
+        assert_eq!(answer, app.data(&by_id).await, "{publication}");
+        authors += answer["p"]["authors"].as_array().map_or(0, Vec::len);
+        // The publication with its authorships, their people and
+        // affiliations in one statement where by id they take two.
+        let counted = |lookup: String| {
+            lookup.replace(
+                fields,
+                "title authors { position person { name } affiliation { name } }",
+            )
+        };
+        assert_eq!(
+            app.statements_for(&counted(by_slug.clone())).await,
+            1,
+            "{publication}"
+        );
+        assert_eq!(
+            app.statements_for(&counted(by_id)).await,
+            2,
+            "{publication}"
+        );
+    }
+    assert!(authors > 20, "{authors}");
+}
+
 /// A page of people or of alumni reads its people's stints in its own
 /// statement when their stint lists all ask for the same relations, and
 /// hands them to the lists. A list that also asks for each stint's person
