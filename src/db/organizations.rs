@@ -91,7 +91,9 @@ pub async fn with_units(
     let organization = organizations::table
         .filter(organizations::slug.eq(slug))
         .select(OrganizationRow::as_select());
-    Prepared(WithChildren::units(organization)).load(conn).await
+    Prepared(WithChildren::units(organization).unnumbered())
+        .load(conn)
+        .await
 }
 
 pub async fn by_slugs(

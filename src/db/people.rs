@@ -109,7 +109,7 @@ pub async fn with_stints(
         PeopleLookup::Ids([id]) => people.filter(people::id.eq(id)),
         PeopleLookup::Ids(ids) => people.filter(people::id.eq_any(ids)),
     };
-    Prepared(WithChildren::stints(people, organization))
+    Prepared(WithChildren::stints(people, organization).unnumbered())
         .load(conn)
         .await
 }

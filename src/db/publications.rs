@@ -73,7 +73,7 @@ pub async fn with_authorships(
     let publication = publications::table
         .filter(publications::slug.eq(slug))
         .select(PublicationRow::as_select());
-    Prepared(WithChildren::authorships(publication, joins))
+    Prepared(WithChildren::authorships(publication, joins).unnumbered())
         .load(conn)
         .await
 }

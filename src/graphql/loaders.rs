@@ -918,26 +918,26 @@ impl Loader<AlumniPageKey> for Db {
 }
 
 /// The rows of a [`db::ahead::WithChildren::stints`] statement as its listed
-/// rows, in order, each with its person's stints (with the relations
-/// `joins` asked for).
+/// rows, in the order they first come (the listed order, when numbered),
+/// each with its person's stints (with the relations `joins` asked for).
 pub fn listed_with_stints<R>(
     rows: Vec<ListedStintRow<R>>,
     joins: StintJoins,
 ) -> ApiResult<Vec<(R, Vec<Employment>)>> {
     let mut listed: Vec<(R, Vec<Employment>)> = Vec::new();
-    let mut ordinal = None;
+    let mut at: HashMap<i64, usize> = HashMap::new();
     for row in rows {
-        if ordinal != Some(row.listed_ordinal) {
-            ordinal = Some(row.listed_ordinal);
-            listed.push((row.listed, Vec::new()));
-        }
-        if let (Some(read), Some((_, stints))) = (row.stint.0, listed.last_mut()) {
-            stints.push(lend_relations(
-                read,
-                row.organization,
-                Prefixed(None),
-                joins,
-            )?);
+        let index = match at.get(&row.listed_ordinal) {
+            Some(&index) => index,
+            None => {
+                at.insert(row.listed_ordinal, listed.len());
+                listed.push((row.listed, Vec::new()));
+                listed.len() - 1
+            }
+        };
+        if let Some(read) = row.stint.0 {
+            let stint = lend_relations(read, row.organization, Prefixed(None), joins)?;
+            listed[index].1.push(stint);
         }
     }
     Ok(listed)
