@@ -1,6 +1,8 @@
 //! `publications`: papers whose author lists define cohorts.
 
 use chrono::{DateTime, NaiveDate, Utc};
+use diesel::dsl::{AsSelect, IntoBoxed, Select};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -84,6 +86,28 @@ pub async fn page(
     after: Option<(&str, i64)>,
     limit: i64,
 ) -> QueryResult<Vec<PublicationRow>> {
+    in_order(after).limit(limit).load(conn).await
+}
+
+/// [`page`] with each publication's authorships in author order, and each
+/// authorship's relations `joins` asks for: one statement for the page and
+/// its author lists.
+pub async fn page_with_authorships(
+    conn: &mut AsyncPgConnection,
+    after: Option<(&str, i64)>,
+    limit: i64,
+    joins: AuthorshipJoins,
+) -> QueryResult<Vec<ListedAuthorshipRow<PublicationRow>>> {
+    Prepared(WithChildren::authorships(in_order(after), joins).at_most(limit))
+        .load(conn)
+        .await
+}
+
+type PublicationsQuery<'a> =
+    IntoBoxed<'a, Select<publications::table, AsSelect<PublicationRow, Pg>>, Pg>;
+
+/// Every publication after the keyset `after`, ordered by (title, id).
+fn in_order(after: Option<(&str, i64)>) -> PublicationsQuery<'_> {
     let mut query = publications::table
         .select(PublicationRow::as_select())
         .into_boxed();
@@ -94,11 +118,7 @@ pub async fn page(
                 .or(publications::title.eq(title).and(publications::id.gt(id))),
         );
     }
-    query
-        .order((publications::title, publications::id))
-        .limit(limit)
-        .load(conn)
-        .await
+    query.order((publications::title, publications::id))
 }
 
 pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {

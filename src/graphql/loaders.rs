@@ -16,10 +16,10 @@ use super::error::{ApiError, ApiResult};
 use chrono::NaiveDate;
 
 use super::person::Person;
-use crate::db::ahead::ListedStintRow;
+use crate::db::ahead::{ListedAuthorshipRow, ListedStintRow, ListedUnitRow};
 use crate::db::analytics::{CohortMemberRow, FlowEnds, FlowMoveRow, FlowQuery, FlowRow};
 use crate::db::attestations::AttestationRow;
-use crate::db::authorships::{AuthorshipJoins, AuthorshipRow, AuthorshipsBy};
+use crate::db::authorships::{AuthorshipJoins, AuthorshipRow, AuthorshipsBy, JoinedAuthorshipRow};
 use crate::db::columns::{ColumnSet, Prefixed};
 use crate::db::employments::{
     EmploymentRead, EmploymentRow, JoinedStintRow, ListingColumns, ListingCursor,
@@ -917,30 +917,90 @@ impl Loader<AlumniPageKey> for Db {
     }
 }
 
-/// The rows of a [`db::ahead::WithChildren::stints`] statement as its listed
-/// rows, in the order they first come (the listed order, when numbered),
-/// each with its person's stints (with the relations `joins` asked for).
+/// The rows of a [`db::ahead::WithChildren`] statement as its listed rows,
+/// in the order they first come (the listed order, when numbered), each
+/// with its children. `split` takes a row apart: its listed row's ordinal,
+/// the listed row, and the child it holds (`None` for a listed row without
+/// children).
+fn group_listed<Row, R, C>(
+    rows: Vec<Row>,
+    mut split: impl FnMut(Row) -> ApiResult<(i64, R, Option<C>)>,
+) -> ApiResult<Vec<(R, Vec<C>)>> {
+    let mut listed: Vec<(R, Vec<C>)> = Vec::new();
+    let mut at: HashMap<i64, usize> = HashMap::new();
+    for row in rows {
+        let (ordinal, row, child) = split(row)?;
+        let index = *at.entry(ordinal).or_insert_with(|| {
+            listed.push((row, Vec::new()));
+            listed.len() - 1
+        });
+        listed[index].1.extend(child);
+    }
+    Ok(listed)
+}
+
+/// The rows of a [`db::ahead::WithChildren::stints`] statement: each
+/// listed row with its person's stints (with the relations `joins` asked
+/// for).
 pub fn listed_with_stints<R>(
     rows: Vec<ListedStintRow<R>>,
     joins: StintJoins,
 ) -> ApiResult<Vec<(R, Vec<Employment>)>> {
-    let mut listed: Vec<(R, Vec<Employment>)> = Vec::new();
-    let mut at: HashMap<i64, usize> = HashMap::new();
-    for row in rows {
-        let index = match at.get(&row.listed_ordinal) {
-            Some(&index) => index,
-            None => {
-                at.insert(row.listed_ordinal, listed.len());
-                listed.push((row.listed, Vec::new()));
-                listed.len() - 1
-            }
-        };
-        if let Some(read) = row.stint.0 {
-            let stint = lend_relations(read, row.organization, Prefixed(None), joins)?;
-            listed[index].1.push(stint);
-        }
-    }
-    Ok(listed)
+    group_listed(rows, |row| {
+        let stint = row
+            .stint
+            .0
+            .map(|read| lend_relations(read, row.organization, Prefixed(None), joins))
+            .transpose()?;
+        Ok((row.listed_ordinal, row.listed, stint))
+    })
+}
+
+/// The rows of a [`db::ahead::WithChildren::units`] statement: each listed
+/// row with its units, by name.
+pub fn listed_with_units<R>(
+    rows: Vec<ListedUnitRow<R>>,
+) -> ApiResult<Vec<(R, Vec<OrganizationRow>)>> {
+    group_listed(rows, |row| {
+        let unit = row
+            .unit
+            .0
+            .map(|read| {
+                let id = read.id;
+                read.whole()
+                    .ok_or_else(|| ApiError::internal(format!("unit {id} read in part")))
+            })
+            .transpose()?;
+        Ok((row.listed_ordinal, row.listed, unit))
+    })
+}
+
+/// The rows of a [`db::ahead::WithChildren::authorships`] statement: each
+/// listed row with its authorships in author order (with the relations
+/// `joins` asked for).
+pub fn listed_with_authorships<R>(
+    rows: Vec<ListedAuthorshipRow<R>>,
+    joins: AuthorshipJoins,
+) -> ApiResult<Vec<(R, Vec<Authorship>)>> {
+    group_listed(rows, |row| {
+        let authorship = row
+            .authorship
+            .0
+            .map(|read| {
+                let id = read.id;
+                let authorship = read
+                    .whole()
+                    .ok_or_else(|| ApiError::internal(format!("authorship {id} read in part")))?;
+                let joined = JoinedAuthorshipRow {
+                    authorship,
+                    person: row.person,
+                    affiliation: row.affiliation,
+                };
+                Authorship::joined(joined, joins)
+            })
+            .transpose()?;
+        Ok((row.listed_ordinal, row.listed, authorship))
+    })
 }
 
 impl Loader<AlumniCount> for Db {

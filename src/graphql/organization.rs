@@ -119,20 +119,12 @@ pub async fn by_slug(ctx: &Context<'_>, slug: &str) -> ApiResult<Option<Organiza
     }
     let rows = db::organizations::with_units(&mut conn, slug).await?;
     drop(conn);
+    let listed = loaders::listed_with_units(rows)?;
+    let loader = ctx.loader()?;
     let mut found = None;
-    let mut units = Vec::new();
-    for row in rows {
-        found.get_or_insert(row.listed);
-        if let Some(unit) = row.unit.0 {
-            let id = unit.id;
-            let whole = unit.whole();
-            units.push(whole.ok_or_else(|| ApiError::internal(format!("unit {id} read in part")))?);
-        }
-    }
-    if let Some(organization) = &found {
-        ctx.loader()?
-            .feed_one(UnitsOf(organization.id), units)
-            .await;
+    for (organization, units) in listed {
+        loader.feed_one(UnitsOf(organization.id), units).await;
+        found = Some(organization);
     }
     Ok(found)
 }

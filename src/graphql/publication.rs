@@ -1,19 +1,20 @@
 //! `Publication`: a paper whose author list defines a cohort.
 
-use async_graphql::{Context, ID, Object};
+use async_graphql::{Context, ID, Object, SelectionField};
 
 use super::authorship::{self, Authorship};
 use super::context::ContextExt;
 use super::eager::Eager;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
-use super::loaders::{AuthorshipsOfPublication, CohortKey};
+use super::loaders::{self, AuthorshipsOfPublication, CohortKey};
 use super::organization::Organization;
 use super::refs::{self, OrganizationRef};
 use super::retention::CohortRetention;
 use super::scalars::PartialDateScalar;
 use crate::db;
-use crate::db::authorships::JoinedAuthorshipRow;
+use crate::db::ahead::ListedAuthorshipRow;
+use crate::db::authorships::AuthorshipJoins;
 use crate::db::publications::PublicationRow;
 use crate::domain::PartialDate;
 
@@ -28,50 +29,54 @@ pub struct Publication {
     pub version: i32,
 }
 
-/// The publication `slug` names, read with its authorships when the
-/// selection (the resolver's field, `ctx.field()`) lists them and every
-/// list (`authors`, any alias) asks for the same relations: one statement,
-/// and the lists then find the authorships in the loader.
-pub async fn by_slug(ctx: &Context<'_>, slug: &str) -> ApiResult<Option<PublicationRow>> {
-    let selected = ctx.field();
-    let mut asked = selected
-        .selection_set()
+/// The authorship relations to read with the publications whose
+/// selections are `publications`, when they list their authors and every
+/// list (`authors`, any alias) asks for the same relations; `None`: the
+/// publications alone.
+pub fn authors_ahead(publications: &[SelectionField<'_>]) -> Option<AuthorshipJoins> {
+    let mut asked = publications
+        .iter()
+        .flat_map(|publication| publication.selection_set())
         .filter(|field| field.name() == "authors")
         .map(authorship::joins_of);
-    let joins = asked
-        .next()
-        .filter(|first| asked.all(|other| other == *first));
-    let mut conn = ctx.pool()?.get().await?;
-    let Some(joins) = joins else {
-        return Ok(db::publications::by_slug(&mut conn, slug).await?);
-    };
-    let rows = db::publications::with_authorships(&mut conn, slug, joins).await?;
-    drop(conn);
-    let mut found = None;
-    let mut authorships = Vec::new();
-    for row in rows {
-        found.get_or_insert(row.listed);
-        if let Some(read) = row.authorship.0 {
-            let id = read.id;
-            let authorship = read
-                .whole()
-                .ok_or_else(|| ApiError::internal(format!("authorship {id} read in part")))?;
-            let joined = JoinedAuthorshipRow {
-                authorship,
-                person: row.person,
-                affiliation: row.affiliation,
-            };
-            authorships.push(Authorship::joined(joined, joins)?);
-        }
-    }
-    if let Some(publication) = &found {
+    let first = asked.next()?;
+    asked.all(|other| other == first).then_some(first)
+}
+
+/// The publications of a [`db::ahead::WithChildren::authorships`]
+/// statement, in their listed order; each one's author list goes to the
+/// loader, where `authors` finds it.
+pub async fn feed_authors(
+    ctx: &Context<'_>,
+    rows: Vec<ListedAuthorshipRow<PublicationRow>>,
+    joins: AuthorshipJoins,
+) -> ApiResult<Vec<PublicationRow>> {
+    let listed = loaders::listed_with_authorships(rows, joins)?;
+    let mut publications = Vec::with_capacity(listed.len());
+    let lists = listed.into_iter().map(|(publication, authorships)| {
         let key = AuthorshipsOfPublication {
             publication_id: publication.id,
             joins,
         };
-        ctx.loader()?.feed_one(key, authorships).await;
-    }
-    Ok(found)
+        publications.push(publication);
+        (key, authorships)
+    });
+    ctx.loader()?.feed_many(lists).await;
+    Ok(publications)
+}
+
+/// The publication `slug` names, read with its authorships when the
+/// selection (the resolver's field, `ctx.field()`) lists them
+/// ([`authors_ahead`]): one statement, and the lists then find the
+/// authorships in the loader.
+pub async fn by_slug(ctx: &Context<'_>, slug: &str) -> ApiResult<Option<PublicationRow>> {
+    let mut conn = ctx.pool()?.get().await?;
+    let Some(joins) = authors_ahead(&[ctx.field()]) else {
+        return Ok(db::publications::by_slug(&mut conn, slug).await?);
+    };
+    let rows = db::publications::with_authorships(&mut conn, slug, joins).await?;
+    drop(conn);
+    Ok(feed_authors(ctx, rows, joins).await?.into_iter().next())
 }
 
 impl TryFrom<PublicationRow> for Publication {

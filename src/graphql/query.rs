@@ -388,12 +388,18 @@ impl Query {
         let limit = page_size(first)?;
         let after: Option<NameCursor> = Cursor::decode(List::Publications, after.as_deref())?;
         let keyset = after.as_ref().map(|(title, id)| (title.as_str(), *id));
+        let authors = publication::authors_ahead(&connection_nodes(ctx.field()));
         let (rows, total) = TotalCount::Publications
             .beside(ctx, async {
-                Ok(
-                    db::publications::page(&mut *ctx.pool()?.get().await?, keyset, limit + 1)
-                        .await?,
-                )
+                let mut conn = ctx.pool()?.get().await?;
+                let Some(joins) = authors else {
+                    return Ok(db::publications::page(&mut conn, keyset, limit + 1).await?);
+                };
+                let rows =
+                    db::publications::page_with_authorships(&mut conn, keyset, limit + 1, joins)
+                        .await?;
+                drop(conn);
+                publication::feed_authors(ctx, rows, joins).await
             })
             .await?;
         keyset_page(

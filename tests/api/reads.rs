@@ -456,6 +456,71 @@ async fn a_publication_looked_up_by_slug_answers_as_by_id() {
     assert!(authors > 20, "{authors}");
 }
 
+/// A page of publications reads its publications' authorships in its own
+/// statement when every `authors` list asks for the same relations, and
+/// hands them to the lists; a second list asking for other relations
+/// leaves every list to its own statement. Walked page by page, in pages of
+/// one, two and all, both ways get the same answers.
+#[tokio::test]
+async fn publications_read_with_their_authors_answer_as_publications_read_alone() {
+    let app = TestApp::spawn_seeded().await;
+    // Authors inserted last to first, some without an affiliation, and
+    // publications without authors between those with them.
+    app.sql(
+        "BEGIN;
+         INSERT INTO publications (slug, title) VALUES
+           ('reversed', 'Reversed'), ('unsigned', 'Unsigned'), ('aaa-unsigned', 'AAA');
+         INSERT INTO authorships (publication_id, person_id, position, affiliation_id)
+         SELECT (SELECT id FROM publications WHERE slug = 'reversed'), p.id, 100 - row_number() OVER (ORDER BY p.id),
+                CASE WHEN p.id % 2 = 0 THEN (SELECT id FROM organizations WHERE slug = 'meta') END
+         FROM people p;
+         INSERT INTO authorship_sources (authorship_id, source_id)
+         SELECT a.id, (SELECT min(id) FROM sources) FROM authorships a
+         WHERE a.publication_id = (SELECT id FROM publications WHERE slug = 'reversed');
+         COMMIT;",
+    )
+    .await;
+    let authors = "authors { position person { id slug name } affiliation { id slug name kind } }";
+    let fields = format!("id slug title publishedOn venue {authors} again: {authors}");
+    let mut publications = 0;
+    for size in [1, 2, 100] {
+        let mut after = "null".to_owned();
+        loop {
+            let page = |extra: &str| {
+                format!(
+                    "{{ publications(first: {size}, after: {after}) {{ \
+                       pageInfo {{ hasNextPage endCursor }} nodes {{ {fields} {extra} }} }} }}"
+                )
+            };
+            let ahead = app.data(&page("")).await;
+            let mut alone = app
+                .data(&page("other: authors { position person { name } }"))
+                .await;
+            let nodes = alone["publications"]["nodes"]
+                .as_array_mut()
+                .expect("nodes");
+            for node in nodes.iter_mut() {
+                node.as_object_mut().expect("node").remove("other");
+            }
+            publications += nodes.len();
+            assert_eq!(ahead, alone, "page of {size} after {after}");
+            // The page with its authorships in one statement where alone
+            // it takes two.
+            assert_eq!(app.statements_for(&page("")).await, 1, "{after}");
+            let info = &ahead["publications"]["pageInfo"];
+            if info["hasNextPage"] != true {
+                break;
+            }
+            after = info["endCursor"].to_string();
+        }
+    }
+    let total = app.data("{ publications { totalCount } }").await;
+    assert_eq!(
+        publications as i64,
+        3 * total["publications"]["totalCount"].as_i64().expect("count"),
+    );
+}
+
 /// A page of people or of alumni reads its people's stints in its own
 /// statement when their stint lists all ask for the same relations, and
 /// hands them to the lists. A list that also asks for each stint's person
