@@ -19,6 +19,8 @@ use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text, Untyped};
 use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
+use super::ahead::{ListedAuthorshipRow, ListedStintRow, ListedUnitRow, WithChildren};
+use super::authorships::AuthorshipJoins;
 use super::columns::ColumnSet;
 use super::employments::{AtDay, EmploymentRead, SCOPE_FILTER, ScopedEmploymentRow};
 use super::organizations::{OrganizationRead, OrganizationRow};
@@ -663,6 +665,19 @@ pub async fn people(
     people_statement(filter, page).load(conn).await
 }
 
+/// [`people`] with every stint of each person, and each stint's columns
+/// `organization` of its organization ([`WithChildren::stints`]).
+pub async fn people_with_stints(
+    conn: &mut AsyncPgConnection,
+    filter: &Pred<PersonLeaf>,
+    page: &Page,
+    organization: Option<ColumnSet<OrganizationRead>>,
+) -> QueryResult<Vec<ListedStintRow<PersonRow>>> {
+    WithChildren::stints(people_statement(filter, page), organization)
+        .load(conn)
+        .await
+}
+
 /// The statement [`people`] sends, for `EXPLAIN`.
 pub fn people_statement(filter: &Pred<PersonLeaf>, page: &Page) -> Sql {
     let mut sql = Sql::new(&format!(
@@ -700,6 +715,18 @@ pub async fn organizations(
     organizations_statement(filter, page).load(conn).await
 }
 
+/// [`organizations`] with each organization's direct units, whole, by name
+/// ([`WithChildren::units`]).
+pub async fn organizations_with_units(
+    conn: &mut AsyncPgConnection,
+    filter: &Pred<OrganizationLeaf>,
+    page: &Page,
+) -> QueryResult<Vec<ListedUnitRow<OrganizationRow>>> {
+    WithChildren::units(organizations_statement(filter, page))
+        .load(conn)
+        .await
+}
+
 /// The statement [`organizations`] sends, for `EXPLAIN`.
 pub fn organizations_statement(filter: &Pred<OrganizationLeaf>, page: &Page) -> Sql {
     let mut sql = Sql::new(&format!(
@@ -730,6 +757,20 @@ pub async fn publications(
     page: &Page,
 ) -> QueryResult<Vec<PublicationRow>> {
     publications_statement(filter, page).load(conn).await
+}
+
+/// [`publications`] with each publication's authorships in author order,
+/// and each authorship's relations `joins` asks for
+/// ([`WithChildren::authorships`]).
+pub async fn publications_with_authorships(
+    conn: &mut AsyncPgConnection,
+    filter: &Pred<PublicationLeaf>,
+    page: &Page,
+    joins: AuthorshipJoins,
+) -> QueryResult<Vec<ListedAuthorshipRow<PublicationRow>>> {
+    WithChildren::authorships(publications_statement(filter, page), joins)
+        .load(conn)
+        .await
 }
 
 /// The statement [`publications`] sends, for `EXPLAIN`.

@@ -1,6 +1,8 @@
 //! `organizations`: companies, labs and their units.
 
 use chrono::NaiveDate;
+use diesel::dsl::{AsSelect, IntoBoxed, Select};
+use diesel::pg::Pg;
 use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
@@ -136,6 +138,28 @@ pub async fn page(
     after: Option<(&str, i64)>,
     limit: i64,
 ) -> QueryResult<Vec<OrganizationRow>> {
+    in_order(kind, after).limit(limit).load(conn).await
+}
+
+/// [`page`] with each organization's direct units, whole, by name: one
+/// statement for the page and its unit lists.
+pub async fn page_with_units<'a>(
+    conn: &mut AsyncPgConnection,
+    kind: Option<&'a str>,
+    after: Option<(&'a str, i64)>,
+    limit: i64,
+) -> QueryResult<Vec<ListedUnitRow<OrganizationRow>>> {
+    Prepared(WithChildren::units(in_order(kind, after)).at_most(limit))
+        .load(conn)
+        .await
+}
+
+type OrganizationsQuery<'a> =
+    IntoBoxed<'a, Select<organizations::table, AsSelect<OrganizationRow, Pg>>, Pg>;
+
+/// Every organization (of `kind`, when given) after the keyset `after`,
+/// ordered by (name, id).
+fn in_order<'a>(kind: Option<&'a str>, after: Option<(&'a str, i64)>) -> OrganizationsQuery<'a> {
     let mut query = organizations::table
         .select(OrganizationRow::as_select())
         .into_boxed();
@@ -149,11 +173,7 @@ pub async fn page(
                 .or(organizations::name.eq(name).and(organizations::id.gt(id))),
         );
     }
-    query
-        .order((organizations::name, organizations::id))
-        .limit(limit)
-        .load(conn)
-        .await
+    query.order((organizations::name, organizations::id))
 }
 
 pub async fn count(conn: &mut AsyncPgConnection, kind: Option<&str>) -> QueryResult<i64> {

@@ -22,10 +22,11 @@ use super::employment::Employment;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
 use super::loaders::Db;
-use super::organization::{EmploymentConnection, Organization, OrganizationKind};
+use super::organization::{self, EmploymentConnection, Organization, OrganizationKind};
 use super::pagination::{Cursor, List, TotalCount, page_size};
-use super::person::{Certainty, Person, at_day};
-use super::publication::Publication;
+use super::person::{self, Certainty, Person, at_day};
+use super::projection::connection_nodes;
+use super::publication::{self, Publication};
 use super::query::{OrganizationConnection, PersonConnection, PublicationConnection};
 use super::refs::{OrganizationRef, PublicationRef};
 use super::scalars::DateScalar;
@@ -841,9 +842,18 @@ pub async fn people(
         args,
     )?;
     let filter = Arc::new(filter);
+    let stints = person::stints_ahead(&connection_nodes(ctx.field()));
     let (rows, total) = TotalCount::FilteredPeople(filter.clone())
         .beside(ctx, async {
-            Ok(db::filter::people(&mut *ctx.pool()?.get().await?, &filter, &paged.page).await?)
+            let mut conn = ctx.pool()?.get().await?;
+            let Some(joins) = stints else {
+                return Ok(db::filter::people(&mut conn, &filter, &paged.page).await?);
+            };
+            let rows =
+                db::filter::people_with_stints(&mut conn, &filter, &paged.page, joins.organization)
+                    .await?;
+            drop(conn);
+            person::feed_stints(ctx, rows, joins).await
         })
         .await?;
     let order = paged.page.order.clone();
@@ -885,12 +895,17 @@ pub async fn organizations(
         args,
     )?;
     let filter = Arc::new(filter);
+    let units = organization::units_ahead(&connection_nodes(ctx.field()));
     let (rows, total) = TotalCount::FilteredOrganizations(filter.clone())
         .beside(ctx, async {
-            Ok(
-                db::filter::organizations(&mut *ctx.pool()?.get().await?, &filter, &paged.page)
-                    .await?,
-            )
+            let mut conn = ctx.pool()?.get().await?;
+            if !units {
+                return Ok(db::filter::organizations(&mut conn, &filter, &paged.page).await?);
+            }
+            let rows =
+                db::filter::organizations_with_units(&mut conn, &filter, &paged.page).await?;
+            drop(conn);
+            organization::feed_units(ctx, rows).await
         })
         .await?;
     let order = paged.page.order.clone();
@@ -929,12 +944,18 @@ pub async fn publications(
         args,
     )?;
     let filter = Arc::new(filter);
+    let authors = publication::authors_ahead(&connection_nodes(ctx.field()));
     let (rows, total) = TotalCount::FilteredPublications(filter.clone())
         .beside(ctx, async {
-            Ok(
-                db::filter::publications(&mut *ctx.pool()?.get().await?, &filter, &paged.page)
-                    .await?,
-            )
+            let mut conn = ctx.pool()?.get().await?;
+            let Some(joins) = authors else {
+                return Ok(db::filter::publications(&mut conn, &filter, &paged.page).await?);
+            };
+            let rows =
+                db::filter::publications_with_authorships(&mut conn, &filter, &paged.page, joins)
+                    .await?;
+            drop(conn);
+            publication::feed_authors(ctx, rows, joins).await
         })
         .await?;
     let order = paged.page.order.clone();

@@ -1,7 +1,7 @@
 //! `Organization`: a company, lab or other body, possibly a unit of another.
 
 use async_graphql::connection::{Connection, Edge};
-use async_graphql::{Context, Enum, ID, Object};
+use async_graphql::{Context, Enum, ID, Object, SelectionField};
 use chrono::NaiveDate;
 
 use super::certainty::RequiredCertainty;
@@ -23,6 +23,7 @@ use super::query::PersonConnection;
 use super::scalars::{DateScalar, PartialDateScalar};
 use super::talent_flow::{FlowDirection, TalentFlow, wants_people};
 use crate::db;
+use crate::db::ahead::ListedUnitRow;
 use crate::db::analytics::FlowEnds;
 use crate::db::employments::{ListingColumns, ListingCursor, OrganizationScope};
 use crate::db::filter::StintLeaf;
@@ -105,28 +106,44 @@ impl TryFrom<OrganizationRow> for Organization {
     }
 }
 
+/// Whether the organizations whose selections are `organizations` list
+/// their units, so that their statement reads the units too.
+pub fn units_ahead(organizations: &[SelectionField<'_>]) -> bool {
+    organizations
+        .iter()
+        .flat_map(|organization| organization.selection_set())
+        .any(|field| field.name() == "units")
+}
+
+/// The organizations of a [`db::ahead::WithChildren::units`] statement, in
+/// their listed order; each one's units go to the loader, where `units`
+/// finds them.
+pub async fn feed_units(
+    ctx: &Context<'_>,
+    rows: Vec<ListedUnitRow<OrganizationRow>>,
+) -> ApiResult<Vec<OrganizationRow>> {
+    let listed = loaders::listed_with_units(rows)?;
+    let mut organizations = Vec::with_capacity(listed.len());
+    let lists = listed.into_iter().map(|(organization, units)| {
+        let key = UnitsOf(organization.id);
+        organizations.push(organization);
+        (key, units)
+    });
+    ctx.loader()?.feed_many(lists).await;
+    Ok(organizations)
+}
+
 /// The organization `slug` names, read with its units when the selection
 /// (the resolver's field, `ctx.field()`) lists them: one statement, and
 /// `units` then finds them in the loader.
 pub async fn by_slug(ctx: &Context<'_>, slug: &str) -> ApiResult<Option<OrganizationRow>> {
     let mut conn = ctx.pool()?.get().await?;
-    if !ctx
-        .field()
-        .selection_set()
-        .any(|field| field.name() == "units")
-    {
+    if !units_ahead(&[ctx.field()]) {
         return Ok(db::organizations::by_slug(&mut conn, slug).await?);
     }
     let rows = db::organizations::with_units(&mut conn, slug).await?;
     drop(conn);
-    let listed = loaders::listed_with_units(rows)?;
-    let loader = ctx.loader()?;
-    let mut found = None;
-    for (organization, units) in listed {
-        loader.feed_one(UnitsOf(organization.id), units).await;
-        found = Some(organization);
-    }
-    Ok(found)
+    Ok(feed_units(ctx, rows).await?.into_iter().next())
 }
 
 impl Organization {

@@ -18,6 +18,7 @@ use super::loaders::{
     PersonWithStints,
 };
 use super::scalars::DateScalar;
+use crate::db::ahead::ListedStintRow;
 use crate::db::employments::{AtDay, StintJoins};
 use crate::db::people::{PeopleLookup, PersonRead, PersonRow};
 use crate::domain::point_in_time::{self, Evidence};
@@ -62,6 +63,24 @@ pub fn stints_ahead(people: &[SelectionField<'_>]) -> Option<StintJoins> {
     asked
         .next()
         .filter(|first| first.person.is_none() && asked.all(|other| other == *first))
+}
+
+/// The people of a [`crate::db::ahead::WithChildren::stints`] statement,
+/// in their listed order; each one's stints go to the loader, where their
+/// stint lists find them.
+pub async fn feed_stints(
+    ctx: &Context<'_>,
+    rows: Vec<ListedStintRow<PersonRow>>,
+    joins: StintJoins,
+) -> ApiResult<Vec<PersonRow>> {
+    let loader = ctx.loader()?;
+    let listed = loaders::listed_with_stints(rows, joins)?;
+    let mut people = Vec::with_capacity(listed.len());
+    for (person, stints) in listed {
+        loaders::feed_stints_of(loader, person.id, joins, stints).await;
+        people.push(person);
+    }
+    Ok(people)
 }
 
 /// How a root field names the person it reads.

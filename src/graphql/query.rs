@@ -14,7 +14,7 @@ use super::filter::{
 };
 use super::ids::{self, NodeKind};
 use super::loaders::{
-    self, AuthorshipId, EmploymentId, OrganizationId, PersonId, PublicationId, SourceId,
+    AuthorshipId, EmploymentId, OrganizationId, PersonId, PublicationId, SourceId,
 };
 use super::organization::{self, Organization, OrganizationKind};
 use super::organization::{date_range, flow_limit};
@@ -200,13 +200,7 @@ impl Query {
                 let rows =
                     db::people::page_with_stints(&mut conn, keyset, limit + 1, joins.organization)
                         .await?;
-                let loader = ctx.loader()?;
-                let mut people = Vec::with_capacity(rows.len());
-                for (row, stints_of) in loaders::listed_with_stints(rows, joins)? {
-                    loaders::feed_stints_of(loader, row.id, joins, stints_of).await;
-                    people.push(row);
-                }
-                Ok(people)
+                person::feed_stints(ctx, rows, joins).await
             })
             .await?;
         keyset_page(
@@ -317,9 +311,16 @@ impl Query {
         }
         let after: Option<NameCursor> = Cursor::decode(List::Organizations, after.as_deref())?;
         let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
+        let units = organization::units_ahead(&connection_nodes(ctx.field()));
         let (rows, total) = TotalCount::Organizations { kind }
             .beside(ctx, async {
-                Ok(db::organizations::page(&mut conn, kind, keyset, limit + 1).await?)
+                if !units {
+                    return Ok(db::organizations::page(&mut conn, kind, keyset, limit + 1).await?);
+                }
+                let rows =
+                    db::organizations::page_with_units(&mut conn, kind, keyset, limit + 1).await?;
+                drop(conn);
+                organization::feed_units(ctx, rows).await
             })
             .await?;
         keyset_page(

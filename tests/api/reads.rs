@@ -456,6 +456,63 @@ async fn a_publication_looked_up_by_slug_answers_as_by_id() {
     assert!(authors > 20, "{authors}");
 }
 
+/// A page of organizations, forward, filtered or backward, reads its
+/// organizations' units in its own statement and hands them to `units`;
+/// every organization listed gets the answer it gets by id, which reads
+/// its units on their own.
+#[tokio::test]
+async fn organizations_listed_with_their_units_answer_as_by_id() {
+    let app = TestApp::spawn_seeded().await;
+    // Units inserted in reverse name order, and a unit of a unit.
+    app.sql(
+        "INSERT INTO organizations (slug, name, kind, parent_id)
+         SELECT 'unit-' || n, 'Unit ' || (10 - n), 'research_lab', (SELECT id FROM organizations WHERE slug = 'mistral')
+         FROM generate_series(1, 5) n;
+         INSERT INTO organizations (slug, name, kind, parent_id)
+         VALUES ('sub-unit', 'Sub Unit', 'other', (SELECT id FROM organizations WHERE slug = 'unit-1'));",
+    )
+    .await;
+    let fields = "id slug name units { id slug name kind foundedOn units { slug } } \
+                  few: units(first: 2) { slug }";
+    let pages = [
+        "organizations(first: 100)",
+        "organizations(first: 3, after: CURSOR)",
+        r#"organizations(first: 100, where: {not: {slug: {eq: "nothing"}}})"#,
+        "organizations(last: 4)",
+        "organizations(first: 5, orderBy: [{field: SLUG, direction: DESC}])",
+    ];
+    let first = app
+        .data("{ organizations(first: 2) { pageInfo { endCursor } } }")
+        .await;
+    let cursor = first["organizations"]["pageInfo"]["endCursor"].to_string();
+    let mut units = 0;
+    for page in pages {
+        let page = page.replace("CURSOR", &cursor);
+        let listed = app
+            .data(&format!("{{ {page} {{ nodes {{ {fields} }} }} }}"))
+            .await;
+        let listed = listed["organizations"]["nodes"]
+            .as_array()
+            .expect("organizations")
+            .clone();
+        assert!(!listed.is_empty(), "{page}");
+        for organization in &listed {
+            let by_id = app
+                .data(&format!(
+                    "{{ o: organization(ref: {{id: {}}}) {{ {fields} }} }}",
+                    organization["id"]
+                ))
+                .await;
+            assert_eq!(by_id["o"], *organization, "{page}");
+            units += organization["units"].as_array().map_or(0, Vec::len);
+        }
+        // The page and its units in one statement.
+        let counted = format!("{{ {page} {{ nodes {{ name units {{ name }} }} }} }}");
+        assert_eq!(app.statements_for(&counted).await, 1, "{page}");
+    }
+    assert!(units > 5, "{units}");
+}
+
 /// A page of publications reads its publications' authorships in its own
 /// statement when every `authors` list asks for the same relations, and
 /// hands them to the lists; a second list asking for other relations
@@ -483,12 +540,19 @@ async fn publications_read_with_their_authors_answer_as_publications_read_alone(
     let authors = "authors { position person { id slug name } affiliation { id slug name kind } }";
     let fields = format!("id slug title publishedOn venue {authors} again: {authors}");
     let mut publications = 0;
-    for size in [1, 2, 100] {
+    let walks = [
+        ("", 1),
+        ("", 2),
+        ("", 100),
+        (r#"where: {not: {slug: {eq: "nothing"}}}, "#, 2),
+        (r#"orderBy: [{field: TITLE, direction: DESC}], "#, 3),
+    ];
+    for (filter, size) in walks {
         let mut after = "null".to_owned();
         loop {
             let page = |extra: &str| {
                 format!(
-                    "{{ publications(first: {size}, after: {after}) {{ \
+                    "{{ publications({filter}first: {size}, after: {after}) {{ \
                        pageInfo {{ hasNextPage endCursor }} nodes {{ {fields} {extra} }} }} }}"
                 )
             };
@@ -517,8 +581,14 @@ async fn publications_read_with_their_authors_answer_as_publications_read_alone(
     let total = app.data("{ publications { totalCount } }").await;
     assert_eq!(
         publications as i64,
-        3 * total["publications"]["totalCount"].as_i64().expect("count"),
+        walks.len() as i64 * total["publications"]["totalCount"].as_i64().expect("count"),
     );
+    // Backward, the same.
+    let page =
+        |extra: &str| format!("{{ publications(last: 3) {{ nodes {{ {fields} {extra} }} }} }}");
+    let mut alone = app.data(&page("other: authors { position }")).await;
+    strip(&mut alone, "other");
+    assert_eq!(app.data(&page("")).await, alone);
 }
 
 /// A page of people or of alumni reads its people's stints in its own
@@ -552,6 +622,9 @@ async fn people_read_with_their_stints_answer_as_people_read_alone() {
         r#"organizations(first: 30) { nodes { slug alumni(first: 3) { nodes { LISTS } } } }"#,
         r#"people(first: 100) { totalCount nodes { LISTS } }"#,
         r#"people(first: 3) { pageInfo { hasNextPage } nodes { LISTS } }"#,
+        r#"people(first: 100, where: {not: {slug: {eq: "nobody"}}}) { totalCount nodes { LISTS } }"#,
+        r#"people(last: 4) { nodes { LISTS } }"#,
+        r#"people(first: 5, orderBy: [{field: NAME, direction: DESC}]) { nodes { LISTS } }"#,
     ];
     let first_page = app
         .data(r#"{ organization(slug: "meta") { alumni(first: 2) { pageInfo { endCursor } } } }"#)
@@ -616,12 +689,14 @@ async fn a_person_looked_up_answers_as_the_same_person_in_a_list() {
     "#;
     let fragment = "fragment Stint on Employment { id title startedOn endedOn isCurrent \
                     organization { id slug name kind parent { slug } } }";
-    // Ordered explicitly, a page of people reads no stints ahead.
-    let listed = app
+    // A page whose one list also asks for each stint's person reads no
+    // stints ahead.
+    let mut listed = app
         .data(&format!(
-            "{{ people(first: 100, orderBy: [{{field: NAME}}]) {{ nodes {{ {lists} }} }} }} {fragment}"
+            "{{ people(first: 100) {{ nodes {{ {lists} withPerson: employments {{ person {{ id }} }} }} }} }} {fragment}"
         ))
         .await;
+    strip(&mut listed, "withPerson");
     let listed = listed["people"]["nodes"]
         .as_array()
         .expect("people")
@@ -646,7 +721,7 @@ async fn a_person_looked_up_answers_as_the_same_person_in_a_list() {
             let answer = app.data(&format!("{} {fragment}", ask(lists))).await;
             assert_eq!(answer["found"], *person, "{lookup}");
             // The person and their lists, organizations included, in one
-            // statement (a page of people in an explicit order takes two).
+            // statement.
             assert_eq!(app.statements_for(&ask(counted)).await, 1, "{lookup}");
         }
     }
