@@ -57,9 +57,17 @@ impl<Q> WithChildren<Q> {
         }
     }
 
-    /// Each listed organization with its direct units, whole, by name:
-    /// rows [`ListedUnitRow`].
-    pub fn units(listed: Q) -> Self {
+    /// Each listed organization with the child list `children`: rows
+    /// [`ListedOrganizationRow`].
+    pub fn of_organizations(listed: Q, children: OrganizationChildren) -> Self {
+        match children {
+            OrganizationChildren::Units => Self::units(listed),
+            OrganizationChildren::Founders => Self::founders(listed),
+        }
+    }
+
+    /// Each listed organization with its direct units, whole, by name.
+    fn units(listed: Q) -> Self {
         let children = format!(
             "SELECT {unit} FROM organizations u WHERE u.parent_id = listed.id",
             unit = ColumnSet::<OrganizationRead>::all().select_prefixed("u"),
@@ -68,6 +76,25 @@ impl<Q> WithChildren<Q> {
             listed,
             children,
             order: "s.org_name, s.org_id",
+            at_most: None,
+            numbered: true,
+        }
+    }
+
+    /// Each listed organization with its founders (the people with a
+    /// founding stint there), whole, by name, each once.
+    fn founders(listed: Q) -> Self {
+        // `e.is_founder` itself, not compared with a bound value, so that the
+        // partial index on founders serves a generic plan.
+        let children = format!(
+            "SELECT {person} FROM people p WHERE p.id IN \
+             (SELECT e.person_id FROM employments e WHERE e.organization_id = listed.id AND e.is_founder)",
+            person = ColumnSet::<PersonRead>::all().select_prefixed("p"),
+        );
+        WithChildren {
+            listed,
+            children,
+            order: "s.listed_name, s.listed_id",
             at_most: None,
             numbered: true,
         }
@@ -136,18 +163,30 @@ pub struct ListedStintRow<R> {
     pub organization: Prefixed<OrganizationRead>,
 }
 
-/// A row of [`WithChildren::units`]: a listed row `R` (repeated for each of
-/// its units) with one unit, or `None` for an organization without units.
+/// Which child list of each listed organization a statement reads with it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OrganizationChildren {
+    Units,
+    Founders,
+}
+
+/// A row of [`WithChildren::of_organizations`]: a listed row `R` (repeated
+/// for each of its children) with one child, or neither for an
+/// organization without any.
 #[derive(Debug, QueryableByName)]
-pub struct ListedUnitRow<R> {
+pub struct ListedOrganizationRow<R> {
     /// The listed row's place in its statement's order, from 1.
     #[diesel(sql_type = BigInt)]
     pub listed_ordinal: i64,
     #[diesel(embed)]
     pub listed: R,
-    /// Under the prefix `org_`.
+    /// A unit, under the prefix `org_` ([`OrganizationChildren::Units`]).
     #[diesel(embed)]
     pub unit: Prefixed<OrganizationRead>,
+    /// A founder, under the prefix `listed_`
+    /// ([`OrganizationChildren::Founders`]).
+    #[diesel(embed)]
+    pub founder: Prefixed<PersonRead>,
 }
 
 /// A row of [`WithChildren::authorships`]: a listed row `R` (repeated for

@@ -19,7 +19,9 @@ use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable, Text, Untyped};
 use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::ahead::{ListedAuthorshipRow, ListedStintRow, ListedUnitRow, WithChildren};
+use super::ahead::{
+    ListedAuthorshipRow, ListedOrganizationRow, ListedStintRow, OrganizationChildren, WithChildren,
+};
 use super::authorships::AuthorshipJoins;
 use super::columns::ColumnSet;
 use super::employments::{AtDay, EmploymentRead, SCOPE_FILTER, ScopedEmploymentRow};
@@ -715,14 +717,15 @@ pub async fn organizations(
     organizations_statement(filter, page).load(conn).await
 }
 
-/// [`organizations`] with each organization's direct units, whole, by name
-/// ([`WithChildren::units`]).
-pub async fn organizations_with_units(
+/// [`organizations`] with each organization's child list `children`
+/// ([`WithChildren::of_organizations`]).
+pub async fn organizations_with_children(
     conn: &mut AsyncPgConnection,
     filter: &Pred<OrganizationLeaf>,
     page: &Page,
-) -> QueryResult<Vec<ListedUnitRow<OrganizationRow>>> {
-    WithChildren::units(organizations_statement(filter, page))
+    children: OrganizationChildren,
+) -> QueryResult<Vec<ListedOrganizationRow<OrganizationRow>>> {
+    WithChildren::of_organizations(organizations_statement(filter, page), children)
         .load(conn)
         .await
 }

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::Prepared;
-use super::ahead::{ListedUnitRow, WithChildren};
+use super::ahead::{ListedOrganizationRow, OrganizationChildren, WithChildren};
 use super::columns;
 use super::schema::organizations;
 
@@ -83,17 +83,18 @@ pub async fn by_slug(
         .optional()
 }
 
-/// The organization `slug` names with its direct units, whole, by name
-/// ([`WithChildren::units`]): one statement where a lookup and its units took
-/// two.
-pub async fn with_units(
+/// The organization `slug` names with its child list `children`
+/// ([`WithChildren::of_organizations`]): one statement where a lookup and
+/// the list took two.
+pub async fn with_children(
     conn: &mut AsyncPgConnection,
     slug: &str,
-) -> QueryResult<Vec<ListedUnitRow<OrganizationRow>>> {
+    children: OrganizationChildren,
+) -> QueryResult<Vec<ListedOrganizationRow<OrganizationRow>>> {
     let organization = organizations::table
         .filter(organizations::slug.eq(slug))
         .select(OrganizationRow::as_select());
-    Prepared(WithChildren::units(organization).unnumbered())
+    Prepared(WithChildren::of_organizations(organization, children).unnumbered())
         .load(conn)
         .await
 }
@@ -141,15 +142,16 @@ pub async fn page(
     in_order(kind, after).limit(limit).load(conn).await
 }
 
-/// [`page`] with each organization's direct units, whole, by name: one
-/// statement for the page and its unit lists.
-pub async fn page_with_units<'a>(
+/// [`page`] with each organization's child list `children`: one statement
+/// for the page and those lists.
+pub async fn page_with_children<'a>(
     conn: &mut AsyncPgConnection,
     kind: Option<&'a str>,
     after: Option<(&'a str, i64)>,
     limit: i64,
-) -> QueryResult<Vec<ListedUnitRow<OrganizationRow>>> {
-    Prepared(WithChildren::units(in_order(kind, after)).at_most(limit))
+    children: OrganizationChildren,
+) -> QueryResult<Vec<ListedOrganizationRow<OrganizationRow>>> {
+    Prepared(WithChildren::of_organizations(in_order(kind, after), children).at_most(limit))
         .load(conn)
         .await
 }

@@ -895,17 +895,18 @@ pub async fn organizations(
         args,
     )?;
     let filter = Arc::new(filter);
-    let units = organization::units_ahead(&connection_nodes(ctx.field()));
+    let children = organization::children_ahead(&connection_nodes(ctx.field()));
     let (rows, total) = TotalCount::FilteredOrganizations(filter.clone())
         .beside(ctx, async {
             let mut conn = ctx.pool()?.get().await?;
-            if !units {
+            let Some(children) = children else {
                 return Ok(db::filter::organizations(&mut conn, &filter, &paged.page).await?);
-            }
+            };
             let rows =
-                db::filter::organizations_with_units(&mut conn, &filter, &paged.page).await?;
+                db::filter::organizations_with_children(&mut conn, &filter, &paged.page, children)
+                    .await?;
             drop(conn);
-            organization::feed_units(ctx, rows).await
+            organization::feed_children(ctx, rows, children).await
         })
         .await?;
     let order = paged.page.order.clone();

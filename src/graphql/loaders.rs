@@ -16,7 +16,7 @@ use super::error::{ApiError, ApiResult};
 use chrono::NaiveDate;
 
 use super::person::Person;
-use crate::db::ahead::{ListedAuthorshipRow, ListedStintRow, ListedUnitRow};
+use crate::db::ahead::{ListedAuthorshipRow, ListedOrganizationRow, ListedStintRow};
 use crate::db::analytics::{CohortMemberRow, FlowEnds, FlowMoveRow, FlowQuery, FlowRow};
 use crate::db::attestations::AttestationRow;
 use crate::db::authorships::{AuthorshipJoins, AuthorshipRow, AuthorshipsBy, JoinedAuthorshipRow};
@@ -956,22 +956,38 @@ pub fn listed_with_stints<R>(
     })
 }
 
-/// The rows of a [`db::ahead::WithChildren::units`] statement: each listed
-/// row with its units, by name.
-pub fn listed_with_units<R>(
-    rows: Vec<ListedUnitRow<R>>,
-) -> ApiResult<Vec<(R, Vec<OrganizationRow>)>> {
+/// A child of a listed organization, as
+/// [`db::ahead::WithChildren::of_organizations`] reads it.
+#[derive(Debug)]
+pub enum OrganizationChild {
+    Unit(OrganizationRow),
+    Founder(PersonRow),
+}
+
+/// The rows of a [`db::ahead::WithChildren::of_organizations`] statement:
+/// each listed row with its children, in their list's order.
+pub fn listed_with_organization_children<R>(
+    rows: Vec<ListedOrganizationRow<R>>,
+) -> ApiResult<Vec<(R, Vec<OrganizationChild>)>> {
     group_listed(rows, |row| {
-        let unit = row
-            .unit
-            .0
-            .map(|read| {
-                let id = read.id;
-                read.whole()
-                    .ok_or_else(|| ApiError::internal(format!("unit {id} read in part")))
-            })
-            .transpose()?;
-        Ok((row.listed_ordinal, row.listed, unit))
+        let child = match (row.unit.0, row.founder.0) {
+            (Some(unit), _) => {
+                let id = unit.id;
+                let unit = unit
+                    .whole()
+                    .ok_or_else(|| ApiError::internal(format!("unit {id} read in part")))?;
+                Some(OrganizationChild::Unit(unit))
+            }
+            (None, Some(founder)) => {
+                let id = founder.id;
+                let founder = founder
+                    .whole()
+                    .ok_or_else(|| ApiError::internal(format!("founder {id} read in part")))?;
+                Some(OrganizationChild::Founder(founder))
+            }
+            (None, None) => None,
+        };
+        Ok((row.listed_ordinal, row.listed, child))
     })
 }
 

@@ -14,7 +14,7 @@ use super::headcount::{HeadcountInterval, HeadcountPoint, headcount_days};
 use super::ids::{self, NodeKind};
 use super::loaders::{
     self, AlumniCount, AlumniPageKey, FlowsKey, FoundersOf, HeadcountKey, LeadersOf,
-    ListingCountKey, ListingPageKey, OrganizationId, UnitsOf,
+    ListingCountKey, ListingPageKey, OrganizationChild, OrganizationId, UnitsOf,
 };
 use super::pagination::{Cursor, List, MAX_PAGE_SIZE, TotalCount, keyset_page, page_size};
 use super::person::{self, Certainty, EmploymentStatus, Person, at_day};
@@ -23,7 +23,7 @@ use super::query::PersonConnection;
 use super::scalars::{DateScalar, PartialDateScalar};
 use super::talent_flow::{FlowDirection, TalentFlow, wants_people};
 use crate::db;
-use crate::db::ahead::ListedUnitRow;
+use crate::db::ahead::{ListedOrganizationRow, OrganizationChildren};
 use crate::db::analytics::FlowEnds;
 use crate::db::employments::{ListingColumns, ListingCursor, OrganizationScope};
 use crate::db::filter::StintLeaf;
@@ -106,44 +106,67 @@ impl TryFrom<OrganizationRow> for Organization {
     }
 }
 
-/// Whether the organizations whose selections are `organizations` list
-/// their units, so that their statement reads the units too.
-pub fn units_ahead(organizations: &[SelectionField<'_>]) -> bool {
+/// The child list the statement that lists the organizations whose
+/// selections are `organizations` reads with them: the first of `units` and
+/// `founders` the selection asks for (one list per statement: two would
+/// multiply each other's rows). `None`: the organizations alone.
+pub fn children_ahead(organizations: &[SelectionField<'_>]) -> Option<OrganizationChildren> {
     organizations
         .iter()
         .flat_map(|organization| organization.selection_set())
-        .any(|field| field.name() == "units")
+        .find_map(|field| match field.name() {
+            "units" => Some(OrganizationChildren::Units),
+            "founders" => Some(OrganizationChildren::Founders),
+            _ => None,
+        })
 }
 
-/// The organizations of a [`db::ahead::WithChildren::units`] statement, in
-/// their listed order; each one's units go to the loader, where `units`
-/// finds them.
-pub async fn feed_units(
+/// The organizations of a [`db::ahead::WithChildren::of_organizations`]
+/// statement, in their listed order; each one's child list goes to the
+/// loader, where `units` or `founders` finds it.
+pub async fn feed_children(
     ctx: &Context<'_>,
-    rows: Vec<ListedUnitRow<OrganizationRow>>,
+    rows: Vec<ListedOrganizationRow<OrganizationRow>>,
+    children: OrganizationChildren,
 ) -> ApiResult<Vec<OrganizationRow>> {
-    let listed = loaders::listed_with_units(rows)?;
+    let listed = loaders::listed_with_organization_children(rows)?;
+    let loader = ctx.loader()?;
     let mut organizations = Vec::with_capacity(listed.len());
-    let lists = listed.into_iter().map(|(organization, units)| {
-        let key = UnitsOf(organization.id);
+    let mut units = Vec::new();
+    let mut founders = Vec::new();
+    for (organization, listed_children) in listed {
+        let (mut its_units, mut its_founders) = (Vec::new(), Vec::new());
+        for child in listed_children {
+            match child {
+                OrganizationChild::Unit(unit) => its_units.push(unit),
+                OrganizationChild::Founder(founder) => its_founders.push(founder),
+            }
+        }
+        match children {
+            OrganizationChildren::Units => units.push((UnitsOf(organization.id), its_units)),
+            OrganizationChildren::Founders => {
+                founders.push((FoundersOf(organization.id), its_founders))
+            }
+        }
         organizations.push(organization);
-        (key, units)
-    });
-    ctx.loader()?.feed_many(lists).await;
+    }
+    loader.feed_many(units).await;
+    loader.feed_many(founders).await;
     Ok(organizations)
 }
 
-/// The organization `slug` names, read with its units when the selection
-/// (the resolver's field, `ctx.field()`) lists them: one statement, and
-/// `units` then finds them in the loader.
+/// The organization `slug` names, read with a child list when the
+/// selection (the resolver's field, `ctx.field()`) asks for one
+/// ([`children_ahead`]): one statement, and the list then finds its rows in
+/// the loader.
 pub async fn by_slug(ctx: &Context<'_>, slug: &str) -> ApiResult<Option<OrganizationRow>> {
     let mut conn = ctx.pool()?.get().await?;
-    if !units_ahead(&[ctx.field()]) {
+    let Some(children) = children_ahead(&[ctx.field()]) else {
         return Ok(db::organizations::by_slug(&mut conn, slug).await?);
-    }
-    let rows = db::organizations::with_units(&mut conn, slug).await?;
+    };
+    let rows = db::organizations::with_children(&mut conn, slug, children).await?;
     drop(conn);
-    Ok(feed_units(ctx, rows).await?.into_iter().next())
+    Ok(feed_children(ctx, rows, children).await?.into_iter().next())
 }
 
 impl Organization {

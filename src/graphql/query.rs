@@ -311,16 +311,22 @@ impl Query {
         }
         let after: Option<NameCursor> = Cursor::decode(List::Organizations, after.as_deref())?;
         let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
-        let units = organization::units_ahead(&connection_nodes(ctx.field()));
+        let children = organization::children_ahead(&connection_nodes(ctx.field()));
         let (rows, total) = TotalCount::Organizations { kind }
             .beside(ctx, async {
-                if !units {
+                let Some(children) = children else {
                     return Ok(db::organizations::page(&mut conn, kind, keyset, limit + 1).await?);
-                }
-                let rows =
-                    db::organizations::page_with_units(&mut conn, kind, keyset, limit + 1).await?;
+                };
+                let rows = db::organizations::page_with_children(
+                    &mut conn,
+                    kind,
+                    keyset,
+                    limit + 1,
+                    children,
+                )
+                .await?;
                 drop(conn);
-                organization::feed_units(ctx, rows).await
+                organization::feed_children(ctx, rows, children).await
             })
             .await?;
         keyset_page(

@@ -457,23 +457,37 @@ async fn a_publication_looked_up_by_slug_answers_as_by_id() {
 }
 
 /// A page of organizations, forward, filtered or backward, reads its
-/// organizations' units in its own statement and hands them to `units`;
-/// every organization listed gets the answer it gets by id, which reads
-/// its units on their own.
+/// organizations' first child list asked for (units or founders) in its own
+/// statement and hands it to the list; every organization listed gets the
+/// answer it gets by id, which reads its lists on their own.
 #[tokio::test]
-async fn organizations_listed_with_their_units_answer_as_by_id() {
+async fn organizations_listed_with_their_units_or_founders_answer_as_by_id() {
     let app = TestApp::spawn_seeded().await;
     // Units inserted in reverse name order, and a unit of a unit.
     app.sql(
-        "INSERT INTO organizations (slug, name, kind, parent_id)
+        "BEGIN;
+         INSERT INTO organizations (slug, name, kind, parent_id)
          SELECT 'unit-' || n, 'Unit ' || (10 - n), 'research_lab', (SELECT id FROM organizations WHERE slug = 'mistral')
          FROM generate_series(1, 5) n;
          INSERT INTO organizations (slug, name, kind, parent_id)
-         VALUES ('sub-unit', 'Sub Unit', 'other', (SELECT id FROM organizations WHERE slug = 'unit-1'));",
+         VALUES ('sub-unit', 'Sub Unit', 'other', (SELECT id FROM organizations WHERE slug = 'unit-1'));
+         -- A founder twice over (two founding stints), and founders
+         -- inserted against name order.
+         INSERT INTO employments (person_id, organization_id, is_founder, is_current, career_position)
+         SELECT e.person_id, e.organization_id, true, false, 99 FROM employments e
+         WHERE e.is_founder LIMIT 1;
+         INSERT INTO employments (person_id, organization_id, is_founder, is_current, career_position)
+         SELECT p.id, (SELECT id FROM organizations WHERE slug = 'unit-2'), true, false, 98
+         FROM people p ORDER BY p.name DESC LIMIT 4;
+         INSERT INTO employment_sources (employment_id, source_id)
+         SELECT e.id, (SELECT min(id) FROM sources) FROM employments e
+         WHERE e.career_position IN (98, 99);
+         COMMIT;",
     )
     .await;
-    let fields = "id slug name units { id slug name kind foundedOn units { slug } } \
-                  few: units(first: 2) { slug }";
+    let units_first = "id slug name units { id slug name kind foundedOn units { slug } } \
+                       few: units(first: 2) { slug } founders { slug }";
+    let founders_only = "id name founders { id slug name bio } one: founders(first: 1) { name }";
     let pages = [
         "organizations(first: 100)",
         "organizations(first: 3, after: CURSOR)",
@@ -485,8 +499,11 @@ async fn organizations_listed_with_their_units_answer_as_by_id() {
         .data("{ organizations(first: 2) { pageInfo { endCursor } } }")
         .await;
     let cursor = first["organizations"]["pageInfo"]["endCursor"].to_string();
-    let mut units = 0;
-    for page in pages {
+    let (mut units, mut founders) = (0, 0);
+    for (page, fields) in pages
+        .iter()
+        .flat_map(|page| [(page, units_first), (page, founders_only)])
+    {
         let page = page.replace("CURSOR", &cursor);
         let listed = app
             .data(&format!("{{ {page} {{ nodes {{ {fields} }} }} }}"))
@@ -505,12 +522,16 @@ async fn organizations_listed_with_their_units_answer_as_by_id() {
                 .await;
             assert_eq!(by_id["o"], *organization, "{page}");
             units += organization["units"].as_array().map_or(0, Vec::len);
+            founders += organization["founders"].as_array().map_or(0, Vec::len);
         }
-        // The page and its units in one statement.
-        let counted = format!("{{ {page} {{ nodes {{ name units {{ name }} }} }} }}");
-        assert_eq!(app.statements_for(&counted).await, 1, "{page}");
+        // The page and its units or founders in one statement.
+        for list in ["units", "founders"] {
+            let counted = format!("{{ {page} {{ nodes {{ name {list} {{ name }} }} }} }}");
+            assert_eq!(app.statements_for(&counted).await, 1, "{page}");
+        }
     }
     assert!(units > 5, "{units}");
+    assert!(founders > 5, "{founders}");
 }
 
 /// A page of publications reads its publications' authorships in its own
