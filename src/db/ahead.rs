@@ -17,6 +17,7 @@ use super::columns::{ColumnSet, Prefixed};
 use super::employments::{EmploymentRead, StintJoins};
 use super::organizations::OrganizationRead;
 use super::people::PersonRead;
+use super::sources::SourceRead;
 
 /// A listing statement `Q` read with each listed row's children. The listed
 /// rows keep their statement's columns; each row's `id` must be among them,
@@ -118,6 +119,23 @@ impl<Q> WithChildren<Q> {
         }
     }
 
+    /// Each listed row with the sources it cites through `link`, a table of
+    /// (`owner`, source_id) rows, by source id: rows [`ListedSourceRow`].
+    pub fn sources(listed: Q, link: &str, owner: &str) -> Self {
+        let children = format!(
+            "SELECT {source} FROM {link} l{joined} WHERE l.{owner} = listed.id",
+            source = ColumnSet::<SourceRead>::all().select_prefixed("s"),
+            joined = super::join_by_id("sources", "s", "l.source_id"),
+        );
+        WithChildren {
+            listed,
+            children,
+            order: "s.source_id",
+            at_most: None,
+            numbered: true,
+        }
+    }
+
     /// For a lookup: the listed rows need no order, and each row's
     /// `listed_ordinal` is its id. Numbering and sorting them cost a
     /// person lookup by slug 0.1 ms of its 0.18 ms in PostgreSQL.
@@ -208,6 +226,20 @@ pub struct ListedAuthorshipRow<R> {
     /// Under the prefix `org_`.
     #[diesel(embed)]
     pub affiliation: Prefixed<OrganizationRead>,
+}
+
+/// A row of [`WithChildren::sources`]: a listed row `R` (repeated for each
+/// source it cites) with one source, or `None` for a row citing none.
+#[derive(Debug, QueryableByName)]
+pub struct ListedSourceRow<R> {
+    /// The listed row's place in its statement's order, from 1.
+    #[diesel(sql_type = BigInt)]
+    pub listed_ordinal: i64,
+    #[diesel(embed)]
+    pub listed: R,
+    /// Under the prefix `source_`.
+    #[diesel(embed)]
+    pub source: Prefixed<SourceRead>,
 }
 
 impl<Q: QueryFragment<Pg>> QueryFragment<Pg> for WithChildren<Q> {

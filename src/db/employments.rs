@@ -1,11 +1,14 @@
 //! `employments`: stints of people at organizations.
 
 use chrono::NaiveDate;
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{Array, BigInt, Bool, Date, Nullable};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::Prepared;
+use super::ahead::{ListedSourceRow, WithChildren};
 use super::columns::{self, ColumnSet, Prefixed};
 use super::organizations::OrganizationRead;
 use super::people::PersonRead;
@@ -218,6 +221,9 @@ pub struct ListingColumns {
     /// The stint's person, read by the same statement; `None` when the query
     /// asks for no person.
     pub person: Option<ColumnSet<PersonRead>>,
+    /// Each stint's sources too, by the same statement
+    /// ([`listing_pages_with_sources`]).
+    pub sources: bool,
 }
 
 impl ListingColumns {
@@ -226,6 +232,7 @@ impl ListingColumns {
         ListingColumns {
             stint: self.stint.union(other.stint),
             person: ColumnSet::union_of(self.person, other.person),
+            sources: self.sources || other.sources,
         }
     }
 }
@@ -379,6 +386,40 @@ pub async fn listing_pages(
     limit: i64,
     columns: ListingColumns,
 ) -> QueryResult<Vec<ScopedEmploymentRow>> {
+    Prepared(listing_statement(root_ids, scope, cursor, limit, columns))
+        .load(conn)
+        .await
+}
+
+/// [`listing_pages`] with the sources each stint cites, by source id
+/// ([`WithChildren::sources`]): one statement where the pages and their
+/// stints' sources took two, one after the other.
+pub async fn listing_pages_with_sources(
+    conn: &mut AsyncPgConnection,
+    root_ids: &[i64],
+    scope: OrganizationScope,
+    cursor: Option<ListingCursor>,
+    limit: i64,
+    columns: ListingColumns,
+) -> QueryResult<Vec<ListedSourceRow<ScopedEmploymentRow>>> {
+    let listing = listing_statement(root_ids, scope, cursor, limit, columns);
+    Prepared(WithChildren::sources(
+        listing,
+        "employment_sources",
+        "employment_id",
+    ))
+    .load(conn)
+    .await
+}
+
+/// The statement of [`listing_pages`].
+fn listing_statement<'a>(
+    root_ids: &'a [i64],
+    scope: OrganizationScope,
+    cursor: Option<ListingCursor>,
+    limit: i64,
+    columns: ListingColumns,
+) -> BoxedSqlQuery<'a, Pg, SqlQuery> {
     let dated_cursor = cursor.is_some_and(|c| c.started_on.is_some());
     let stint = columns.stint.select("stint");
     // The people too when the query asks for them: one statement for the
@@ -451,20 +492,17 @@ pub async fn listing_pages(
         {join_person}"
         )
     };
-    Prepared(
-        diesel::sql_query(sql)
-            .bind::<Array<BigInt>, _>(root_ids)
-            .bind::<Bool, _>(scope.include_units)
-            .bind::<Nullable<Bool>, _>(scope.is_current)
-            .bind::<Nullable<Date>, _>(scope.at.map(|a| a.day))
-            .bind::<Bool, _>(scope.at.is_some_and(|a| a.certain))
-            .bind::<Nullable<Date>, _>(cursor.and_then(|c| c.started_on))
-            .bind::<Nullable<BigInt>, _>(cursor.map(|c| c.id))
-            .bind::<BigInt, _>(limit)
-            .bind::<Bool, _>(true),
-    )
-    .load(conn)
-    .await
+    diesel::sql_query(sql)
+        .into_boxed()
+        .bind::<Array<BigInt>, _>(root_ids)
+        .bind::<Bool, _>(scope.include_units)
+        .bind::<Nullable<Bool>, _>(scope.is_current)
+        .bind::<Nullable<Date>, _>(scope.at.map(|a| a.day))
+        .bind::<Bool, _>(scope.at.is_some_and(|a| a.certain))
+        .bind::<Nullable<Date>, _>(cursor.and_then(|c| c.started_on))
+        .bind::<Nullable<BigInt>, _>(cursor.map(|c| c.id))
+        .bind::<BigInt, _>(limit)
+        .bind::<Bool, _>(true)
 }
 
 /// The order of an organization's listing: by start, unknown starts last,

@@ -14,6 +14,7 @@ use super::projection::{column_set, fields_named};
 use super::scalars::{DateScalar, PartialDateScalar};
 use super::source::{Source, sources};
 use crate::db::employments::{EmploymentRead, EmploymentRow, StintJoins};
+use crate::db::sources::SourceRow;
 use crate::domain::PartialDate;
 use crate::domain::point_in_time::{Evidence, StintBounds};
 
@@ -31,6 +32,9 @@ pub struct Employment {
     /// read them too; otherwise they are loaded in a batch when asked for.
     pub preloaded_person: Option<Person>,
     pub preloaded_organization: Option<Organization>,
+    /// The sources, when the statement that read the stint read them too
+    /// (a page of an organization's stints); otherwise loaded in a batch.
+    pub preloaded_sources: Option<Vec<SourceRow>>,
 }
 
 impl std::ops::Deref for Employment {
@@ -62,6 +66,7 @@ impl TryFrom<EmploymentRead> for Employment {
             read,
             preloaded_person: None,
             preloaded_organization: None,
+            preloaded_sources: None,
         })
     }
 }
@@ -226,6 +231,9 @@ impl Employment {
 
     /// The sources this stint rests on; never empty.
     async fn sources(&self, ctx: &Context<'_>) -> ApiResult<Vec<Source>> {
+        if let Some(rows) = &self.preloaded_sources {
+            return sources(Some(rows.clone()));
+        }
         sources(ctx.loader()?.load_one(SourcesOfEmployment(self.id)).await?)
     }
 }

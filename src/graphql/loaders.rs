@@ -658,19 +658,47 @@ impl Loader<ListingPageKey> for Db {
                 .unwrap_or(ListingColumns {
                     stint: ColumnSet::always(),
                     person: None,
+                    sources: false,
                 });
             let mut roots: Vec<i64> = readers.iter().map(|key| key.organization_id).collect();
             roots.sort_unstable();
             roots.dedup();
-            let rows =
-                db::employments::listing_pages(&mut conn, &roots, scope, cursor, limit, columns)
-                    .await?;
             let mut by_root: HashMap<i64, Vec<Employment>> = HashMap::new();
-            for row in rows {
-                by_root
-                    .entry(row.root_id)
-                    .or_default()
-                    .push(listed_stint(row)?);
+            if columns.sources {
+                let rows = db::employments::listing_pages_with_sources(
+                    &mut conn, &roots, scope, cursor, limit, columns,
+                )
+                .await?;
+                let listed = group_listed(rows, |row| {
+                    let source = row
+                        .source
+                        .0
+                        .map(|read| {
+                            let id = read.id;
+                            read.whole().ok_or_else(|| {
+                                ApiError::internal(format!("source {id} read in part"))
+                            })
+                        })
+                        .transpose()?;
+                    Ok((row.listed_ordinal, row.listed, source))
+                })?;
+                for (row, sources) in listed {
+                    let root_id = row.root_id;
+                    let mut stint = listed_stint(row)?;
+                    stint.preloaded_sources = Some(sources);
+                    by_root.entry(root_id).or_default().push(stint);
+                }
+            } else {
+                let rows = db::employments::listing_pages(
+                    &mut conn, &roots, scope, cursor, limit, columns,
+                )
+                .await?;
+                for row in rows {
+                    by_root
+                        .entry(row.root_id)
+                        .or_default()
+                        .push(listed_stint(row)?);
+                }
             }
             hand_out(&readers, |key| key.organization_id, by_root, &mut pages);
         }

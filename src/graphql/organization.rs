@@ -625,6 +625,7 @@ fn listing_columns(ctx: &Context<'_>) -> ListingColumns {
     ListingColumns {
         stint: column_set(&stints),
         person: (!people.is_empty()).then(|| column_set(&people)),
+        sources: !fields_named(&stints, "sources").is_empty(),
     }
 }
 

@@ -534,6 +534,84 @@ async fn organizations_listed_with_their_units_or_founders_answer_as_by_id() {
     assert!(founders > 5, "{founders}");
 }
 
+/// A page of an organization's stints reads each stint's sources in its own
+/// statement when asked for them; every stint gets the sources it gets by
+/// id, which loads them on their own: forward, after a cursor, by status,
+/// on a day, with or without units, and for many organizations at once.
+#[tokio::test]
+async fn stints_listed_with_their_sources_answer_as_by_id() {
+    let app = TestApp::spawn_seeded().await;
+    // A stint citing three sources, added against id order.
+    app.sql(
+        "INSERT INTO employment_sources (employment_id, source_id)
+         SELECT e.id, s.id FROM (SELECT min(id) AS id FROM employments) e
+         CROSS JOIN (SELECT id FROM sources ORDER BY id DESC LIMIT 3) s
+         ON CONFLICT DO NOTHING;",
+    )
+    .await;
+    let fields = "id title sources { id url title publisher publishedOn } again: sources { url }";
+    let first = app
+        .data(r#"{ organization(slug: "meta") { employments(first: 2) { pageInfo { endCursor } } } }"#)
+        .await;
+    let cursor = first["organization"]["employments"]["pageInfo"]["endCursor"].to_string();
+    let pages = [
+        r#"organization(slug: "meta") { employments(first: 100) { nodes { FIELDS } } }"#,
+        r#"organization(slug: "meta") { employments(first: 3, after: CURSOR) { nodes { FIELDS } } }"#,
+        r#"organization(slug: "meta") { employments(first: 100, includeUnits: false, status: CURRENT) { nodes { FIELDS } } }"#,
+        r#"organization(slug: "meta") { employments(first: 100, at: "2022-06-01") { nodes { FIELDS } } }"#,
+        r#"organizations(first: 50) { nodes { employments(first: 5) { nodes { FIELDS } } } }"#,
+    ];
+    let mut stints = 0;
+    let mut sources = 0;
+    for page in pages {
+        let page = page.replace("CURSOR", &cursor);
+        let answer = app
+            .data(&format!("{{ {} }}", page.replace("FIELDS", fields)))
+            .await;
+        let mut listed = Vec::new();
+        collect_objects_with(&answer, "sources", &mut listed);
+        assert!(!listed.is_empty(), "{page}: {answer}");
+        for stint in listed {
+            let by_id = app
+                .data(&format!(
+                    "{{ s: node(id: {}) {{ ... on Employment {{ {fields} }} }} }}",
+                    stint["id"]
+                ))
+                .await;
+            assert_eq!(by_id["s"], stint, "{page}");
+            stints += 1;
+            sources += stint["sources"].as_array().map_or(0, Vec::len);
+        }
+        // The page and its stints' sources in one statement, after the
+        // organization's.
+        let counted = format!("{{ {} }}", page.replace("FIELDS", "title sources { url }"));
+        let without = format!("{{ {} }}", page.replace("FIELDS", "title"));
+        assert_eq!(
+            app.statements_for(&counted).await,
+            app.statements_for(&without).await,
+            "{page}"
+        );
+    }
+    assert!(sources > stints, "{sources} sources for {stints} stints");
+}
+
+/// Every object in `value`, at any depth, that has the key `key`.
+fn collect_objects_with(value: &Value, key: &str, found: &mut Vec<Value>) {
+    match value {
+        Value::Object(map) => {
+            if map.contains_key(key) {
+                found.push(value.clone());
+            }
+            map.values()
+                .for_each(|v| collect_objects_with(v, key, found));
+        }
+        Value::Array(items) => items
+            .iter()
+            .for_each(|v| collect_objects_with(v, key, found)),
+        _ => {}
+    }
+}
+
 /// A page of publications reads its publications' authorships in its own
 /// statement when every `authors` list asks for the same relations, and
 /// hands them to the lists; a second list asking for other relations
