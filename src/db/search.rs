@@ -5,11 +5,15 @@
 //! A hit's score is 1 when the query appears in the text as it is, else the
 //! word similarity of the query to the text (0.6 and above match).
 
+use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
 use diesel::sql_types::{BigInt, Double, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
-use super::organizations::OrganizationRow;
+use super::ahead::{ListedStintRow, WithChildren};
+use super::columns::ColumnSet;
+use super::organizations::{OrganizationRead, OrganizationRow};
 use super::people::PersonRow;
 
 /// A hit of `everything`: which table, which row, how well it matched.
@@ -84,26 +88,49 @@ pub async fn people(
     after: Option<RankCursor>,
     limit: i64,
 ) -> QueryResult<Vec<(f64, PersonRow)>> {
-    #[derive(QueryableByName)]
-    struct Row {
-        #[diesel(sql_type = Double)]
-        score: f64,
-        #[diesel(embed)]
-        person: PersonRow,
-    }
+    let rows: Vec<ScoredPersonRow> = people_statement(query, after, limit).load(conn).await?;
+    Ok(rows.into_iter().map(|r| (r.score, r.person)).collect())
+}
+
+/// [`people`] with every stint of each person, and each stint's columns
+/// `organization` of its organization ([`WithChildren::stints`]).
+pub async fn people_with_stints(
+    conn: &mut AsyncPgConnection,
+    query: &str,
+    after: Option<RankCursor>,
+    limit: i64,
+    organization: Option<ColumnSet<OrganizationRead>>,
+) -> QueryResult<Vec<ListedStintRow<ScoredPersonRow>>> {
+    WithChildren::stints(people_statement(query, after, limit), organization)
+        .load(conn)
+        .await
+}
+
+/// A person matching a search, with the score that ranks it.
+#[derive(Debug, QueryableByName)]
+pub struct ScoredPersonRow {
+    #[diesel(sql_type = Double)]
+    pub score: f64,
+    #[diesel(embed)]
+    pub person: PersonRow,
+}
+
+fn people_statement(
+    query: &str,
+    after: Option<RankCursor>,
+    limit: i64,
+) -> BoxedSqlQuery<'_, Pg, SqlQuery> {
     let sql = format!(
         "SELECT hits.score, p.* FROM ({PEOPLE_HITS}) hits JOIN people p ON p.id = hits.id
          WHERE $3::bigint IS NULL OR hits.score < $2 OR (hits.score = $2 AND hits.id > $3)
          ORDER BY hits.score DESC, hits.id LIMIT $4"
     );
-    let rows: Vec<Row> = diesel::sql_query(sql)
+    diesel::sql_query(sql)
+        .into_boxed()
         .bind::<Text, _>(query)
         .bind::<Nullable<Double>, _>(after.map(|a| a.0))
         .bind::<Nullable<BigInt>, _>(after.map(|a| a.1))
         .bind::<BigInt, _>(limit)
-        .load(conn)
-        .await?;
-    Ok(rows.into_iter().map(|r| (r.score, r.person)).collect())
 }
 
 pub async fn people_count(conn: &mut AsyncPgConnection, query: &str) -> QueryResult<i64> {

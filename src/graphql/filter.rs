@@ -853,7 +853,7 @@ pub async fn people(
                 db::filter::people_with_stints(&mut conn, &filter, &paged.page, joins.organization)
                     .await?;
             drop(conn);
-            person::feed_stints(ctx, rows, joins).await
+            person::feed_stints(ctx, rows, joins, |person| person.id).await
         })
         .await?;
     let order = paged.page.order.clone();

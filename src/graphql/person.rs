@@ -65,20 +65,22 @@ pub fn stints_ahead(people: &[SelectionField<'_>]) -> Option<StintJoins> {
         .filter(|first| first.person.is_none() && asked.all(|other| other == *first))
 }
 
-/// The people of a [`crate::db::ahead::WithChildren::stints`] statement,
-/// in their listed order; each one's stints go to the loader, where their
-/// stint lists find them.
-pub async fn feed_stints(
+/// The listed rows of a [`crate::db::ahead::WithChildren::stints`]
+/// statement, in their listed order; each one's person's stints (`person`
+/// gives the person's id) go to the loader, where their stint lists find
+/// them.
+pub async fn feed_stints<R>(
     ctx: &Context<'_>,
-    rows: Vec<ListedStintRow<PersonRow>>,
+    rows: Vec<ListedStintRow<R>>,
     joins: StintJoins,
-) -> ApiResult<Vec<PersonRow>> {
+    person: impl Fn(&R) -> i64,
+) -> ApiResult<Vec<R>> {
     let loader = ctx.loader()?;
     let listed = loaders::listed_with_stints(rows, joins)?;
     let mut people = Vec::with_capacity(listed.len());
-    for (person, stints) in listed {
-        loaders::feed_stints_of(loader, person.id, joins, stints).await;
-        people.push(person);
+    for (row, stints) in listed {
+        loaders::feed_stints_of(loader, person(&row), joins, stints).await;
+        people.push(row);
     }
     Ok(people)
 }

@@ -172,11 +172,28 @@ impl Query {
         let PageArgs { first, after, .. } = args;
         let limit = page_size(first)?;
         let mut conn = ctx.pool()?.get().await?;
+        let stints = person::stints_ahead(&connection_nodes(ctx.field()));
         if let Some(query) = search_text(search)? {
             let after: Option<RankCursor> = Cursor::decode(List::PeopleMatching, after.as_deref())?;
             let (rows, total) = TotalCount::PeopleMatching(query.clone())
                 .beside(ctx, async {
-                    Ok(db::search::people(&mut conn, &query, after, limit + 1).await?)
+                    let Some(joins) = stints else {
+                        return Ok(db::search::people(&mut conn, &query, after, limit + 1).await?);
+                    };
+                    let rows = db::search::people_with_stints(
+                        &mut conn,
+                        &query,
+                        after,
+                        limit + 1,
+                        joins.organization,
+                    )
+                    .await?;
+                    drop(conn);
+                    let people = person::feed_stints(ctx, rows, joins, |row| row.person.id).await?;
+                    Ok(people
+                        .into_iter()
+                        .map(|row| (row.score, row.person))
+                        .collect())
                 })
                 .await?;
             return keyset_page(
@@ -191,7 +208,6 @@ impl Query {
         }
         let after: Option<NameCursor> = Cursor::decode(List::People, after.as_deref())?;
         let keyset = after.as_ref().map(|(name, id)| (name.as_str(), *id));
-        let stints = person::stints_ahead(&connection_nodes(ctx.field()));
         let (rows, total) = TotalCount::People
             .beside(ctx, async {
                 let Some(joins) = stints else {
@@ -200,7 +216,7 @@ impl Query {
                 let rows =
                     db::people::page_with_stints(&mut conn, keyset, limit + 1, joins.organization)
                         .await?;
-                person::feed_stints(ctx, rows, joins).await
+                person::feed_stints(ctx, rows, joins, |person| person.id).await
             })
             .await?;
         keyset_page(

@@ -724,6 +724,8 @@ async fn people_read_with_their_stints_answer_as_people_read_alone() {
         r#"people(first: 100, where: {not: {slug: {eq: "nobody"}}}) { totalCount nodes { LISTS } }"#,
         r#"people(last: 4) { nodes { LISTS } }"#,
         r#"people(first: 5, orderBy: [{field: NAME, direction: DESC}]) { nodes { LISTS } }"#,
+        r#"people(search: "a", first: 100) { totalCount nodes { LISTS } }"#,
+        r#"people(search: "e", first: 3) { pageInfo { hasNextPage } nodes { LISTS } }"#,
     ];
     let first_page = app
         .data(r#"{ organization(slug: "meta") { alumni(first: 2) { pageInfo { endCursor } } } }"#)
