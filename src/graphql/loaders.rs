@@ -984,39 +984,66 @@ pub fn listed_with_stints<R>(
     })
 }
 
-/// A child of a listed organization, as
-/// [`db::ahead::WithChildren::of_organizations`] reads it.
-#[derive(Debug)]
-pub enum OrganizationChild {
-    Unit(OrganizationRow),
-    Founder(PersonRow),
+/// The rows of a [`db::ahead::WithChildren::of_organizations`] statement
+/// that read [`db::ahead::OrganizationChildren::Units`]: each listed row with its
+/// units, by name.
+pub fn listed_with_units<R>(
+    rows: Vec<ListedOrganizationRow<R>>,
+) -> ApiResult<Vec<(R, Vec<OrganizationRow>)>> {
+    group_listed(rows, |row| {
+        let unit = row
+            .unit
+            .0
+            .map(|read| {
+                let id = read.id;
+                read.whole()
+                    .ok_or_else(|| ApiError::internal(format!("unit {id} read in part")))
+            })
+            .transpose()?;
+        Ok((row.listed_ordinal, row.listed, unit))
+    })
 }
 
-/// The rows of a [`db::ahead::WithChildren::of_organizations`] statement:
-/// each listed row with its children, in their list's order.
-pub fn listed_with_organization_children<R>(
+/// The rows of a [`db::ahead::WithChildren::of_organizations`] statement
+/// that read [`db::ahead::OrganizationChildren::Founders`]: each listed row with its
+/// founders, by name.
+pub fn listed_with_founders<R>(
     rows: Vec<ListedOrganizationRow<R>>,
-) -> ApiResult<Vec<(R, Vec<OrganizationChild>)>> {
+) -> ApiResult<Vec<(R, Vec<PersonRow>)>> {
     group_listed(rows, |row| {
-        let child = match (row.unit.0, row.founder.0) {
-            (Some(unit), _) => {
-                let id = unit.id;
-                let unit = unit
-                    .whole()
-                    .ok_or_else(|| ApiError::internal(format!("unit {id} read in part")))?;
-                Some(OrganizationChild::Unit(unit))
-            }
-            (None, Some(founder)) => {
-                let id = founder.id;
-                let founder = founder
-                    .whole()
-                    .ok_or_else(|| ApiError::internal(format!("founder {id} read in part")))?;
-                Some(OrganizationChild::Founder(founder))
-            }
-            (None, None) => None,
-        };
-        Ok((row.listed_ordinal, row.listed, child))
+        let founder = row
+            .founder
+            .0
+            .map(|read| {
+                let id = read.id;
+                read.whole()
+                    .ok_or_else(|| ApiError::internal(format!("founder {id} read in part")))
+            })
+            .transpose()?;
+        Ok((row.listed_ordinal, row.listed, founder))
     })
+}
+
+/// Hands each listed row's child list to the loader under `key(row)`, where
+/// the child list's resolver finds it, and returns the rows in their
+/// listed order.
+pub async fn feed_listed<R, K>(
+    loader: &DbLoader,
+    listed: Vec<(R, <Db as Loader<K>>::Value)>,
+    key: impl Fn(&R) -> K,
+) -> Vec<R>
+where
+    K: Send + Sync + Hash + Eq + Clone + 'static,
+    Db: Loader<K>,
+{
+    let mut rows = Vec::with_capacity(listed.len());
+    let lists = listed.into_iter().map(|(row, children)| {
+        let key = key(&row);
+        rows.push(row);
+        (key, children)
+    });
+    loader.feed_many(lists).await;
+    rows
 }
 
 /// The rows of a [`db::ahead::WithChildren::authorships`] statement: each

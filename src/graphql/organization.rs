@@ -14,7 +14,7 @@ use super::headcount::{HeadcountInterval, HeadcountPoint, headcount_days};
 use super::ids::{self, NodeKind};
 use super::loaders::{
     self, AlumniCount, AlumniPageKey, FlowsKey, FoundersOf, HeadcountKey, LeadersOf,
-    ListingCountKey, ListingPageKey, OrganizationChild, OrganizationId, UnitsOf,
+    ListingCountKey, ListingPageKey, OrganizationId, UnitsOf,
 };
 use super::pagination::{Cursor, List, MAX_PAGE_SIZE, TotalCount, keyset_page, page_size};
 use super::person::{self, Certainty, EmploymentStatus, Person, at_day};
@@ -129,30 +129,17 @@ pub async fn feed_children(
     rows: Vec<ListedOrganizationRow<OrganizationRow>>,
     children: OrganizationChildren,
 ) -> ApiResult<Vec<OrganizationRow>> {
-    let listed = loaders::listed_with_organization_children(rows)?;
     let loader = ctx.loader()?;
-    let mut organizations = Vec::with_capacity(listed.len());
-    let mut units = Vec::new();
-    let mut founders = Vec::new();
-    for (organization, listed_children) in listed {
-        let (mut its_units, mut its_founders) = (Vec::new(), Vec::new());
-        for child in listed_children {
-            match child {
-                OrganizationChild::Unit(unit) => its_units.push(unit),
-                OrganizationChild::Founder(founder) => its_founders.push(founder),
-            }
+    Ok(match children {
+        OrganizationChildren::Units => {
+            let listed = loaders::listed_with_units(rows)?;
+            loaders::feed_listed(loader, listed, |o: &OrganizationRow| UnitsOf(o.id)).await
         }
-        match children {
-            OrganizationChildren::Units => units.push((UnitsOf(organization.id), its_units)),
-            OrganizationChildren::Founders => {
-                founders.push((FoundersOf(organization.id), its_founders))
-            }
+        OrganizationChildren::Founders => {
+            let listed = loaders::listed_with_founders(rows)?;
+            loaders::feed_listed(loader, listed, |o: &OrganizationRow| FoundersOf(o.id)).await
         }
-        organizations.push(organization);
-    }
-    loader.feed_many(units).await;
-    loader.feed_many(founders).await;
-    Ok(organizations)
+    })
 }
 
 /// The organization `slug` names, read with a child list when the

@@ -52,17 +52,11 @@ pub async fn feed_authors(
     joins: AuthorshipJoins,
 ) -> ApiResult<Vec<PublicationRow>> {
     let listed = loaders::listed_with_authorships(rows, joins)?;
-    let mut publications = Vec::with_capacity(listed.len());
-    let lists = listed.into_iter().map(|(publication, authorships)| {
-        let key = AuthorshipsOfPublication {
-            publication_id: publication.id,
-            joins,
-        };
-        publications.push(publication);
-        (key, authorships)
-    });
-    ctx.loader()?.feed_many(lists).await;
-    Ok(publications)
+    let key = |publication: &PublicationRow| AuthorshipsOfPublication {
+        publication_id: publication.id,
+        joins,
+    };
+    Ok(loaders::feed_listed(ctx.loader()?, listed, key).await)
 }
 
 /// The publication `slug` names, read with its authorships when the
