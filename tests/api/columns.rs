@@ -364,3 +364,51 @@ async fn a_persons_stints_answer_their_person_and_organization_as_lookups_by_id_
         }
     }
 }
+
+/// Rows are read by column name (`QueryableByName`), through an index of
+/// the result's names built once (vendor/diesel-async, patch 3): a name
+/// finds its column whatever the order, the first of a repeated name wins
+/// as a scan from the start would, and a column the statement left out
+/// reads as absent, on every row of the result.
+#[tokio::test]
+async fn rows_read_by_column_name_find_each_column_and_miss_the_left_out_ones() {
+    use diesel::QueryableByName;
+    use diesel::sql_types::{BigInt, Text};
+    use diesel_async::RunQueryDsl;
+    use talentgraph::db::columns::Prefixed;
+    use talentgraph::db::organizations::OrganizationRead;
+
+    #[derive(QueryableByName)]
+    struct Named {
+        #[diesel(sql_type = Text)]
+        slug: String,
+        #[diesel(sql_type = BigInt)]
+        id: i64,
+        #[diesel(embed)]
+        organization: Prefixed<OrganizationRead>,
+    }
+
+    let app = TestApp::spawn().await;
+    let mut conn = app.conn().await;
+    let rows: Vec<Named> = diesel::sql_query(
+        "SELECT 'org-' || n AS org_slug, n AS id, 'p-' || n AS slug, -n AS id,
+                n * 10 AS org_id, 'Org ' || n AS org_name, 'LAB' AS org_kind
+         FROM generate_series(1::bigint, 3) AS n",
+    )
+    .load(&mut conn)
+    .await
+    .expect("the statement runs and its rows decode by name");
+
+    assert_eq!(rows.len(), 3);
+    for (n, row) in (1..).zip(&rows) {
+        assert_eq!(row.slug, format!("p-{n}"));
+        assert_eq!(row.id, n, "the first column named id");
+        let organization = row.organization.0.as_ref().expect("org_id was read");
+        assert_eq!(organization.id, n * 10);
+        assert_eq!(organization.slug, format!("org-{n}"));
+        assert_eq!(organization.name, format!("Org {n}"));
+        assert_eq!(organization.kind.as_deref(), Some("LAB"));
+        assert_eq!(organization.country, None, "org_country was left out");
+        assert_eq!(organization.version, None, "org_version was left out");
+    }
+}

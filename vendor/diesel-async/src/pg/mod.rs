@@ -365,7 +365,14 @@ async fn load_prepared(
 
     Ok(res
         .map_err(|e| diesel::result::Error::from(ErrorHelper(e)))
-        .map_ok(PgRow::new)
+        .map_ok({
+            // (talentgraph patch) One index of the column names for all rows.
+            let mut names = None;
+            move |row| {
+                let names = names.get_or_insert_with(|| Arc::new(row::ColumnNames::of(&row)));
+                PgRow::new(row, Arc::clone(names))
+            }
+        })
         .boxed())
 }
 
