@@ -1,25 +1,29 @@
 //! `publications`: papers whose author lists define cohorts.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use diesel::dsl::{AsSelect, IntoBoxed, Select};
 use diesel::pg::Pg;
 use diesel::prelude::*;
+use diesel::query_builder::{BoxedSqlQuery, SqlQuery};
+use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::Prepared;
 use super::ahead::{ListedAuthorshipRow, WithChildren};
 use super::authorships::AuthorshipJoins;
-use super::columns;
+use super::columns::{self, ColumnSet};
 use super::schema::publications;
 
 columns::entity! {
-    /// A whole `publications` row. Every read takes all of it (no list of
-    /// publications narrows its columns yet).
+    /// A whole `publications` row.
     row PublicationRow, read PublicationRead, table publications, prefix "publication_";
+    // Every read needs what identifies and names a publication: lists order
+    // by title.
     always {
         id: i64 => "id",
         slug: String => "slug",
         title: String => "title",
+    }
+    columns {
         published_on: Option<NaiveDate> => "publishedOn",
         published_on_precision: Option<String> => "publishedOn",
         venue: Option<String> => "venue",
@@ -28,7 +32,6 @@ columns::entity! {
         updated_at: DateTime<Utc> => "",
         version: i32 => "version",
     }
-    columns {}
     other_fields ["retention", "authors"]
 }
 
@@ -51,14 +54,14 @@ pub async fn by_ids(conn: &mut AsyncPgConnection, ids: &[i64]) -> QueryResult<Ve
         .await
 }
 
+/// The publication `slug` names, its columns `columns`.
 pub async fn by_slug(
     conn: &mut AsyncPgConnection,
     slug: &str,
-) -> QueryResult<Option<PublicationRow>> {
-    publications::table
-        .filter(publications::slug.eq(slug))
-        .select(PublicationRow::as_select())
-        .first(conn)
+    columns: ColumnSet<PublicationRead>,
+) -> QueryResult<Option<PublicationRead>> {
+    Prepared(slug_query(slug, columns))
+        .get_result(conn)
         .await
         .optional()
 }
@@ -70,23 +73,38 @@ pub async fn by_slug(
 pub async fn with_authorships(
     conn: &mut AsyncPgConnection,
     slug: &str,
+    columns: ColumnSet<PublicationRead>,
     joins: AuthorshipJoins,
-) -> QueryResult<Vec<ListedAuthorshipRow<PublicationRow>>> {
-    let publication = publications::table
-        .filter(publications::slug.eq(slug))
-        .select(PublicationRow::as_select());
-    Prepared(WithChildren::authorships(publication, joins).unnumbered())
+) -> QueryResult<Vec<ListedAuthorshipRow<PublicationRead>>> {
+    Prepared(WithChildren::authorships(slug_query(slug, columns), joins).unnumbered())
         .load(conn)
         .await
 }
 
-/// A page of publications ordered by (title, id), after the keyset `after`.
+fn slug_query(slug: &str, columns: ColumnSet<PublicationRead>) -> BoxedSqlQuery<'_, Pg, SqlQuery> {
+    diesel::sql_query(format!(
+        "SELECT {} FROM publications p WHERE p.slug = $1",
+        columns.select("p")
+    ))
+    .into_boxed()
+    .bind::<Text, _>(slug)
+}
+
+/// A page of publications ordered by (title, id), after the keyset `after`,
+/// their columns `columns`.
 pub async fn page(
     conn: &mut AsyncPgConnection,
     after: Option<(&str, i64)>,
     limit: i64,
-) -> QueryResult<Vec<PublicationRow>> {
-    in_order(after).limit(limit).load(conn).await
+    columns: ColumnSet<PublicationRead>,
+) -> QueryResult<Vec<PublicationRead>> {
+    Prepared(
+        in_order(after, columns)
+            .sql(" LIMIT $3")
+            .bind::<BigInt, _>(limit),
+    )
+    .load(conn)
+    .await
 }
 
 /// [`page`] with each publication's authorships in author order, and each
@@ -96,29 +114,38 @@ pub async fn page_with_authorships(
     conn: &mut AsyncPgConnection,
     after: Option<(&str, i64)>,
     limit: i64,
+    columns: ColumnSet<PublicationRead>,
     joins: AuthorshipJoins,
-) -> QueryResult<Vec<ListedAuthorshipRow<PublicationRow>>> {
-    Prepared(WithChildren::authorships(in_order(after), joins).at_most(limit))
+) -> QueryResult<Vec<ListedAuthorshipRow<PublicationRead>>> {
+    Prepared(WithChildren::authorships(in_order(after, columns), joins).at_most(limit))
         .load(conn)
         .await
 }
 
-type PublicationsQuery<'a> =
-    IntoBoxed<'a, Select<publications::table, AsSelect<PublicationRow, Pg>>, Pg>;
-
-/// Every publication after the keyset `after`, ordered by (title, id).
-fn in_order(after: Option<(&str, i64)>) -> PublicationsQuery<'_> {
-    let mut query = publications::table
-        .select(PublicationRow::as_select())
-        .into_boxed();
-    if let Some((title, id)) = after {
-        query = query.filter(
-            publications::title
-                .gt(title)
-                .or(publications::title.eq(title).and(publications::id.gt(id))),
-        );
+/// Every publication after the keyset `after`, ordered by (title, id), its
+/// columns `columns`. Two texts, with and without the keyset, so that each
+/// keeps the plan that walks the (title, id) index.
+fn in_order(
+    after: Option<(&str, i64)>,
+    columns: ColumnSet<PublicationRead>,
+) -> BoxedSqlQuery<'_, Pg, SqlQuery> {
+    let select = columns.select("p");
+    match after {
+        None => diesel::sql_query(format!(
+            "SELECT {select} FROM publications p ORDER BY p.title, p.id"
+        ))
+        .into_boxed()
+        // Unused: keeps the limit `$3` in both texts.
+        .bind::<Nullable<Text>, _>(None::<&str>)
+        .bind::<Nullable<BigInt>, _>(None::<i64>),
+        Some((title, id)) => diesel::sql_query(format!(
+            "SELECT {select} FROM publications p WHERE (p.title, p.id) > ($1, $2) \
+             ORDER BY p.title, p.id"
+        ))
+        .into_boxed()
+        .bind::<Nullable<Text>, _>(Some(title))
+        .bind::<Nullable<BigInt>, _>(Some(id)),
     }
-    query.order((publications::title, publications::id))
 }
 
 pub async fn count(conn: &mut AsyncPgConnection) -> QueryResult<i64> {

@@ -956,7 +956,7 @@ pub async fn publications(
                 db::filter::publications_with_authorships(&mut conn, &filter, &paged.page, joins)
                     .await?;
             drop(conn);
-            publication::feed_authors(ctx, rows, joins).await
+            publication::feed_authors(ctx, rows, joins, |p| p.id).await
         })
         .await?;
     let order = paged.page.order.clone();

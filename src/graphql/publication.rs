@@ -7,26 +7,63 @@ use super::context::ContextExt;
 use super::eager::Eager;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
-use super::loaders::{self, AuthorshipsOfPublication, CohortKey};
+use super::loaders::{self, AuthorshipsOfPublication, CohortKey, PublicationId};
 use super::organization::Organization;
+use super::projection::column_set;
 use super::refs::{self, OrganizationRef};
 use super::retention::CohortRetention;
 use super::scalars::PartialDateScalar;
 use crate::db;
 use crate::db::ahead::ListedAuthorshipRow;
 use crate::db::authorships::AuthorshipJoins;
-use crate::db::publications::PublicationRow;
+use crate::db::publications::{PublicationRead, PublicationRow};
 use crate::domain::PartialDate;
 
+/// A publication as read: the columns its statement selected (see
+/// [`crate::db::columns`]); a field whose column was left out loads the whole
+/// row by id, in a batch.
 #[derive(Debug, Clone)]
-pub struct Publication {
-    pub id: i64,
-    pub slug: String,
-    pub title: String,
-    pub published_on: Option<PartialDate>,
-    pub venue: Option<String>,
-    pub url: Option<String>,
-    pub version: i32,
+pub struct Publication(PublicationRead);
+
+impl std::ops::Deref for Publication {
+    type Target = PublicationRead;
+
+    fn deref(&self) -> &PublicationRead {
+        &self.0
+    }
+}
+
+impl From<PublicationRead> for Publication {
+    fn from(read: PublicationRead) -> Self {
+        Publication(read)
+    }
+}
+
+impl TryFrom<PublicationRow> for Publication {
+    type Error = ApiError;
+
+    fn try_from(row: PublicationRow) -> ApiResult<Self> {
+        Ok(Publication(row.into()))
+    }
+}
+
+impl Publication {
+    /// A column of the publication: as read, or from the whole row loaded by
+    /// id (in a batch) when the read left it out.
+    async fn column<T>(
+        &self,
+        ctx: &Context<'_>,
+        get: impl Fn(&PublicationRead) -> Option<T>,
+    ) -> ApiResult<T> {
+        if let Some(value) = get(&self.0) {
+            return Ok(value);
+        }
+        let row = ctx.loader()?.load_one(PublicationId(self.id)).await?;
+        let row =
+            row.ok_or_else(|| ApiError::internal(format!("publication {} is gone", self.id)))?;
+        get(&row.into())
+            .ok_or_else(|| ApiError::internal(format!("publication {} lacks a column", self.id)))
+    }
 }
 
 /// The authorship relations to read with the publications whose
@@ -44,52 +81,37 @@ pub fn authors_ahead(publications: &[SelectionField<'_>]) -> Option<AuthorshipJo
 }
 
 /// The publications of a [`db::ahead::WithChildren::authorships`]
-/// statement, in their listed order; each one's author list goes to the
-/// loader, where `authors` finds it.
-pub async fn feed_authors(
+/// statement, in their listed order (`id` tells each one's id); each one's
+/// author list goes to the loader, where `authors` finds it.
+pub async fn feed_authors<R>(
     ctx: &Context<'_>,
-    rows: Vec<ListedAuthorshipRow<PublicationRow>>,
+    rows: Vec<ListedAuthorshipRow<R>>,
     joins: AuthorshipJoins,
-) -> ApiResult<Vec<PublicationRow>> {
+    id: impl Fn(&R) -> i64,
+) -> ApiResult<Vec<R>> {
     let listed = loaders::listed_with_authorships(rows, joins)?;
-    let key = |publication: &PublicationRow| AuthorshipsOfPublication {
-        publication_id: publication.id,
+    let key = |publication: &R| AuthorshipsOfPublication {
+        publication_id: id(publication),
         joins,
     };
     Ok(loaders::feed_listed(ctx.loader()?, listed, key).await)
 }
 
-/// The publication `slug` names, read with its authorships when the
-/// selection (the resolver's field, `ctx.field()`) lists them
-/// ([`authors_ahead`]): one statement, and the lists then find the
-/// authorships in the loader.
-pub async fn by_slug(ctx: &Context<'_>, slug: &str) -> ApiResult<Option<PublicationRow>> {
+/// The publication `slug` names, its columns those the selection (the
+/// resolver's field, `ctx.field()`) asks for, read with its authorships
+/// when the selection lists them ([`authors_ahead`]): one statement, and
+/// the lists then find the authorships in the loader.
+pub async fn by_slug(ctx: &Context<'_>, slug: &str) -> ApiResult<Option<Publication>> {
+    let columns = column_set(&[ctx.field()]);
     let mut conn = ctx.pool()?.get().await?;
     let Some(joins) = authors_ahead(&[ctx.field()]) else {
-        return Ok(db::publications::by_slug(&mut conn, slug).await?);
+        let read = db::publications::by_slug(&mut conn, slug, columns).await?;
+        return Ok(read.map(Publication));
     };
-    let rows = db::publications::with_authorships(&mut conn, slug, joins).await?;
+    let rows = db::publications::with_authorships(&mut conn, slug, columns, joins).await?;
     drop(conn);
-    Ok(feed_authors(ctx, rows, joins).await?.into_iter().next())
-}
-
-impl TryFrom<PublicationRow> for Publication {
-    type Error = ApiError;
-
-    fn try_from(row: PublicationRow) -> ApiResult<Self> {
-        Ok(Publication {
-            published_on: PartialDate::from_columns(
-                row.published_on,
-                row.published_on_precision.as_deref(),
-            )?,
-            id: row.id,
-            version: row.version,
-            slug: row.slug,
-            title: row.title,
-            venue: row.venue,
-            url: row.url,
-        })
-    }
+    let listed = feed_authors(ctx, rows, joins, |p: &PublicationRead| p.id).await?;
+    Ok(listed.into_iter().next().map(Publication))
 }
 
 /// A paper or report whose author list defines a cohort worth following.
@@ -102,8 +124,8 @@ impl Publication {
 
     /// Increases with every change; updates and deletes must name the version
     /// they were based on, so that nobody overwrites a change they never saw.
-    async fn version(&self) -> i32 {
-        self.version
+    async fn version(&self, ctx: &Context<'_>) -> ApiResult<i32> {
+        self.column(ctx, |p| p.version).await
     }
 
     /// Stable, URL-safe identifier, e.g. `llama-2023`.
@@ -117,18 +139,23 @@ impl Publication {
     }
 
     /// When it was published, at the precision known.
-    async fn published_on(&self) -> Option<PartialDateScalar> {
-        self.published_on.map(PartialDateScalar::from)
+    async fn published_on(&self, ctx: &Context<'_>) -> ApiResult<Option<PartialDateScalar>> {
+        let (date, precision) = self
+            .column(ctx, |p| {
+                Some((p.published_on?, p.published_on_precision.clone()?))
+            })
+            .await?;
+        Ok(PartialDate::from_columns(date, precision.as_deref())?.map(PartialDateScalar::from))
     }
 
     /// Where it appeared: a journal, a conference, "arXiv".
-    async fn venue(&self) -> Option<&str> {
-        self.venue.as_deref()
+    async fn venue(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        self.column(ctx, |p| p.venue.clone()).await
     }
 
     /// Where to read it, e.g. the arXiv abstract page; null when not recorded.
-    async fn url(&self) -> Option<&str> {
-        self.url.as_deref()
+    async fn url(&self, ctx: &Context<'_>) -> ApiResult<Option<String>> {
+        self.column(ctx, |p| p.url.clone()).await
     }
 
     /// Of the authors affiliated with an organization (its units count) on

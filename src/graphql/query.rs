@@ -20,7 +20,7 @@ use super::organization::{self, Organization, OrganizationKind};
 use super::organization::{date_range, flow_limit};
 use super::pagination::{Cursor, List, TotalCount, keyset_page, page_size};
 use super::person::{self, Person};
-use super::projection::connection_nodes;
+use super::projection::{column_set, connection_nodes};
 use super::publication::{self, Publication};
 use super::refs::{self, EntityRef, OrganizationRef, PersonRef, PublicationRef};
 use super::scalars::DateScalar;
@@ -369,11 +369,13 @@ impl Query {
         #[graphql(name = "ref", desc = "The publication: `{id: …}` or `{slug: …}`.")]
         reference: Option<PublicationRef>,
     ) -> ApiResult<Option<Publication>> {
-        let row = match refs::either("slug", slug, "ref", reference, PublicationRef::Slug)? {
-            PublicationRef::Slug(slug) => publication::by_slug(ctx, &slug).await?,
-            reference => refs::find(ctx, "ref", &reference).await?,
-        };
-        row.map(Publication::try_from).transpose()
+        match refs::either("slug", slug, "ref", reference, PublicationRef::Slug)? {
+            PublicationRef::Slug(slug) => publication::by_slug(ctx, &slug).await,
+            reference => refs::find(ctx, "ref", &reference)
+                .await?
+                .map(Publication::try_from)
+                .transpose(),
+        }
     }
 
     /// Every publication, by title.
@@ -411,18 +413,27 @@ impl Query {
         let limit = page_size(first)?;
         let after: Option<NameCursor> = Cursor::decode(List::Publications, after.as_deref())?;
         let keyset = after.as_ref().map(|(title, id)| (title.as_str(), *id));
-        let authors = publication::authors_ahead(&connection_nodes(ctx.field()));
+        let nodes = connection_nodes(ctx.field());
+        let columns = column_set(&nodes);
+        let authors = publication::authors_ahead(&nodes);
         let (rows, total) = TotalCount::Publications
             .beside(ctx, async {
                 let mut conn = ctx.pool()?.get().await?;
                 let Some(joins) = authors else {
-                    return Ok(db::publications::page(&mut conn, keyset, limit + 1).await?);
+                    return Ok(
+                        db::publications::page(&mut conn, keyset, limit + 1, columns).await?,
+                    );
                 };
-                let rows =
-                    db::publications::page_with_authorships(&mut conn, keyset, limit + 1, joins)
-                        .await?;
+                let rows = db::publications::page_with_authorships(
+                    &mut conn,
+                    keyset,
+                    limit + 1,
+                    columns,
+                    joins,
+                )
+                .await?;
                 drop(conn);
-                publication::feed_authors(ctx, rows, joins).await
+                publication::feed_authors(ctx, rows, joins, |p| p.id).await
             })
             .await?;
         keyset_page(
@@ -432,7 +443,7 @@ impl Query {
             after.is_some(),
             total,
             |r| (r.title.clone(), r.id),
-            Publication::try_from,
+            |r| Ok(Publication::from(r)),
         )
     }
 

@@ -412,3 +412,68 @@ async fn rows_read_by_column_name_find_each_column_and_miss_the_left_out_ones() 
         assert_eq!(organization.version, None, "org_version was left out");
     }
 }
+
+/// Pages of publications and the lookup by slug read the columns their
+/// selection asks for; asked for, the detail fields answer as the whole row
+/// (`node(id:)`) does, read beside the author lists or alone, and cost no
+/// statement more than a selection without them.
+#[tokio::test]
+async fn publications_answer_detail_fields_as_whole_rows_do_at_the_same_cost() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(
+        "INSERT INTO publications (slug, title, venue, url, published_on, published_on_precision)
+         VALUES ('second-paper', 'A second paper', 'NeurIPS', 'https://example.org/2', '2024-05-01', 'month'),
+                ('third-paper', 'A third paper', NULL, NULL, NULL, NULL);
+         UPDATE publications SET version = version + 2 WHERE slug = 'second-paper';",
+    )
+    .await;
+    let detail = "venue url publishedOn version";
+    let in_full = |id: &Value| {
+        format!(r#"{{ node(id: {id}) {{ ... on Publication {{ slug title {detail} }} }} }}"#)
+    };
+    let shapes = |fields: &str| {
+        [
+            format!("{{ publications(first: 10) {{ nodes {{ id slug {fields} }} }} }}"),
+            format!(
+                "{{ publications(first: 10) {{ nodes {{ id slug {fields} authors {{ position }} }} }} }}"
+            ),
+            format!(r#"{{ publication(slug: "second-paper") {{ id slug {fields} }} }}"#),
+            format!(
+                r#"{{ publication(slug: "second-paper") {{ id slug {fields} authors {{ person {{ slug }} }} }} }}"#
+            ),
+        ]
+    };
+    let mut seen = 0;
+    for (brief, detailed) in shapes("title")
+        .into_iter()
+        .zip(shapes(&format!("title {detail}")))
+    {
+        let data = app.data(&detailed).await;
+        let publications = match data.get("publications") {
+            Some(page) => page["nodes"].as_array().expect("nodes").clone(),
+            None => vec![data["publication"].clone()],
+        };
+        assert!(!publications.is_empty(), "{detailed}: {data:#}");
+        for publication in &publications {
+            let full = app.data(&in_full(&publication["id"])).await["node"].clone();
+            for field in ["title", "venue", "url", "publishedOn", "version"] {
+                assert_eq!(publication[field], full[field], "{detailed}: {field}");
+            }
+            seen += usize::from(publication["slug"] == "second-paper");
+        }
+        assert_eq!(
+            app.statements_for(&brief).await,
+            app.statements_for(&detailed).await,
+            "{detailed}: the detail fields read with the publications"
+        );
+    }
+    assert_eq!(seen, 4, "every shape answered for the paper with details");
+    let second = app
+        .data(r#"{ publication(slug: "second-paper") { venue url publishedOn } }"#)
+        .await;
+    assert_eq!(
+        second["publication"],
+        serde_json::json!({"venue": "NeurIPS", "url": "https://example.org/2",
+                           "publishedOn": "2024-05"})
+    );
+}
