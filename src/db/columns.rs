@@ -52,6 +52,10 @@ pub trait Entity: Sized {
     /// The names of [`Entity::COLUMNS`] with the entity's prefix, in the
     /// same order: how a joined read names them beside another table's.
     const PREFIXED: &'static [&'static str];
+    /// The names of [`Entity::COLUMNS`] with `in_` before the entity's
+    /// prefix: a second read of the entity in the same row (a stint's
+    /// organization beside an authorship's affiliation).
+    const NESTED: &'static [&'static str];
     /// The GraphQL fields of the entity's type that no column answers
     /// directly: relations and computed fields.
     const OTHER_FIELDS: &'static [&'static str];
@@ -144,8 +148,18 @@ impl<E: Entity> ColumnSet<E> {
     /// `alias.column AS prefix_column, …` for the set's columns (read back
     /// with [`Prefixed`]).
     pub fn select_prefixed(self, alias: &str) -> String {
+        self.select_as(alias, E::PREFIXED)
+    }
+
+    /// `alias.column AS in_prefix_column, …` for the set's columns (read
+    /// back with [`Nested`]).
+    pub fn select_nested(self, alias: &str) -> String {
+        self.select_as(alias, E::NESTED)
+    }
+
+    fn select_as(self, alias: &str, names: &[&str]) -> String {
         self.columns()
-            .map(|(index, column)| format!("{alias}.{} AS {}", column.name, E::PREFIXED[index]))
+            .map(|(index, column)| format!("{alias}.{} AS {}", column.name, names[index]))
             .collect::<Vec<_>>()
             .join(", ")
     }
@@ -184,13 +198,33 @@ pub struct Prefixed<E>(pub Option<E>);
 
 impl<E: Entity> QueryableByName<Pg> for Prefixed<E> {
     fn build<'a>(row: &impl NamedRow<'a, Pg>) -> deserialize::Result<Self> {
-        use diesel::row::{Field, Row};
-        let probe = Row::get(row, E::PREFIXED[0]);
-        if probe.is_none_or(|field| field.is_null()) {
-            return Ok(Prefixed(None));
-        }
-        E::build_named(row, E::PREFIXED).map(|read| Prefixed(Some(read)))
+        build_under(row, E::PREFIXED).map(Prefixed)
     }
+}
+
+/// An entity's row read under its nested names ([`Entity::NESTED`]), as
+/// [`Prefixed`] reads it under its prefix.
+#[derive(Debug)]
+pub struct Nested<E>(pub Option<E>);
+
+impl<E: Entity> QueryableByName<Pg> for Nested<E> {
+    fn build<'a>(row: &impl NamedRow<'a, Pg>) -> deserialize::Result<Self> {
+        build_under(row, E::NESTED).map(Nested)
+    }
+}
+
+/// The entity read from the columns `names`, or `None` when its probe
+/// (the first, an always-read id) is absent or NULL.
+fn build_under<'a, E: Entity>(
+    row: &impl NamedRow<'a, Pg>,
+    names: &[&str],
+) -> deserialize::Result<Option<E>> {
+    use diesel::row::{Field, Row};
+    let probe = Row::get(row, names[0]);
+    if probe.is_none_or(|field| field.is_null()) {
+        return Ok(None);
+    }
+    E::build_named(row, names).map(Some)
 }
 
 /// Declares an entity's columns once; see the module doc for what it derives.
@@ -276,6 +310,10 @@ macro_rules! entity {
             const PREFIXED: &'static [&'static str] = &[
                 $( concat!($prefix, stringify!($key)), )*
                 $( concat!($prefix, stringify!($col)), )*
+            ];
+            const NESTED: &'static [&'static str] = &[
+                $( concat!("in_", $prefix, stringify!($key)), )*
+                $( concat!("in_", $prefix, stringify!($col)), )*
             ];
             const OTHER_FIELDS: &'static [&'static str] = &[$( $other ),*];
 

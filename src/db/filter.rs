@@ -20,9 +20,9 @@ use diesel::{QueryResult, QueryableByName};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::ahead::{
-    ListedAuthorshipRow, ListedOrganizationRow, ListedStintRow, OrganizationChildren, WithChildren,
+    AuthorshipsAhead, ListedAuthorshipRow, ListedOrganizationRow, ListedStintRow,
+    OrganizationChildren, WithChildren,
 };
-use super::authorships::AuthorshipJoins;
 use super::columns::ColumnSet;
 use super::employments::{AtDay, EmploymentRead, SCOPE_FILTER, ScopedEmploymentRow};
 use super::organizations::{OrganizationRead, OrganizationRow};
@@ -763,15 +763,15 @@ pub async fn publications(
 }
 
 /// [`publications`] with each publication's authorships in author order,
-/// and each authorship's relations `joins` asks for
+/// and what `ahead` asks for of each authorship
 /// ([`WithChildren::authorships`]).
 pub async fn publications_with_authorships(
     conn: &mut AsyncPgConnection,
     filter: &Pred<PublicationLeaf>,
     page: &Page,
-    joins: AuthorshipJoins,
+    ahead: AuthorshipsAhead,
 ) -> QueryResult<Vec<ListedAuthorshipRow<PublicationRow>>> {
-    WithChildren::authorships(publications_statement(filter, page), joins)
+    WithChildren::authorships(publications_statement(filter, page), ahead)
         .load(conn)
         .await
 }

@@ -8,8 +8,7 @@ use diesel::sql_types::{BigInt, Nullable, Text};
 use diesel_async::{AsyncPgConnection, RunQueryDsl};
 
 use super::Prepared;
-use super::ahead::{ListedAuthorshipRow, WithChildren};
-use super::authorships::AuthorshipJoins;
+use super::ahead::{AuthorshipsAhead, ListedAuthorshipRow, WithChildren};
 use super::columns::{self, ColumnSet};
 use super::schema::publications;
 
@@ -67,16 +66,16 @@ pub async fn by_slug(
 }
 
 /// The publication `slug` names with its authorships in author order, and
-/// each authorship's relations `joins` asks for
+/// what `ahead` asks for of each authorship
 /// ([`WithChildren::authorships`]): one statement where a lookup and its
 /// author list took two.
 pub async fn with_authorships(
     conn: &mut AsyncPgConnection,
     slug: &str,
     columns: ColumnSet<PublicationRead>,
-    joins: AuthorshipJoins,
+    ahead: AuthorshipsAhead,
 ) -> QueryResult<Vec<ListedAuthorshipRow<PublicationRead>>> {
-    Prepared(WithChildren::authorships(slug_query(slug, columns), joins).unnumbered())
+    Prepared(WithChildren::authorships(slug_query(slug, columns), ahead).unnumbered())
         .load(conn)
         .await
 }
@@ -107,17 +106,17 @@ pub async fn page(
     .await
 }
 
-/// [`page`] with each publication's authorships in author order, and each
-/// authorship's relations `joins` asks for: one statement for the page and
+/// [`page`] with each publication's authorships in author order, and what
+/// `ahead` asks for of each authorship: one statement for the page and
 /// its author lists.
 pub async fn page_with_authorships(
     conn: &mut AsyncPgConnection,
     after: Option<(&str, i64)>,
     limit: i64,
     columns: ColumnSet<PublicationRead>,
-    joins: AuthorshipJoins,
+    ahead: AuthorshipsAhead,
 ) -> QueryResult<Vec<ListedAuthorshipRow<PublicationRead>>> {
-    Prepared(WithChildren::authorships(in_order(after, columns), joins).at_most(limit))
+    Prepared(WithChildren::authorships(in_order(after, columns), ahead).at_most(limit))
         .load(conn)
         .await
 }

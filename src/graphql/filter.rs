@@ -949,14 +949,14 @@ pub async fn publications(
     let (rows, total) = TotalCount::FilteredPublications(filter.clone())
         .beside(ctx, async {
             let mut conn = ctx.pool()?.get().await?;
-            let Some(joins) = authors else {
+            let Some(ahead) = authors else {
                 return Ok(db::filter::publications(&mut conn, &filter, &paged.page).await?);
             };
             let rows =
-                db::filter::publications_with_authorships(&mut conn, &filter, &paged.page, joins)
+                db::filter::publications_with_authorships(&mut conn, &filter, &paged.page, ahead)
                     .await?;
             drop(conn);
-            publication::feed_authors(ctx, rows, joins, |p| p.id).await
+            publication::feed_authors(ctx, rows, ahead, |p| p.id).await
         })
         .await?;
     let order = paged.page.order.clone();

@@ -3,7 +3,7 @@
 //! query becomes one SQL statement, however many parents ask.
 
 use std::borrow::Cow;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -16,7 +16,9 @@ use super::error::{ApiError, ApiResult};
 use chrono::NaiveDate;
 
 use super::person::Person;
-use crate::db::ahead::{ListedAuthorshipRow, ListedOrganizationRow, ListedStintRow};
+use crate::db::ahead::{
+    AuthorshipsAhead, ListedAuthorshipRow, ListedOrganizationRow, ListedStintRow,
+};
 use crate::db::analytics::{CohortMemberRow, FlowEnds, FlowMoveRow, FlowQuery, FlowRow};
 use crate::db::attestations::AttestationRow;
 use crate::db::authorships::{AuthorshipJoins, AuthorshipRow, AuthorshipsBy, JoinedAuthorshipRow};
@@ -1046,31 +1048,76 @@ where
     rows
 }
 
-/// The rows of a [`db::ahead::WithChildren::authorships`] statement: each
+/// What a [`db::ahead::WithChildren::authorships`] statement read: each
 /// listed row with its authorships in author order (with the relations
-/// `joins` asked for).
+/// asked for), and the grandchild lists it was asked for.
+pub struct ListedAuthorships<R> {
+    pub listed: Vec<(R, Vec<Authorship>)>,
+    /// Every author's stints, by person id (an author without any too),
+    /// when [`AuthorshipsAhead::author_stints`] asked for them.
+    pub author_stints: HashMap<i64, Vec<Employment>>,
+    /// Every authorship's sources by source id, by authorship id, when
+    /// [`AuthorshipsAhead::sources`] asked for them.
+    pub sources: HashMap<i64, Vec<SourceRow>>,
+}
+
+/// The rows of a [`db::ahead::WithChildren::authorships`] statement, put
+/// back together: an authorship's row repeats for each of its
+/// grandchildren, an author's stints for each of their authorships.
 pub fn listed_with_authorships<R>(
     rows: Vec<ListedAuthorshipRow<R>>,
-    joins: AuthorshipJoins,
-) -> ApiResult<Vec<(R, Vec<Authorship>)>> {
-    group_listed(rows, |row| {
-        let authorship = row
-            .authorship
-            .0
-            .map(|read| {
-                let id = read.id;
-                let authorship = read
-                    .whole()
-                    .ok_or_else(|| ApiError::internal(format!("authorship {id} read in part")))?;
-                let joined = JoinedAuthorshipRow {
-                    authorship,
-                    person: row.person,
-                    affiliation: row.affiliation,
-                };
-                Authorship::joined(joined, joins)
-            })
-            .transpose()?;
-        Ok((row.listed_ordinal, row.listed, authorship))
+    ahead: AuthorshipsAhead,
+) -> ApiResult<ListedAuthorships<R>> {
+    let mut author_stints: HashMap<i64, Vec<Employment>> = HashMap::new();
+    let mut sources: HashMap<i64, Vec<SourceRow>> = HashMap::new();
+    let (mut authorships_seen, mut stints_seen) = (HashSet::new(), HashSet::new());
+    let listed = group_listed(rows, |row| {
+        let Some(read) = row.authorship.0 else {
+            return Ok((row.listed_ordinal, row.listed, None));
+        };
+        let id = read.id;
+        if let Some(joins) = ahead.author_stints {
+            let stints = author_stints.entry(read.person_id).or_default();
+            if let Some(stint) = row.author_stint.0
+                && stints_seen.insert(stint.id)
+            {
+                let organization = Prefixed(row.author_stint_organization.0);
+                stints.push(lend_relations(stint, organization, Prefixed(None), joins)?);
+            }
+        }
+        if ahead.sources {
+            let cited = sources.entry(id).or_default();
+            if let Some(source) = row.source.0 {
+                let source_id = source.id;
+                cited.push(source.whole().ok_or_else(|| {
+                    ApiError::internal(format!("source {source_id} read in part"))
+                })?);
+            }
+        }
+        if !authorships_seen.insert(id) {
+            return Ok((row.listed_ordinal, row.listed, None));
+        }
+        let authorship = read
+            .whole()
+            .ok_or_else(|| ApiError::internal(format!("authorship {id} read in part")))?;
+        let joined = JoinedAuthorshipRow {
+            authorship,
+            person: row.person,
+            affiliation: row.affiliation,
+        };
+        Ok((
+            row.listed_ordinal,
+            row.listed,
+            Some(Authorship::joined(joined, ahead.joins)?),
+        ))
+    })?;
+    for cited in sources.values_mut() {
+        cited.sort_by_key(|source| source.id);
+    }
+    Ok(ListedAuthorships {
+        listed,
+        author_stints,
+        sources,
     })
 }
 

@@ -7,15 +7,17 @@ use super::context::ContextExt;
 use super::eager::Eager;
 use super::error::{ApiError, ApiResult};
 use super::ids::{self, NodeKind};
-use super::loaders::{self, AuthorshipsOfPublication, CohortKey, PublicationId};
+use super::loaders::{
+    self, AuthorshipsOfPublication, CohortKey, PublicationId, SourcesOfAuthorship,
+};
 use super::organization::Organization;
-use super::projection::column_set;
+use super::person;
+use super::projection::{column_set, fields_named};
 use super::refs::{self, OrganizationRef};
 use super::retention::CohortRetention;
 use super::scalars::PartialDateScalar;
 use crate::db;
-use crate::db::ahead::ListedAuthorshipRow;
-use crate::db::authorships::AuthorshipJoins;
+use crate::db::ahead::{AuthorshipsAhead, ListedAuthorshipRow};
 use crate::db::publications::{PublicationRead, PublicationRow};
 use crate::domain::PartialDate;
 
@@ -66,35 +68,51 @@ impl Publication {
     }
 }
 
-/// The authorship relations to read with the publications whose
-/// selections are `publications`, when they list their authors and every
-/// list (`authors`, any alias) asks for the same relations; `None`: the
-/// publications alone.
-pub fn authors_ahead(publications: &[SelectionField<'_>]) -> Option<AuthorshipJoins> {
-    let mut asked = publications
-        .iter()
-        .flat_map(|publication| publication.selection_set())
-        .filter(|field| field.name() == "authors")
-        .map(authorship::joins_of);
-    let first = asked.next()?;
-    asked.all(|other| other == first).then_some(first)
+/// What to read with the publications whose selections are
+/// `publications`, when they list their authors and every list (`authors`,
+/// any alias) asks for the same relations: those relations, and each
+/// author's stints ([`person::stints_ahead`]) and each authorship's sources
+/// when the lists ask for them. `None`: the publications alone.
+pub fn authors_ahead(publications: &[SelectionField<'_>]) -> Option<AuthorshipsAhead> {
+    let lists = fields_named(publications, "authors");
+    let mut asked = lists.iter().map(|list| authorship::joins_of(*list));
+    let joins = asked.next()?;
+    if !asked.all(|other| other == joins) {
+        return None;
+    }
+    Some(AuthorshipsAhead {
+        joins,
+        author_stints: person::stints_ahead(&fields_named(&lists, "person")),
+        sources: !fields_named(&lists, "sources").is_empty(),
+    })
 }
 
 /// The publications of a [`db::ahead::WithChildren::authorships`]
 /// statement, in their listed order (`id` tells each one's id); each one's
-/// author list goes to the loader, where `authors` finds it.
+/// author list goes to the loader, where `authors` finds it, and so do the
+/// grandchild lists `ahead` read (authors' stints, authorships' sources).
 pub async fn feed_authors<R>(
     ctx: &Context<'_>,
     rows: Vec<ListedAuthorshipRow<R>>,
-    joins: AuthorshipJoins,
+    ahead: AuthorshipsAhead,
     id: impl Fn(&R) -> i64,
 ) -> ApiResult<Vec<R>> {
-    let listed = loaders::listed_with_authorships(rows, joins)?;
+    let loader = ctx.loader()?;
+    let read = loaders::listed_with_authorships(rows, ahead)?;
+    if let Some(joins) = ahead.author_stints {
+        for (person_id, stints) in read.author_stints {
+            loaders::feed_stints_of(loader, person_id, joins, stints).await;
+        }
+    }
+    let cited = read.sources.into_iter();
+    loader
+        .feed_many(cited.map(|(authorship, sources)| (SourcesOfAuthorship(authorship), sources)))
+        .await;
     let key = |publication: &R| AuthorshipsOfPublication {
         publication_id: id(publication),
-        joins,
+        joins: ahead.joins,
     };
-    Ok(loaders::feed_listed(ctx.loader()?, listed, key).await)
+    Ok(loaders::feed_listed(loader, read.listed, key).await)
 }
 
 /// The publication `slug` names, its columns those the selection (the
@@ -104,13 +122,13 @@ pub async fn feed_authors<R>(
 pub async fn by_slug(ctx: &Context<'_>, slug: &str) -> ApiResult<Option<Publication>> {
     let columns = column_set(&[ctx.field()]);
     let mut conn = ctx.pool()?.get().await?;
-    let Some(joins) = authors_ahead(&[ctx.field()]) else {
+    let Some(ahead) = authors_ahead(&[ctx.field()]) else {
         let read = db::publications::by_slug(&mut conn, slug, columns).await?;
         return Ok(read.map(Publication));
     };
-    let rows = db::publications::with_authorships(&mut conn, slug, columns, joins).await?;
+    let rows = db::publications::with_authorships(&mut conn, slug, columns, ahead).await?;
     drop(conn);
-    let listed = feed_authors(ctx, rows, joins, |p: &PublicationRead| p.id).await?;
+    let listed = feed_authors(ctx, rows, ahead, |p: &PublicationRead| p.id).await?;
     Ok(listed.into_iter().next().map(Publication))
 }
 

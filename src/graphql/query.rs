@@ -419,7 +419,7 @@ impl Query {
         let (rows, total) = TotalCount::Publications
             .beside(ctx, async {
                 let mut conn = ctx.pool()?.get().await?;
-                let Some(joins) = authors else {
+                let Some(ahead) = authors else {
                     return Ok(
                         db::publications::page(&mut conn, keyset, limit + 1, columns).await?,
                     );
@@ -429,11 +429,11 @@ impl Query {
                     keyset,
                     limit + 1,
                     columns,
-                    joins,
+                    ahead,
                 )
                 .await?;
                 drop(conn);
-                publication::feed_authors(ctx, rows, joins, |p| p.id).await
+                publication::feed_authors(ctx, rows, ahead, |p| p.id).await
             })
             .await?;
         keyset_page(

@@ -758,6 +758,91 @@ async fn people_read_with_their_stints_answer_as_people_read_alone() {
 }
 
 /// `value` without the object key `key`, at any depth.
+/// A page of publications (and the lookup by slug) also reads each
+/// author's stints and each authorship's sources in its one statement when
+/// every author list asks for them alike; with both, each authorship's
+/// rows are its author's stints plus its sources, not their product. The
+/// answers are those of the same publications read without looking ahead
+/// (a second author list asking for other relations), whichever lists are
+/// asked, for authors with no current stint or several, citing one source
+/// or two.
+#[tokio::test]
+async fn authors_stints_and_sources_read_with_the_publications_answer_as_read_alone() {
+    let app = TestApp::spawn_seeded().await;
+    app.sql(
+        "BEGIN;
+         INSERT INTO people (slug, name) VALUES ('no-stints', 'No Stints');
+         INSERT INTO employments (person_id, organization_id, title, is_current)
+         SELECT p.id, o.id, 'Advisor', true FROM people p, organizations o
+         WHERE o.slug IN ('meta', 'mistral') AND p.id % 3 = 0;
+         INSERT INTO employment_sources (employment_id, source_id)
+         SELECT e.id, (SELECT min(id) FROM sources) FROM employments e WHERE e.title = 'Advisor';
+         INSERT INTO publications (slug, title) VALUES ('mixed', 'Mixed'), ('unsigned', 'Unsigned');
+         INSERT INTO authorships (publication_id, person_id, position, affiliation_id)
+         SELECT (SELECT id FROM publications WHERE slug = 'mixed'), p.id, 100 - row_number() OVER (ORDER BY p.id),
+                CASE WHEN p.id % 2 = 0 THEN (SELECT id FROM organizations WHERE slug = 'meta') END
+         FROM people p;
+         INSERT INTO authorship_sources (authorship_id, source_id)
+         SELECT a.id, s.id FROM authorships a
+         JOIN publications pub ON pub.id = a.publication_id AND pub.slug = 'mixed'
+         JOIN LATERAL (SELECT id FROM sources ORDER BY id DESC LIMIT 1 + a.position % 2) s ON true;
+         COMMIT;",
+    )
+    .await;
+    let stints = "currentEmployments { id title organization { id slug name } }";
+    let sources = "sources { id url title }";
+    let lists = [
+        format!("position person {{ id name {stints} }} affiliation {{ id name kind }} {sources}"),
+        format!("position person {{ id name {stints} }}"),
+        format!("position {sources} person {{ slug }}"),
+        format!("position person {{ employments {{ id startedOn }} }} {sources}"),
+    ];
+    for authors in &lists {
+        let shapes = [
+            |fields: &str| {
+                format!("{{ publications(first: 50) {{ nodes {{ id slug {fields} }} }} }}")
+            },
+            |fields: &str| format!(r#"{{ publication(slug: "mixed") {{ id {fields} }} }}"#),
+            |fields: &str| format!(r#"{{ publication(slug: "llama-2023") {{ id {fields} }} }}"#),
+        ];
+        for shape in shapes {
+            let ahead = shape(&format!("authors {{ {authors} }}"));
+            let mut alone = app
+                .data(&shape(&format!(
+                    "authors {{ {authors} }} other: authors {{ position }}"
+                )))
+                .await;
+            strip(&mut alone, "other");
+            assert_eq!(app.data(&ahead).await, alone, "{ahead}");
+            assert_eq!(app.statements_for(&ahead).await, 1, "{ahead}");
+        }
+    }
+    // The data has what the walk is meant to cover.
+    let mixed = app
+        .data(&format!(
+            r#"{{ publication(slug: "mixed") {{ authors {{ {} }} }} }}"#,
+            lists[0]
+        ))
+        .await;
+    let authors = mixed["publication"]["authors"].as_array().expect("authors");
+    let count = |test: &dyn Fn(&Value) -> bool| authors.iter().filter(|a| test(a)).count();
+    assert!(count(&|a| a["sources"].as_array().is_some_and(|s| s.len() == 2)) > 0);
+    assert!(count(&|a| a["sources"].as_array().is_some_and(|s| s.len() == 1)) > 0);
+    assert!(
+        count(&|a| a["person"]["currentEmployments"]
+            .as_array()
+            .is_some_and(|s| s.len() > 1))
+            > 0
+    );
+    assert!(
+        count(&|a| a["person"]["currentEmployments"]
+            .as_array()
+            .is_some_and(Vec::is_empty))
+            > 0
+    );
+    assert!(count(&|a| a["affiliation"].is_null()) > 0);
+}
+
 fn strip(value: &mut Value, key: &str) {
     match value {
         Value::Object(map) => {
