@@ -107,8 +107,9 @@ impl<Q> WithChildren<Q> {
     ///
     /// Two grandchild lists would multiply each other's rows if both were
     /// joined to the authorship; each authorship instead reads one row per
-    /// list kind (`VALUES (1), (2)`) and each kind joins only its own list,
-    /// so that an authorship's rows are its stints plus its sources.
+    /// kind of list (`VALUES (1), (2)`, a number per list asked) and each
+    /// kind joins only its own list, so that an authorship's rows are its
+    /// stints plus its sources.
     pub fn authorships(listed: Q, ahead: AuthorshipsAhead) -> Self {
         let (columns, joined) = ahead.joins.sql();
         let stints = ahead.author_stints.map(|joins| {
@@ -143,7 +144,11 @@ impl<Q> WithChildren<Q> {
         let mut grandchild_columns = String::new();
         let kinds = lists.len() > 1;
         if kinds {
-            grandchildren.push_str(" CROSS JOIN LATERAL (VALUES (1), (2)) k(kind)");
+            let values: Vec<String> = (1..=lists.len()).map(|kind| format!("({kind})")).collect();
+            grandchildren.push_str(&format!(
+                " CROSS JOIN LATERAL (VALUES {}) k(kind)",
+                values.join(", ")
+            ));
         }
         for (kind, (select, condition)) in (1..).zip(&lists) {
             // `OFFSET 0` keeps the kind test inside the list's subquery, a
