@@ -90,14 +90,7 @@ impl Employment {
         ctx: &Context<'_>,
         get: impl Fn(&EmploymentRead) -> Option<T>,
     ) -> ApiResult<T> {
-        if let Some(value) = get(&self.read) {
-            return Ok(value);
-        }
-        let row = ctx.loader()?.load_one(EmploymentId(self.id)).await?;
-        let row =
-            row.ok_or_else(|| ApiError::internal(format!("employment {} is gone", self.id)))?;
-        get(&row.into())
-            .ok_or_else(|| ApiError::internal(format!("employment {} lacks a column", self.id)))
+        super::loaders::column_or_whole(ctx.loader()?, &self.read, EmploymentId(self.id), get).await
     }
 
     /// The stint's attestations (loaded in a batch with its siblings').

@@ -290,6 +290,29 @@ by_id_loader!(PublicationId, PublicationRow, db::publications::by_ids);
 by_id_loader!(SourceId, SourceRow, db::sources::by_ids);
 by_id_loader!(AuthorshipId, AuthorshipRow, db::authorships::by_ids);
 
+/// A column of an entity read in part (`read`): as read, or from the whole
+/// row the loader finds under `key` (in a batch with its siblings') when
+/// the read left it out. Every entity whose reads narrow their columns
+/// answers its column fields through this.
+pub async fn column_or_whole<R, K, T>(
+    loader: &DbLoader,
+    read: &R,
+    key: K,
+    get: impl Fn(&R) -> Option<T>,
+) -> ApiResult<T>
+where
+    K: Send + Sync + Hash + Eq + Clone + std::fmt::Debug + 'static,
+    Db: Loader<K, Error = ApiError>,
+    <Db as Loader<K>>::Value: Into<R>,
+{
+    if let Some(value) = get(read) {
+        return Ok(value);
+    }
+    let row = loader.load_one(key.clone()).await?;
+    let row = row.ok_or_else(|| ApiError::internal(format!("{key:?} is gone")))?;
+    get(&row.into()).ok_or_else(|| ApiError::internal(format!("{key:?} lacks a column")))
+}
+
 /// Stints, converted once: the batch's answer is shared with the loader's
 /// cache, and readers hand out its items (`EagerItem`) without copying them.
 pub type Stints = Arc<[Employment]>;

@@ -164,14 +164,7 @@ impl Organization {
         ctx: &Context<'_>,
         get: impl Fn(&OrganizationRead) -> Option<T>,
     ) -> ApiResult<T> {
-        if let Some(value) = get(&self.0) {
-            return Ok(value);
-        }
-        let row = ctx.loader()?.load_one(OrganizationId(self.id)).await?;
-        let row =
-            row.ok_or_else(|| ApiError::internal(format!("organization {} is gone", self.id)))?;
-        get(&row.into())
-            .ok_or_else(|| ApiError::internal(format!("organization {} lacks a column", self.id)))
+        loaders::column_or_whole(ctx.loader()?, &self.0, OrganizationId(self.id), get).await
     }
 }
 

@@ -144,13 +144,7 @@ impl Person {
         ctx: &Context<'_>,
         get: impl Fn(&PersonRead) -> Option<T>,
     ) -> ApiResult<T> {
-        if let Some(value) = get(&self.0) {
-            return Ok(value);
-        }
-        let row = ctx.loader()?.load_one(PersonId(self.id)).await?;
-        let row = row.ok_or_else(|| ApiError::internal(format!("person {} is gone", self.id)))?;
-        get(&row.into())
-            .ok_or_else(|| ApiError::internal(format!("person {} lacks a column", self.id)))
+        loaders::column_or_whole(ctx.loader()?, &self.0, PersonId(self.id), get).await
     }
 }
 

@@ -57,14 +57,7 @@ impl Publication {
         ctx: &Context<'_>,
         get: impl Fn(&PublicationRead) -> Option<T>,
     ) -> ApiResult<T> {
-        if let Some(value) = get(&self.0) {
-            return Ok(value);
-        }
-        let row = ctx.loader()?.load_one(PublicationId(self.id)).await?;
-        let row =
-            row.ok_or_else(|| ApiError::internal(format!("publication {} is gone", self.id)))?;
-        get(&row.into())
-            .ok_or_else(|| ApiError::internal(format!("publication {} lacks a column", self.id)))
+        loaders::column_or_whole(ctx.loader()?, &self.0, PublicationId(self.id), get).await
     }
 }
 
