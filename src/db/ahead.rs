@@ -9,8 +9,9 @@
 
 use diesel::pg::Pg;
 use diesel::prelude::*;
-use diesel::query_builder::{AstPass, Query, QueryFragment, QueryId};
+use diesel::query_builder::{AsQuery, AstPass, Query, QueryFragment, QueryId};
 use diesel::sql_types::{BigInt, Untyped};
+use diesel_async::AsyncPgConnection;
 
 use super::authorships::{AuthorshipJoins, AuthorshipRead};
 use super::columns::{ColumnSet, Nested, Prefixed};
@@ -223,16 +224,71 @@ impl<Q> WithChildren<Q> {
     }
 }
 
-/// A row of [`WithChildren::stints`]: a listed row `R` (repeated for each
-/// of its person's stints) with one stint, or `None` for a person without
-/// stints.
+/// A row of a [`WithChildren`] statement: a listed row `R` with one of
+/// its children `C` (all `None` for a listed row without children).
+///
+/// A listed row repeats on each of its children's rows; it is decoded from
+/// the first of them only ([`load`]): on a page of publications with their
+/// authors, decoding each publication again for each of its authorships
+/// was a twentieth of the server's work.
+#[derive(Debug)]
+pub struct Listed<R, C> {
+    /// The listed row's place in its statement's order, from 1 (its id, for
+    /// an [unnumbered](WithChildren::unnumbered) lookup).
+    pub ordinal: i64,
+    /// The listed row, on the first of a run of its rows; `None` on the
+    /// rows after it that repeat it.
+    pub listed: Option<R>,
+    pub child: C,
+}
+
+/// Runs a [`WithChildren`] statement (prepared or not): its rows as
+/// [`Listed`], the listed row decoded once for each run of its rows.
+pub async fn load<T, R, C>(conn: &mut AsyncPgConnection, query: T) -> QueryResult<Vec<Listed<R, C>>>
+where
+    T: AsQuery + Send,
+    T::Query: QueryFragment<Pg> + QueryId + Send,
+    R: QueryableByName<Pg>,
+    C: QueryableByName<Pg>,
+{
+    use diesel::row::NamedRow;
+    use diesel_async::AsyncConnectionCore;
+    use futures_util::TryStreamExt;
+
+    // Whole before decoding: the decoded rows then go into a vector of
+    // their exact length, where growing it while rows came in copied each
+    // (near a kilobyte on the authorships' rows) three times over.
+    let rows: Vec<_> = AsyncConnectionCore::load(conn, query)
+        .await?
+        .try_collect()
+        .await?;
+    let mut listed = Vec::with_capacity(rows.len());
+    let mut previous = None;
+    for row in &rows {
+        let ordinal = NamedRow::get::<BigInt, i64>(row, "listed_ordinal")
+            .map_err(diesel::result::Error::DeserializationError)?;
+        let head = match previous == Some(ordinal) {
+            true => None,
+            false => Some(R::build(row).map_err(diesel::result::Error::DeserializationError)?),
+        };
+        previous = Some(ordinal);
+        let child = C::build(row).map_err(diesel::result::Error::DeserializationError)?;
+        listed.push(Listed {
+            ordinal,
+            listed: head,
+            child,
+        });
+    }
+    Ok(listed)
+}
+
+/// A row of [`WithChildren::stints`]: one stint of the listed person, or
+/// `None` for a person without stints.
+pub type ListedStintRow<R> = Listed<R, StintChild>;
+
+/// The child part of a [`ListedStintRow`].
 #[derive(Debug, QueryableByName)]
-pub struct ListedStintRow<R> {
-    /// The listed row's place in its statement's order, from 1.
-    #[diesel(sql_type = BigInt)]
-    pub listed_ordinal: i64,
-    #[diesel(embed)]
-    pub listed: R,
+pub struct StintChild {
     /// Under the prefix `stint_`.
     #[diesel(embed)]
     pub stint: Prefixed<EmploymentRead>,
@@ -248,16 +304,13 @@ pub enum OrganizationChildren {
     Founders,
 }
 
-/// A row of [`WithChildren::of_organizations`]: a listed row `R` (repeated
-/// for each of its children) with one child, or neither for an
-/// organization without any.
+/// A row of [`WithChildren::of_organizations`]: one child of the listed
+/// organization, or neither for an organization without any.
+pub type ListedOrganizationRow<R> = Listed<R, OrganizationChild>;
+
+/// The child part of a [`ListedOrganizationRow`].
 #[derive(Debug, QueryableByName)]
-pub struct ListedOrganizationRow<R> {
-    /// The listed row's place in its statement's order, from 1.
-    #[diesel(sql_type = BigInt)]
-    pub listed_ordinal: i64,
-    #[diesel(embed)]
-    pub listed: R,
+pub struct OrganizationChild {
     /// A unit, under the prefix `org_` ([`OrganizationChildren::Units`]).
     #[diesel(embed)]
     pub unit: Prefixed<OrganizationRead>,
@@ -280,16 +333,14 @@ pub struct AuthorshipsAhead {
     pub sources: bool,
 }
 
-/// A row of [`WithChildren::authorships`]: a listed row `R` (repeated for
-/// each of its authorships, and for each of an authorship's grandchildren)
-/// with one authorship, or `None` for a publication without authors.
+/// A row of [`WithChildren::authorships`]: one authorship of the listed
+/// publication (repeated for each of its grandchildren), or `None` for a
+/// publication without authors.
+pub type ListedAuthorshipRow<R> = Listed<R, AuthorshipChild>;
+
+/// The child part of a [`ListedAuthorshipRow`].
 #[derive(Debug, QueryableByName)]
-pub struct ListedAuthorshipRow<R> {
-    /// The listed row's place in its statement's order, from 1.
-    #[diesel(sql_type = BigInt)]
-    pub listed_ordinal: i64,
-    #[diesel(embed)]
-    pub listed: R,
+pub struct AuthorshipChild {
     /// Under the prefix `authorship_`.
     #[diesel(embed)]
     pub authorship: Prefixed<AuthorshipRead>,
@@ -312,15 +363,13 @@ pub struct ListedAuthorshipRow<R> {
     pub source: Prefixed<SourceRead>,
 }
 
-/// A row of [`WithChildren::sources`]: a listed row `R` (repeated for each
-/// source it cites) with one source, or `None` for a row citing none.
+/// A row of [`WithChildren::sources`]: one source the listed row cites, or
+/// `None` for a row citing none.
+pub type ListedSourceRow<R> = Listed<R, SourceChild>;
+
+/// The child part of a [`ListedSourceRow`].
 #[derive(Debug, QueryableByName)]
-pub struct ListedSourceRow<R> {
-    /// The listed row's place in its statement's order, from 1.
-    #[diesel(sql_type = BigInt)]
-    pub listed_ordinal: i64,
-    #[diesel(embed)]
-    pub listed: R,
+pub struct SourceChild {
     /// Under the prefix `source_`.
     #[diesel(embed)]
     pub source: Prefixed<SourceRead>,

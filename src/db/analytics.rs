@@ -69,9 +69,7 @@ pub async fn alumni_pages_with_stints(
     organization: Option<ColumnSet<OrganizationRead>>,
 ) -> QueryResult<Vec<ListedStintRow<AlumnusRow>>> {
     let listed = alumni_query(root_ids, after, limit, columns);
-    Prepared(WithChildren::stints(listed, organization))
-        .load(conn)
-        .await
+    super::ahead::load(conn, Prepared(WithChildren::stints(listed, organization))).await
 }
 
 fn alumni_query<'a>(

@@ -403,12 +403,14 @@ pub async fn listing_pages_with_sources(
     columns: ListingColumns,
 ) -> QueryResult<Vec<ListedSourceRow<ScopedEmploymentRow>>> {
     let listing = listing_statement(root_ids, scope, cursor, limit, columns);
-    Prepared(WithChildren::sources(
-        listing,
-        "employment_sources",
-        "employment_id",
-    ))
-    .load(conn)
+    super::ahead::load(
+        conn,
+        Prepared(WithChildren::sources(
+            listing,
+            "employment_sources",
+            "employment_id",
+        )),
+    )
     .await
 }
 

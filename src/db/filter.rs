@@ -675,9 +675,11 @@ pub async fn people_with_stints(
     page: &Page,
     organization: Option<ColumnSet<OrganizationRead>>,
 ) -> QueryResult<Vec<ListedStintRow<PersonRow>>> {
-    WithChildren::stints(people_statement(filter, page), organization)
-        .load(conn)
-        .await
+    super::ahead::load(
+        conn,
+        WithChildren::stints(people_statement(filter, page), organization),
+    )
+    .await
 }
 
 /// The statement [`people`] sends, for `EXPLAIN`.
@@ -725,9 +727,11 @@ pub async fn organizations_with_children(
     page: &Page,
     children: OrganizationChildren,
 ) -> QueryResult<Vec<ListedOrganizationRow<OrganizationRow>>> {
-    WithChildren::of_organizations(organizations_statement(filter, page), children)
-        .load(conn)
-        .await
+    super::ahead::load(
+        conn,
+        WithChildren::of_organizations(organizations_statement(filter, page), children),
+    )
+    .await
 }
 
 /// The statement [`organizations`] sends, for `EXPLAIN`.
@@ -771,9 +775,11 @@ pub async fn publications_with_authorships(
     page: &Page,
     ahead: AuthorshipsAhead,
 ) -> QueryResult<Vec<ListedAuthorshipRow<PublicationRow>>> {
-    WithChildren::authorships(publications_statement(filter, page), ahead)
-        .load(conn)
-        .await
+    super::ahead::load(
+        conn,
+        WithChildren::authorships(publications_statement(filter, page), ahead),
+    )
+    .await
 }
 
 /// The statement [`publications`] sends, for `EXPLAIN`.

@@ -94,9 +94,11 @@ pub async fn with_children(
     let organization = organizations::table
         .filter(organizations::slug.eq(slug))
         .select(OrganizationRow::as_select());
-    Prepared(WithChildren::of_organizations(organization, children).unnumbered())
-        .load(conn)
-        .await
+    super::ahead::load(
+        conn,
+        Prepared(WithChildren::of_organizations(organization, children).unnumbered()),
+    )
+    .await
 }
 
 pub async fn by_slugs(
@@ -151,9 +153,11 @@ pub async fn page_with_children<'a>(
     limit: i64,
     children: OrganizationChildren,
 ) -> QueryResult<Vec<ListedOrganizationRow<OrganizationRow>>> {
-    Prepared(WithChildren::of_organizations(in_order(kind, after), children).at_most(limit))
-        .load(conn)
-        .await
+    super::ahead::load(
+        conn,
+        Prepared(WithChildren::of_organizations(in_order(kind, after), children).at_most(limit)),
+    )
+    .await
 }
 
 type OrganizationsQuery<'a> =

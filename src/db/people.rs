@@ -82,9 +82,11 @@ pub async fn page_with_stints(
     limit: i64,
     organization: Option<ColumnSet<OrganizationRead>>,
 ) -> QueryResult<Vec<ListedStintRow<PersonRow>>> {
-    Prepared(WithChildren::stints(in_order(after), organization).at_most(limit))
-        .load(conn)
-        .await
+    super::ahead::load(
+        conn,
+        Prepared(WithChildren::stints(in_order(after), organization).at_most(limit)),
+    )
+    .await
 }
 
 /// How [`with_stints`] finds its people.
@@ -109,9 +111,11 @@ pub async fn with_stints(
         PeopleLookup::Ids([id]) => people.filter(people::id.eq(id)),
         PeopleLookup::Ids(ids) => people.filter(people::id.eq_any(ids)),
     };
-    Prepared(WithChildren::stints(people, organization).unnumbered())
-        .load(conn)
-        .await
+    super::ahead::load(
+        conn,
+        Prepared(WithChildren::stints(people, organization).unnumbered()),
+    )
+    .await
 }
 
 type PeopleQuery<'a> = IntoBoxed<'a, Select<people::table, AsSelect<PersonRow, Pg>>, Pg>;

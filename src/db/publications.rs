@@ -75,9 +75,11 @@ pub async fn with_authorships(
     columns: ColumnSet<PublicationRead>,
     ahead: AuthorshipsAhead,
 ) -> QueryResult<Vec<ListedAuthorshipRow<PublicationRead>>> {
-    Prepared(WithChildren::authorships(slug_query(slug, columns), ahead).unnumbered())
-        .load(conn)
-        .await
+    super::ahead::load(
+        conn,
+        Prepared(WithChildren::authorships(slug_query(slug, columns), ahead).unnumbered()),
+    )
+    .await
 }
 
 fn slug_query(slug: &str, columns: ColumnSet<PublicationRead>) -> BoxedSqlQuery<'_, Pg, SqlQuery> {
@@ -116,9 +118,11 @@ pub async fn page_with_authorships(
     columns: ColumnSet<PublicationRead>,
     ahead: AuthorshipsAhead,
 ) -> QueryResult<Vec<ListedAuthorshipRow<PublicationRead>>> {
-    Prepared(WithChildren::authorships(in_order(after, columns), ahead).at_most(limit))
-        .load(conn)
-        .await
+    super::ahead::load(
+        conn,
+        Prepared(WithChildren::authorships(in_order(after, columns), ahead).at_most(limit)),
+    )
+    .await
 }
 
 /// Every publication after the keyset `after`, ordered by (title, id), its

@@ -101,9 +101,11 @@ pub async fn people_with_stints(
     limit: i64,
     organization: Option<ColumnSet<OrganizationRead>>,
 ) -> QueryResult<Vec<ListedStintRow<ScoredPersonRow>>> {
-    WithChildren::stints(people_statement(query, after, limit), organization)
-        .load(conn)
-        .await
+    super::ahead::load(
+        conn,
+        WithChildren::stints(people_statement(query, after, limit), organization),
+    )
+    .await
 }
 
 /// A person matching a search, with the score that ranks it.

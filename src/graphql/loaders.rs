@@ -3,6 +3,7 @@
 //! query becomes one SQL statement, however many parents ask.
 
 use std::borrow::Cow;
+use std::collections::hash_map::Entry;
 use std::collections::{HashMap, HashSet};
 use std::hash::Hash;
 use std::sync::Arc;
@@ -17,7 +18,7 @@ use chrono::NaiveDate;
 
 use super::person::Person;
 use crate::db::ahead::{
-    AuthorshipsAhead, ListedAuthorshipRow, ListedOrganizationRow, ListedStintRow,
+    AuthorshipsAhead, Listed, ListedAuthorshipRow, ListedOrganizationRow, ListedStintRow,
 };
 use crate::db::analytics::{CohortMemberRow, FlowEnds, FlowMoveRow, FlowQuery, FlowRow};
 use crate::db::attestations::AttestationRow;
@@ -695,8 +696,7 @@ impl Loader<ListingPageKey> for Db {
                 )
                 .await?;
                 let listed = group_listed(rows, |row| {
-                    let source = row
-                        .source
+                    row.source
                         .0
                         .map(|read| {
                             let id = read.id;
@@ -704,8 +704,7 @@ impl Loader<ListingPageKey> for Db {
                                 ApiError::internal(format!("source {id} read in part"))
                             })
                         })
-                        .transpose()?;
-                    Ok((row.listed_ordinal, row.listed, source))
+                        .transpose()
                 })?;
                 for (row, sources) in listed {
                     let root_id = row.root_id;
@@ -972,22 +971,27 @@ impl Loader<AlumniPageKey> for Db {
 
 /// The rows of a [`db::ahead::WithChildren`] statement as its listed rows,
 /// in the order they first come (the listed order, when numbered), each
-/// with its children. `split` takes a row apart: its listed row's ordinal,
-/// the listed row, and the child it holds (`None` for a listed row without
-/// children).
-fn group_listed<Row, R, C>(
-    rows: Vec<Row>,
-    mut split: impl FnMut(Row) -> ApiResult<(i64, R, Option<C>)>,
-) -> ApiResult<Vec<(R, Vec<C>)>> {
-    let mut listed: Vec<(R, Vec<C>)> = Vec::new();
+/// with its children. `child` takes a row's child part apart: the child it
+/// holds, `None` for a listed row without children.
+fn group_listed<R, C, Child>(
+    rows: Vec<Listed<R, C>>,
+    mut child: impl FnMut(C) -> ApiResult<Option<Child>>,
+) -> ApiResult<Vec<(R, Vec<Child>)>> {
+    let mut listed: Vec<(R, Vec<Child>)> = Vec::new();
     let mut at: HashMap<i64, usize> = HashMap::new();
     for row in rows {
-        let (ordinal, row, child) = split(row)?;
-        let index = *at.entry(ordinal).or_insert_with(|| {
-            listed.push((row, Vec::new()));
-            listed.len() - 1
-        });
-        listed[index].1.extend(child);
+        let index = match at.entry(row.ordinal) {
+            Entry::Occupied(seen) => *seen.get(),
+            Entry::Vacant(new) => {
+                // The first row of a listed row's run holds it decoded.
+                let head = row.listed.ok_or_else(|| {
+                    ApiError::internal(format!("listed row {} read without it", row.ordinal))
+                })?;
+                listed.push((head, Vec::new()));
+                *new.insert(listed.len() - 1)
+            }
+        };
+        listed[index].1.extend(child(row.child)?);
     }
     Ok(listed)
 }
@@ -1000,12 +1004,10 @@ pub fn listed_with_stints<R>(
     joins: StintJoins,
 ) -> ApiResult<Vec<(R, Vec<Employment>)>> {
     group_listed(rows, |row| {
-        let stint = row
-            .stint
+        row.stint
             .0
             .map(|read| lend_relations(read, row.organization, Prefixed(None), joins))
-            .transpose()?;
-        Ok((row.listed_ordinal, row.listed, stint))
+            .transpose()
     })
 }
 
@@ -1016,16 +1018,14 @@ pub fn listed_with_units<R>(
     rows: Vec<ListedOrganizationRow<R>>,
 ) -> ApiResult<Vec<(R, Vec<OrganizationRow>)>> {
     group_listed(rows, |row| {
-        let unit = row
-            .unit
+        row.unit
             .0
             .map(|read| {
                 let id = read.id;
                 read.whole()
                     .ok_or_else(|| ApiError::internal(format!("unit {id} read in part")))
             })
-            .transpose()?;
-        Ok((row.listed_ordinal, row.listed, unit))
+            .transpose()
     })
 }
 
@@ -1036,16 +1036,14 @@ pub fn listed_with_founders<R>(
     rows: Vec<ListedOrganizationRow<R>>,
 ) -> ApiResult<Vec<(R, Vec<PersonRow>)>> {
     group_listed(rows, |row| {
-        let founder = row
-            .founder
+        row.founder
             .0
             .map(|read| {
                 let id = read.id;
                 read.whole()
                     .ok_or_else(|| ApiError::internal(format!("founder {id} read in part")))
             })
-            .transpose()?;
-        Ok((row.listed_ordinal, row.listed, founder))
+            .transpose()
     })
 }
 
@@ -1096,7 +1094,7 @@ pub fn listed_with_authorships<R>(
     let (mut authorships_seen, mut stints_seen) = (HashSet::new(), HashSet::new());
     let listed = group_listed(rows, |row| {
         let Some(read) = row.authorship.0 else {
-            return Ok((row.listed_ordinal, row.listed, None));
+            return Ok(None);
         };
         let id = read.id;
         if let Some(joins) = ahead.author_stints {
@@ -1118,7 +1116,7 @@ pub fn listed_with_authorships<R>(
             }
         }
         if !authorships_seen.insert(id) {
-            return Ok((row.listed_ordinal, row.listed, None));
+            return Ok(None);
         }
         let authorship = read
             .whole()
@@ -1128,11 +1126,7 @@ pub fn listed_with_authorships<R>(
             person: row.person,
             affiliation: row.affiliation,
         };
-        Ok((
-            row.listed_ordinal,
-            row.listed,
-            Some(Authorship::joined(joined, ahead.joins)?),
-        ))
+        Ok(Some(Authorship::joined(joined, ahead.joins)?))
     })?;
     for cited in sources.values_mut() {
         cited.sort_by_key(|source| source.id);
