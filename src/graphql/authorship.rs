@@ -144,3 +144,9 @@ impl Authorship {
         sources(ctx.loader()?.load_one(SourcesOfAuthorship(self.id)).await?)
     }
 }
+
+super::eager::plain_fields!(Authorship {
+    "id" => __id_resolver,
+    "version" => __version_resolver,
+    "position" => __position_resolver,
+});

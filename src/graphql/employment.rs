@@ -230,3 +230,12 @@ impl Employment {
         sources(ctx.loader()?.load_one(SourcesOfEmployment(self.id)).await?)
     }
 }
+
+super::eager::plain_fields!(Employment {
+    "id" => __id_resolver,
+    "title" => __title_resolver,
+    "startedOn" => __started_on_resolver,
+    "endedOn" => __ended_on_resolver,
+    "isCurrent" => __is_current_resolver,
+    "careerPosition" => __career_position_resolver,
+});

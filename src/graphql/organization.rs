@@ -598,6 +598,12 @@ impl Organization {
     }
 }
 
+super::eager::plain_fields!(Organization {
+    "id" => __id_resolver,
+    "slug" => __slug_resolver,
+    "name" => __name_resolver,
+});
+
 /// What a stint connection's selection asks of its stints and their people.
 fn listing_columns(ctx: &Context<'_>) -> ListingColumns {
     let stints = connection_nodes(ctx.field());

@@ -389,3 +389,9 @@ impl Person {
         Ok(authorships.into_iter().map(Eager).collect())
     }
 }
+
+super::eager::plain_fields!(Person {
+    "id" => __id_resolver,
+    "slug" => __slug_resolver,
+    "name" => __name_resolver,
+});

@@ -51,6 +51,11 @@ mod tests {
     use crate::db::people::PersonRead;
     use crate::db::publications::PublicationRead;
     use crate::db::sources::SourceRead;
+    use crate::graphql::authorship::Authorship;
+    use crate::graphql::eager::PlainFields;
+    use crate::graphql::employment::Employment;
+    use crate::graphql::organization::Organization;
+    use crate::graphql::person::Person;
 
     /// The fields of the object type `name`, as the schema serves them.
     async fn api_fields(name: &str) -> BTreeSet<String> {
@@ -83,6 +88,47 @@ mod tests {
             "{type_name}: fields the API has but the declaration lacks: {undeclared:?}; \
              declared but not in the API: {unknown:?}"
         );
+    }
+
+    /// The arguments of each field of the object type `name`.
+    async fn api_arguments(name: &str) -> Vec<(String, usize)> {
+        let query = format!(
+            r#"{{ __type(name: "{name}") {{ fields(includeDeprecated: true) {{ name args {{ name }} }} }} }}"#
+        );
+        let response = super::super::build_schema(None).execute(query).await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        let data = response.data.into_json().expect("JSON data");
+        data["__type"]["fields"]
+            .as_array()
+            .unwrap_or_else(|| panic!("type {name} in the schema: {data}"))
+            .iter()
+            .map(|field| {
+                let name = field["name"].as_str().expect("a field name").to_owned();
+                (name, field["args"].as_array().map_or(0, Vec::len))
+            })
+            .collect()
+    }
+
+    /// Every field a type answers in place exists and takes no argument
+    /// (what it answers is the differential suite's to compare).
+    async fn plain_fields_are_fields_without_arguments<T: PlainFields>(type_name: &str) {
+        let api = api_arguments(type_name).await;
+        for field in T::FIELDS {
+            let arguments = api.iter().find(|(name, _)| name == field).map(|(_, n)| *n);
+            assert_eq!(
+                arguments,
+                Some(0),
+                "{type_name}.{field} is listed as plain: it must exist and take no argument"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn every_plain_field_is_a_field_without_arguments() {
+        plain_fields_are_fields_without_arguments::<Organization>("Organization").await;
+        plain_fields_are_fields_without_arguments::<Person>("Person").await;
+        plain_fields_are_fields_without_arguments::<Employment>("Employment").await;
+        plain_fields_are_fields_without_arguments::<Authorship>("Authorship").await;
     }
 
     #[tokio::test]
