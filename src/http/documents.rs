@@ -5,10 +5,19 @@
 //! CPU on a lookup by slug. A document parsed once is cloned from here after.
 //! The cache is bounded in entries and in the size of what it keeps; when
 //! full it starts over, which keeps it simple and its memory fixed.
+//!
+//! Beside each document it keeps async-graphql's verdicts of validating it
+//! (`ValidationVerdicts`, per operation name), so that a document found
+//! valid is not validated again: a fifth of the server's work on a lookup
+//! by slug. What validation concludes depends on the document, the schema
+//! and the variables' values; the guard checks those values against their
+//! definitions on every request before execution (`graphql::input`), so a
+//! verdict about the document holds for every request that gets that far.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, PoisonError};
 
+use async_graphql::ValidationVerdicts;
 use async_graphql::parser::parse_query;
 use async_graphql::parser::types::ExecutableDocument;
 
@@ -30,33 +39,37 @@ pub enum Unusable {
     RepeatedInputField(InputError),
 }
 
+/// A parsed document, with where its validation verdicts are kept.
+pub type Parsed = (ExecutableDocument, Arc<ValidationVerdicts>);
+
 #[derive(Default)]
 pub struct DocumentCache {
-    parsed: Mutex<HashMap<Arc<str>, ExecutableDocument>>,
+    parsed: Mutex<HashMap<Arc<str>, Parsed>>,
 }
 
 impl DocumentCache {
     /// `query`, parsed; from the cache when it was parsed before. Only
     /// usable documents are kept, so their text is scanned only once.
-    pub fn parse(&self, query: &str) -> Result<ExecutableDocument, Unusable> {
+    pub fn parse(&self, query: &str) -> Result<Parsed, Unusable> {
         if query.len() > LONGEST {
-            return parse_afresh(query);
+            return Ok((parse_afresh(query)?, Arc::default()));
         }
-        if let Some(document) = self.lock().get(query) {
-            return Ok(document.clone());
+        if let Some((document, verdicts)) = self.lock().get(query) {
+            return Ok((document.clone(), Arc::clone(verdicts)));
         }
         // Parsed outside the lock: another request may parse the same text
         // at the same time, which costs only the time saved here.
         let document = parse_afresh(query)?;
+        let verdicts = Arc::<ValidationVerdicts>::default();
         let mut parsed = self.lock();
         if parsed.len() >= ENTRIES {
             parsed.clear();
         }
-        parsed.insert(Arc::from(query), document.clone());
-        Ok(document)
+        parsed.insert(Arc::from(query), (document.clone(), Arc::clone(&verdicts)));
+        Ok((document, verdicts))
     }
 
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, ExecutableDocument>> {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Arc<str>, Parsed>> {
         // A panic while holding the lock cannot leave the map inconsistent:
         // every change is a single insert or clear.
         self.parsed.lock().unwrap_or_else(PoisonError::into_inner)
@@ -78,8 +91,12 @@ mod tests {
         let cache = DocumentCache::default();
         let query = "query Q($slug: String!) { person(slug: $slug) { name ...F } } \
                      fragment F on Person { id }";
-        let first = cache.parse(query).expect("parses");
-        let second = cache.parse(query).expect("parses");
+        let (first, kept) = cache.parse(query).expect("parses");
+        let (second, kept_again) = cache.parse(query).expect("parses");
+        assert!(
+            Arc::ptr_eq(&kept, &kept_again),
+            "one document, one place for its verdicts"
+        );
         let fresh = parse_query(query).expect("parses");
         assert_eq!(format!("{second:?}"), format!("{fresh:?}"));
         assert_eq!(format!("{first:?}"), format!("{fresh:?}"));

@@ -228,8 +228,8 @@ impl Guard {
         read_only: bool,
     ) -> Result<Option<limits::Measure>, Refused> {
         limits::check_nesting(&request.query).map_err(Refused::Limit)?;
-        let document = match self.documents.parse(&request.query) {
-            Ok(document) => document,
+        let (document, verdicts) = match self.documents.parse(&request.query) {
+            Ok(parsed) => parsed,
             Err(Unusable::Syntax) => return Ok(None),
             Err(Unusable::RepeatedInputField(error)) => return Err(Refused::Input(vec![error])),
         };
@@ -252,6 +252,9 @@ impl Guard {
             )
             .map_err(Refused::Input)?;
         request.set_parsed_query(document);
+        // Only now: the variables were checked just above, which is what
+        // lets a verdict about the document stand for this request.
+        request.set_validation_verdicts(verdicts);
         Ok(Some(measure))
     }
 

@@ -393,3 +393,65 @@ async fn a_json_body_naming_a_key_twice_is_refused_so_no_proxy_reads_another_req
     assert_eq!(get.status(), StatusCode::BAD_REQUEST);
     assert_eq!(app.statements.get(), before, "nothing ran");
 }
+
+/// A document found valid is not validated again (its verdict is kept with
+/// the parsed document), yet every request's own variables are still
+/// checked: a value that breaks the document's types after a valid one is
+/// refused as bad input, and an invalid document stays invalid. Debug
+/// builds validate anyway and panic when a kept verdict would not hold.
+#[tokio::test]
+async fn a_document_valid_once_still_checks_each_requests_variables() {
+    let app = TestApp::spawn_seeded().await;
+    let people = "query People($n: Int!) { people(first: $n) { nodes { slug } } } \
+                  query Org($slug: String!) { organization(slug: $slug) { name } }";
+    let ask = |operation: &str, variables: Value| {
+        let body = json!({ "query": people, "operationName": operation, "variables": variables });
+        post_raw(&app, GRAPHQL_RESPONSE, None, body.to_string())
+    };
+
+    for _ in 0..2 {
+        let (status, response) = ask("People", json!({ "n": 2 })).await;
+        assert_eq!(status, StatusCode::OK, "{response:#}");
+        assert_eq!(
+            response["data"]["people"]["nodes"].as_array().map(Vec::len),
+            Some(2)
+        );
+        let (status, response) = ask("Org", json!({ "slug": "meta" })).await;
+        assert_eq!(status, StatusCode::OK, "{response:#}");
+        assert_eq!(
+            response["data"]["organization"]["name"], "Meta",
+            "{response:#}"
+        );
+    }
+    let before = app.statements.get();
+    for (operation, variables, field) in [
+        ("People", json!({ "n": "two" }), "$n"),
+        ("People", json!({ "n": null }), "$n"),
+        ("People", json!({}), "$n"),
+        ("Org", json!({ "slug": 7 }), "$slug"),
+    ] {
+        let (status, response) = ask(operation, variables).await;
+        assert_bad_input(status, &response, &[field]);
+    }
+    assert_eq!(
+        app.statements.get(),
+        before,
+        "a refused request runs nothing"
+    );
+    let (status, response) = ask("People", json!({ "n": 1 })).await;
+    assert_eq!(status, StatusCode::OK, "{response:#}");
+    assert_eq!(
+        response["data"]["people"]["nodes"].as_array().map(Vec::len),
+        Some(1)
+    );
+
+    let typo = r#"{ organization(slug: "meta") { nmae } }"#;
+    for _ in 0..2 {
+        let (_, response) = post(&app, typo, json!({})).await;
+        assert_eq!(
+            error_codes(&response),
+            ["GRAPHQL_VALIDATION_FAILED"],
+            "{response:#}"
+        );
+    }
+}

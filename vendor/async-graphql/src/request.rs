@@ -9,7 +9,37 @@ use crate::{
     Data, Extensions, ParseRequestError, ServerError, UploadValue, Value, Variables,
     parser::{parse_query, types::ExecutableDocument},
     schema::IntrospectionMode,
+    validation::ValidationResult,
 };
+
+/// talentgraph patch: the validation verdicts of one document, per operation
+/// name, kept beside the parsed document by whoever keeps that, so that a
+/// document valid once is not validated again.
+///
+/// Sound only when the caller has checked the request's variables against
+/// their definitions before execution (the one thing validation looks at
+/// besides the document and the schema): what validation concludes about
+/// the document alone cannot change. Debug builds validate anyway and panic
+/// when a kept verdict does not hold.
+#[derive(Debug, Default)]
+pub struct ValidationVerdicts(std::sync::Mutex<Vec<(Option<String>, ValidationResult)>>);
+
+impl ValidationVerdicts {
+    pub(crate) fn get(&self, operation_name: Option<&str>) -> Option<ValidationResult> {
+        let verdicts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        verdicts
+            .iter()
+            .find(|(name, _)| name.as_deref() == operation_name)
+            .map(|(_, result)| *result)
+    }
+
+    pub(crate) fn keep(&self, operation_name: Option<&str>, result: ValidationResult) {
+        let mut verdicts = self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if !verdicts.iter().any(|(name, _)| name.as_deref() == operation_name) {
+            verdicts.push((operation_name.map(str::to_owned), result));
+        }
+    }
+}
 
 /// GraphQL request.
 ///
@@ -49,6 +79,10 @@ pub struct Request {
     #[serde(skip)]
     pub(crate) parsed_query: Option<ExecutableDocument>,
 
+    /// talentgraph patch: see [`ValidationVerdicts`].
+    #[serde(skip)]
+    pub(crate) validation_verdicts: Option<std::sync::Arc<ValidationVerdicts>>,
+
     /// Sets the introspection mode for this request (defaults to
     /// [IntrospectionMode::Enabled]).
     #[serde(skip)]
@@ -66,6 +100,7 @@ impl Request {
             data: Data::default(),
             extensions: Default::default(),
             parsed_query: None,
+            validation_verdicts: None,
             introspection_mode: IntrospectionMode::Enabled,
         }
     }
@@ -131,6 +166,12 @@ impl Request {
     /// the query again.
     pub fn set_parsed_query(&mut self, doc: ExecutableDocument) {
         self.parsed_query = Some(doc);
+    }
+
+    /// talentgraph patch: where the verdicts of validating this request's
+    /// document are kept (see [`ValidationVerdicts`]).
+    pub fn set_validation_verdicts(&mut self, verdicts: std::sync::Arc<ValidationVerdicts>) {
+        self.validation_verdicts = Some(verdicts);
     }
 
     /// Set a variable to an upload value.
