@@ -264,8 +264,10 @@ pub trait PlainFields {
 
 /// Implements [`PlainFields`] for `$type`: each GraphQL field name with the
 /// per-field resolver `#[Object]` generated for it (`__<method>_resolver`).
+/// `when column` makes a field plain only when the object's read holds that
+/// column (`Some`): without it, the resolver would load the whole row.
 macro_rules! plain_fields {
-    ($type:ty { $( $field:literal => $resolver:ident ),* $(,)? }) => {
+    ($type:ty { $( $field:literal $(when $column:ident)? => $resolver:ident ),* $(,)? }) => {
         impl $crate::graphql::eager::PlainFields for $type {
             const FIELDS: &'static [&'static str] = &[$( $field ),*];
 
@@ -275,7 +277,7 @@ macro_rules! plain_fields {
                 ctx: &async_graphql::Context<'_>,
             ) -> Option<async_graphql::ServerResult<Option<async_graphql::Value>>> {
                 match field {
-                    $( $field => {
+                    $( $field $(if self.$column.is_some())? => {
                         let outcome = $crate::graphql::eager::now(self.$resolver(ctx));
                         debug_assert!(
                             outcome.is_some(),
@@ -499,12 +501,26 @@ mod tests {
         }
     }
 
-    struct Secret;
+    struct Secret {
+        /// A column the read may have left out: its resolver then "loads" it,
+        /// waiting as a load does.
+        note: Option<&'static str>,
+    }
 
     #[Object]
     impl Secret {
         async fn public(&self) -> &str {
             "public"
+        }
+
+        async fn note(&self) -> &str {
+            match self.note {
+                Some(note) => note,
+                None => {
+                    tokio::task::yield_now().await;
+                    "loaded"
+                }
+            }
         }
 
         #[graphql(guard = "Visitor")]
@@ -516,6 +532,7 @@ mod tests {
     super::plain_fields!(Secret {
         "public" => __public_resolver,
         "hidden" => __hidden_resolver,
+        "note" when note => __note_resolver,
     });
 
     struct Query;
@@ -523,7 +540,14 @@ mod tests {
     #[Object]
     impl Query {
         async fn secret(&self) -> Eager<Secret> {
-            Eager(Secret)
+            Eager(Secret { note: Some("read") })
+        }
+
+        async fn secrets(&self) -> Vec<Eager<Secret>> {
+            [Some("read"), None, Some("read too")]
+                .into_iter()
+                .map(|note| Eager(Secret { note }))
+                .collect()
         }
     }
 
@@ -559,5 +583,23 @@ mod tests {
         );
         let messages: Vec<_> = response.errors.iter().map(|e| &e.message).collect();
         assert_eq!(messages, ["not for visitors"]);
+    }
+
+    /// A field listed `when` its column was read is answered in place when
+    /// it was, and by its resolver (which waits) when it was not; debug
+    /// builds would panic had a listed field waited.
+    #[tokio::test]
+    async fn a_plain_field_whose_column_was_left_out_is_left_to_its_resolver() {
+        let schema = Schema::new(Query, EmptyMutation, EmptySubscription);
+        let response = schema.execute("{ secrets { note public } }").await;
+        assert!(response.errors.is_empty(), "{:?}", response.errors);
+        assert_eq!(
+            response.data.into_json().ok(),
+            Some(serde_json::json!({ "secrets": [
+                { "note": "read", "public": "public" },
+                { "note": "loaded", "public": "public" },
+                { "note": "read too", "public": "public" },
+            ] }))
+        );
     }
 }

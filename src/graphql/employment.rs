@@ -238,4 +238,8 @@ super::eager::plain_fields!(Employment {
     "endedOn" => __ended_on_resolver,
     "isCurrent" => __is_current_resolver,
     "careerPosition" => __career_position_resolver,
+    "version" when version => __version_resolver,
+    "isFounder" when is_founder => __is_founder_resolver,
+    "isLeader" when is_leader => __is_leader_resolver,
+    "reportedYears" when reported_years => __reported_years_resolver,
 });

@@ -602,6 +602,11 @@ super::eager::plain_fields!(Organization {
     "id" => __id_resolver,
     "slug" => __slug_resolver,
     "name" => __name_resolver,
+    "version" when version => __version_resolver,
+    "kind" when kind => __kind_resolver,
+    "country" when country => __country_resolver,
+    "website" when website => __website_resolver,
+    "foundedOn" when founded_on => __founded_on_resolver,
 });
 
 /// What a stint connection's selection asks of its stints and their people.

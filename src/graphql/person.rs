@@ -394,4 +394,7 @@ super::eager::plain_fields!(Person {
     "id" => __id_resolver,
     "slug" => __slug_resolver,
     "name" => __name_resolver,
+    "version" when version => __version_resolver,
+    "aliases" when aliases => __aliases_resolver,
+    "bio" when bio => __bio_resolver,
 });
