@@ -156,7 +156,7 @@ mod tests {
         };
         let with_person = of_parents_sql(AuthorshipsBy::Person, true, joins);
         assert!(
-            with_person.contains(&person.select_prefixed("p")),
+            with_person.contains(person.select_prefixed("p")),
             "{with_person}"
         );
         assert!(with_person.contains("FROM people p"), "{with_person}");
@@ -170,7 +170,7 @@ mod tests {
         };
         let with_affiliation = of_parents_sql(AuthorshipsBy::Publication, false, joins);
         assert!(
-            with_affiliation.contains(&affiliation.select_prefixed("o")),
+            with_affiliation.contains(affiliation.select_prefixed("o")),
             "{with_affiliation}"
         );
         assert!(!with_affiliation.contains("people"), "{with_affiliation}");

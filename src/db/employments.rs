@@ -317,7 +317,7 @@ pub fn in_progress_sql(alias: &str, day: &str) -> String {
 }
 
 /// The columns of [`EmploymentRow`], of the table aliased `alias`.
-fn employment_columns(alias: &str) -> String {
+fn employment_columns(alias: &'static str) -> &'static str {
     ColumnSet::<EmploymentRead>::all().select(alias)
 }
 
@@ -348,7 +348,7 @@ fn first_page_scan(
         )
     };
     if filter == NO_FILTER {
-        page(&columns.select("e"))
+        page(columns.select("e"))
     } else {
         format!(
             "SELECT {} FROM ({}) page JOIN employments e ON e.id = page.id",

@@ -706,7 +706,7 @@ pub async fn people_count(
 }
 
 /// Every column of an organization aliased `o`, as [`OrganizationRow`] reads them.
-fn organization_columns() -> String {
+fn organization_columns() -> &'static str {
     ColumnSet::<OrganizationRead>::all().select("o")
 }
 
