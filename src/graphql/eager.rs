@@ -247,9 +247,10 @@ fn resolve_eagerly<'a, T: ContainerType + PlainFields + Sync>(
 /// (`__<method>_resolver`, which checks the field's guard, calls the method
 /// and turns its return value into the response's), polled once. That spares
 /// it the type's derived dispatch (a chain of name comparisons) and a slot
-/// in the vector of pending futures, each as large as the largest field's:
-/// most of the server's work on a page (a page of 50 organizations with 20
-/// stints each has 8,000 such fields). A field not listed is resolved as
+/// in the vector of pending futures, each as large as the largest field's
+/// (416-656 bytes): a page of 50 organizations with 20 stints each has
+/// 8,000 such fields, and answering them here took 8% off the server's work
+/// on it. A field not listed is resolved as
 /// before, so listing one is only ever an optimisation, and the answer is the
 /// same either way: `tests/api/differential.rs` compares every listed
 /// field's with the stock executor's, and debug builds assert that a listed

@@ -42,7 +42,7 @@ pub fn fields_named<'a>(objects: &[SelectionField<'a>], name: &str) -> Vec<Selec
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeSet;
+    use std::collections::{BTreeMap, BTreeSet};
 
     use crate::db::authorships::AuthorshipRead;
     use crate::db::columns::Entity;
@@ -57,41 +57,9 @@ mod tests {
     use crate::graphql::organization::Organization;
     use crate::graphql::person::Person;
 
-    /// The fields of the object type `name`, as the schema serves them.
-    async fn api_fields(name: &str) -> BTreeSet<String> {
-        let query = format!(
-            r#"{{ __type(name: "{name}") {{ fields(includeDeprecated: true) {{ name }} }} }}"#
-        );
-        let response = super::super::build_schema(None).execute(query).await;
-        assert!(response.errors.is_empty(), "{:?}", response.errors);
-        let data = response.data.into_json().expect("JSON data");
-        data["__type"]["fields"]
-            .as_array()
-            .unwrap_or_else(|| panic!("type {name} in the schema: {data}"))
-            .iter()
-            .map(|field| field["name"].as_str().expect("a field name").to_owned())
-            .collect()
-    }
-
-    /// Every field of `type_name` is declared, by a column or as a relation
-    /// or computed field, and every declared field exists.
-    async fn declaration_agrees_with_the_api<E: Entity>(type_name: &str) {
-        let api = api_fields(type_name).await;
-        let declared: BTreeSet<String> = E::column_fields()
-            .chain(E::OTHER_FIELDS.iter().copied())
-            .map(str::to_owned)
-            .collect();
-        let undeclared: Vec<_> = api.difference(&declared).collect();
-        let unknown: Vec<_> = declared.difference(&api).collect();
-        assert!(
-            undeclared.is_empty() && unknown.is_empty(),
-            "{type_name}: fields the API has but the declaration lacks: {undeclared:?}; \
-             declared but not in the API: {unknown:?}"
-        );
-    }
-
-    /// The arguments of each field of the object type `name`.
-    async fn api_arguments(name: &str) -> Vec<(String, usize)> {
+    /// The fields of the object type `name`, as the schema serves them,
+    /// each with its number of arguments.
+    async fn api_fields(name: &str) -> BTreeMap<String, usize> {
         let query = format!(
             r#"{{ __type(name: "{name}") {{ fields(includeDeprecated: true) {{ name args {{ name }} }} }} }}"#
         );
@@ -109,14 +77,30 @@ mod tests {
             .collect()
     }
 
+    /// Every field of `type_name` is declared, by a column or as a relation
+    /// or computed field, and every declared field exists.
+    async fn declaration_agrees_with_the_api<E: Entity>(type_name: &str) {
+        let api: BTreeSet<String> = api_fields(type_name).await.into_keys().collect();
+        let declared: BTreeSet<String> = E::column_fields()
+            .chain(E::OTHER_FIELDS.iter().copied())
+            .map(str::to_owned)
+            .collect();
+        let undeclared: Vec<_> = api.difference(&declared).collect();
+        let unknown: Vec<_> = declared.difference(&api).collect();
+        assert!(
+            undeclared.is_empty() && unknown.is_empty(),
+            "{type_name}: fields the API has but the declaration lacks: {undeclared:?}; \
+             declared but not in the API: {unknown:?}"
+        );
+    }
+
     /// Every field a type answers in place exists and takes no argument
     /// (what it answers is the differential suite's to compare).
     async fn plain_fields_are_fields_without_arguments<T: PlainFields>(type_name: &str) {
-        let api = api_arguments(type_name).await;
+        let api = api_fields(type_name).await;
         for field in T::FIELDS {
-            let arguments = api.iter().find(|(name, _)| name == field).map(|(_, n)| *n);
             assert_eq!(
-                arguments,
+                api.get(*field).copied(),
                 Some(0),
                 "{type_name}.{field} is listed as plain: it must exist and take no argument"
             );
